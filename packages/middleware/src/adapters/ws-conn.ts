@@ -1,0 +1,324 @@
+import type { CloseReason } from '../catalog.js';
+import type { CoarseClock } from '../internal/clock.js';
+import { type HistogramSeries, observe, type ValueSeries } from '../internal/family.js';
+import type { Recorder } from '../internal/recorder.js';
+import { errorType, reasonForCode, reasonForError } from './close-reason.js';
+
+/** Series one (endpoint, client type) pair writes to, resolved once and shared. */
+export interface Group {
+  readonly opened: ValueSeries;
+  readonly active: ValueSeries;
+  readonly idle: ValueSeries;
+  readonly msgIn: ValueSeries;
+  readonly msgOut: ValueSeries;
+  readonly bytesIn: ValueSeries;
+  readonly bytesOut: ValueSeries;
+  readonly sizeIn: HistogramSeries;
+  readonly sizeOut: HistogramSeries;
+  readonly endpoint: string;
+}
+
+/** Per-server context shared by its connections. */
+export interface ConnContext {
+  readonly recorder: Recorder;
+  readonly clock: CoarseClock;
+  readonly transport: string;
+  readonly closeCodes: Readonly<Record<number, CloseReason>> | undefined;
+  readonly conns: Set<ConnState>;
+  readonly groups: Map<string, Group>;
+}
+
+/** The original methods of a WebSocket prototype, called after tidewatch's bookkeeping. */
+export interface Originals {
+  readonly proto: object;
+  readonly emit: (...args: unknown[]) => boolean;
+  readonly send: (...args: unknown[]) => void;
+  readonly close: (...args: unknown[]) => void;
+  readonly terminate: (...args: unknown[]) => void;
+  readonly ping: (...args: unknown[]) => void;
+}
+
+/** Per-connection state: a handful of numbers and references (see the memory benchmark). */
+export interface ConnState {
+  readonly ws: any;
+  readonly ctx: ConnContext;
+  readonly g: Group;
+  readonly o: Originals;
+  readonly openedAt: number;
+  /** Coarse time of the last data frame, for idle detection. */
+  last: number;
+  live: boolean;
+  /** `performance.now()` of the oldest unanswered ping, 0 when none. */
+  pingAt: number;
+  hbPending: boolean;
+  missed: number;
+  /** Set when the server started the close (close() or terminate() before the peer's close frame). */
+  serverInitiated: boolean;
+  sentCode: number;
+  reason: CloseReason | null;
+  errType: string | null;
+}
+
+const kConn = Symbol('tidewatch.conn');
+/** Groups kept per server; past this, a connection gets its own (uncached) group. */
+const MAX_GROUPS = 4096;
+/** An app-driven terminate() with a ping unanswered this long is a heartbeat timeout. */
+const APP_PING_TIMEOUT_MS = 1000;
+
+function group(ctx: ConnContext, endpoint: string, clientType: string): Group {
+  const key = `${endpoint}\u0001${clientType}`;
+  const found = ctx.groups.get(key);
+  if (found !== undefined) return found;
+  const r = ctx.recorder;
+  const t = ctx.transport;
+  const g: Group = {
+    endpoint,
+    opened: r.series('connectionsOpened', [t, endpoint]),
+    active: r.series('connections', [t, endpoint, 'active']),
+    idle: r.series('connections', [t, endpoint, 'idle']),
+    msgIn: r.series('messages', [t, endpoint, 'in', clientType]),
+    msgOut: r.series('messages', [t, endpoint, 'out', clientType]),
+    bytesIn: r.series('messageBytes', [t, endpoint, 'in']),
+    bytesOut: r.series('messageBytes', [t, endpoint, 'out']),
+    sizeIn: r.series('messageSize', [t, 'in']),
+    sizeOut: r.series('messageSize', [t, 'out']),
+  };
+  if (ctx.groups.size < MAX_GROUPS) ctx.groups.set(key, g);
+  return g;
+}
+
+/** Payload length of an incoming message as ws delivers it (Buffer, ArrayBuffer, Buffer[], Blob). */
+function inLength(data: any): number {
+  const n = data.byteLength;
+  if (typeof n === 'number') return n;
+  if (Array.isArray(data)) {
+    let sum = 0;
+    for (const part of data) sum += part.byteLength;
+    return sum;
+  }
+  return typeof data.size === 'number' ? data.size : 0;
+}
+
+/** Payload length of an outgoing message as the app passes it to `send`. */
+function outLength(data: any): number {
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  if (data === null || data === undefined) return 0;
+  const n = data.byteLength;
+  if (typeof n === 'number') return n;
+  if (typeof data.size === 'number') return data.size;
+  return Buffer.byteLength(String(data));
+}
+
+const protos = new WeakMap<object, object>();
+const originalsOf = new WeakMap<object, Originals>();
+
+/** The instrumented prototype for an original WebSocket prototype (one per class). */
+export function instrumentedProto(o: Originals): object {
+  return protos.get(o.proto)!;
+}
+
+function originals(proto: any): Originals {
+  let o = originalsOf.get(proto);
+  if (o !== undefined) return o;
+  o = {
+    proto,
+    emit: proto.emit,
+    send: proto.send,
+    close: proto.close,
+    terminate: proto.terminate,
+    ping: proto.ping,
+  };
+  originalsOf.set(proto, o);
+  protos.set(proto, makeProto(o));
+  return o;
+}
+
+/**
+ * Builds a prototype that sits between a socket and its class: swapping the prototype
+ * once per connection costs no per-instance closures or own properties, keeps every
+ * instrumented socket on one hidden class, and is undone by swapping back. Each method
+ * does its bookkeeping inside try/catch, then calls the original outside it, so the
+ * host's own errors pass through unchanged.
+ */
+function makeProto(o: Originals): object {
+  const p = Object.create(o.proto);
+  const { emit, send, close, terminate, ping } = o;
+  p.emit = function tidewatchEmit(this: any, event: string) {
+    const c: ConnState | undefined = this[kConn];
+    if (c !== undefined && c.live) {
+      try {
+        if (event === 'message') {
+          const n = inLength(arguments[1]);
+          const g = c.g;
+          g.msgIn.value++;
+          g.bytesIn.value += n;
+          observe(g.sizeIn, n);
+          if (c.ctx.recorder.otelPerMessage) recordSize(c, g.sizeIn, n);
+          c.last = c.ctx.clock.now;
+        } else if (event === 'pong') {
+          onPong(c);
+        } else if (event === 'close') {
+          onClose(c, arguments[1]);
+        } else if (event === 'error') {
+          onError(c, arguments[1]);
+        }
+      } catch (err) {
+        c.ctx.recorder.error(`ws.${event}`, err);
+      }
+    }
+    return emit.apply(this, arguments as unknown as unknown[]);
+  };
+  p.send = function tidewatchSend(this: any, data: unknown, options: unknown) {
+    const c: ConnState | undefined = this[kConn];
+    if (c !== undefined && c.live) {
+      try {
+        onSend(c, data, options);
+      } catch (err) {
+        c.ctx.recorder.error('ws.send', err);
+      }
+    }
+    return send.apply(this, arguments as unknown as unknown[]);
+  };
+  p.close = function tidewatchClose(this: any, code: unknown) {
+    const c: ConnState | undefined = this[kConn];
+    // ws answers a peer's close frame by calling close() itself; only a close the server
+    // starts (no close frame received yet) makes the server the initiator.
+    if (c !== undefined && c.live && !c.serverInitiated && this.readyState < 2) {
+      if (this._closeFrameReceived !== true) {
+        c.serverInitiated = true;
+        c.sentCode = typeof code === 'number' ? code : 1005;
+      }
+    }
+    return close.apply(this, arguments as unknown as unknown[]);
+  };
+  p.terminate = function tidewatchTerminate(this: any) {
+    const c: ConnState | undefined = this[kConn];
+    if (c !== undefined && c.live && this.readyState < 3) {
+      try {
+        onTerminate(c, this);
+      } catch (err) {
+        c.ctx.recorder.error('ws.terminate', err);
+      }
+    }
+    return terminate.apply(this, arguments as unknown as unknown[]);
+  };
+  p.ping = function tidewatchPing(this: any) {
+    const c: ConnState | undefined = this[kConn];
+    if (c !== undefined && c.live && c.pingAt === 0 && this.readyState === 1) {
+      c.pingAt = performance.now();
+    }
+    return ping.apply(this, arguments as unknown as unknown[]);
+  };
+  return p;
+}
+
+function recordSize(c: ConnState, s: HistogramSeries, n: number): void {
+  c.ctx.recorder.family('messageSize').otel?.record(n, s.attrs);
+}
+
+function onSend(c: ConnState, data: unknown, options: any): void {
+  const state = c.ws.readyState;
+  if (state !== 1) {
+    // ws queues nothing for a CLOSING/CLOSED socket: the message is lost.
+    if (state > 1) c.ctx.recorder.inc('messagesDropped', [c.ctx.transport, 'not_open']);
+    return;
+  }
+  const n = outLength(data);
+  const g = c.g;
+  g.bytesOut.value += n;
+  // A fragmented message counts once, on its last fragment (fin defaults to true).
+  if (options !== null && typeof options === 'object' && options.fin === false) return;
+  g.msgOut.value++;
+  observe(g.sizeOut, n);
+  if (c.ctx.recorder.otelPerMessage) recordSize(c, g.sizeOut, n);
+  c.last = c.ctx.clock.now;
+}
+
+function onPong(c: ConnState): void {
+  if (c.pingAt === 0) return; // unsolicited pong: no round trip to measure
+  const rtt = (performance.now() - c.pingAt) / 1000;
+  c.pingAt = 0;
+  c.hbPending = false;
+  c.missed = 0;
+  const t = c.ctx.transport;
+  c.ctx.recorder.observe('pingRtt', [t], rtt);
+  c.ctx.recorder.inc('heartbeats', [t, 'pong']);
+}
+
+function onTerminate(c: ConnState, ws: any): void {
+  if (!c.serverInitiated && ws._closeFrameReceived !== true) c.serverInitiated = true;
+  if (
+    c.reason === null &&
+    c.pingAt !== 0 &&
+    performance.now() - c.pingAt >= APP_PING_TIMEOUT_MS
+  ) {
+    // The canonical ws heartbeat: ping, and terminate() if no pong came back in time.
+    c.reason = 'ping_timeout';
+    c.ctx.recorder.inc('heartbeats', [c.ctx.transport, 'timeout']);
+  }
+}
+
+function onError(c: ConnState, err: unknown): void {
+  const type = errorType(err);
+  if (c.errType === null) c.errType = type;
+  c.ctx.recorder.inc('errors', [c.ctx.transport, type]);
+}
+
+function onClose(c: ConnState, code: unknown): void {
+  c.live = false;
+  const ctx = c.ctx;
+  ctx.conns.delete(c);
+  const initiator = c.serverInitiated ? 'server' : 'client';
+  let reason: CloseReason;
+  if (c.reason !== null) reason = c.reason;
+  else if (c.errType !== null) reason = reasonForError(c.errType);
+  else {
+    // ws reports the code the peer sent (1006 if none); when we started the close, the
+    // code we sent says why.
+    const received = typeof code === 'number' ? code : 1006;
+    const sent = c.serverInitiated && c.sentCode !== 0 ? c.sentCode : received;
+    reason = reasonForCode(sent, initiator, ctx.closeCodes);
+  }
+  const t = ctx.transport;
+  const endpoint = c.g.endpoint;
+  ctx.recorder.inc('connectionsClosed', [t, endpoint, reason, initiator]);
+  ctx.recorder.observe(
+    'connectionDuration',
+    [t, endpoint, reason],
+    (performance.now() - c.openedAt) / 1000,
+  );
+}
+
+/** Starts tracking an open WebSocket; counts the open. */
+export function openConnection(
+  ctx: ConnContext,
+  ws: any,
+  endpoint: string,
+  clientType: string,
+): ConnState {
+  const existing: ConnState | undefined = ws[kConn];
+  if (existing?.live) return existing;
+  const o = originals(Object.getPrototypeOf(ws));
+  const g = group(ctx, endpoint, clientType);
+  const c: ConnState = {
+    ws,
+    ctx,
+    g,
+    o,
+    openedAt: performance.now(),
+    last: ctx.clock.now,
+    live: true,
+    pingAt: 0,
+    hbPending: false,
+    missed: 0,
+    serverInitiated: false,
+    sentCode: 0,
+    reason: null,
+    errType: null,
+  };
+  ws[kConn] = c;
+  Object.setPrototypeOf(ws, protos.get(o.proto)!);
+  ctx.conns.add(c);
+  g.opened.value++;
+  return c;
+}

@@ -1,0 +1,319 @@
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CLOSE_REASONS, type CloseReason } from '../catalog.js';
+import { ErrorCodes, TidewatchConfigError } from '../errors.js';
+import { labelValue } from '../internal/family.js';
+import {
+  fail,
+  noUnknownKeys,
+  optFunction,
+  optInt,
+  optObject,
+  optString,
+} from '../internal/validate.js';
+import { internalsOf, type RealtimeMetrics, type RequestClassifier } from '../metrics.js';
+import { type ConnContext, type ConnState, instrumentedProto, openConnection } from './ws-conn.js';
+import { HandshakeTracker } from './handshake.js';
+
+/** The parts of a `ws` 8 `WebSocket` tidewatch touches (typed structurally: no `ws` import). */
+export interface WebSocketLike {
+  readonly readyState: number;
+  readonly bufferedAmount: number;
+  ping(...args: unknown[]): void;
+  terminate(): void;
+}
+
+/** The parts of a `ws` 8 `WebSocketServer` tidewatch touches. */
+export interface WebSocketServerLike {
+  handleUpgrade(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    cb: (ws: any, req: IncomingMessage) => void,
+  ): void;
+  shouldHandle?(req: IncomingMessage): boolean;
+  options?: { path?: string | undefined; server?: HttpServer | undefined };
+}
+
+/** Options of {@link instrumentWs}. */
+export interface InstrumentWsOptions {
+  /** `endpoint` label: a name or a bounded classifier. Default: metrics option, else the server's `path`, else `default`. */
+  endpoint?: string | RequestClassifier;
+  /** `client_type` classifier. Default: the metrics option, else `unknown`. */
+  clientType?: RequestClassifier;
+  /**
+   * noServer mode: the HTTP server whose `upgrade` events you pass to `handleUpgrade`.
+   * With it, handshakes are timed from the request's arrival (before your own auth) and
+   * requests you refuse before `handleUpgrade` count as `rejected`. Only requests the
+   * WebSocket server would handle (its `path`) are tracked.
+   */
+  server?: HttpServer;
+  /** Built-in heartbeat: pings every `intervalMs` (default 30000) and terminates a peer after `missedPongs` (default 2) unanswered pings. Off by default. */
+  heartbeat?: false | { intervalMs?: number; missedPongs?: number };
+  /** A connection with more bytes than this queued counts as a slow consumer. Default 1 MiB. */
+  slowConsumerBytes?: number;
+  /** Capacity of this server, for `capacity_utilization`. Default: unset (no series). */
+  maxConnections?: number;
+  /** Close reasons for application close codes (3000-4999), e.g. `{ 4001: 'auth' }`. */
+  closeCodes?: Record<number, CloseReason>;
+  /** `transport` label. Default `websocket`. */
+  transport?: string;
+}
+
+const kAttached = Symbol.for('tidewatch.ws.attached');
+
+interface Attachment {
+  metrics: RealtimeMetrics;
+  detach: () => void;
+}
+
+/**
+ * Instruments a `ws` 8 `WebSocketServer`, whether it owns an HTTP server or runs with
+ * `noServer` (you call `handleUpgrade`). Works for connections opened after this call.
+ * Attaching the same metrics twice returns the first detach function.
+ *
+ * @returns a function that detaches everything (idempotent). Counters keep their values.
+ * @throws {TidewatchConfigError} for a bad option, or with code
+ *   `TW_ERR_ALREADY_INSTRUMENTED` when another metrics instance instruments this server.
+ */
+export function instrumentWs(
+  wss: WebSocketServerLike,
+  metrics: RealtimeMetrics,
+  options: InstrumentWsOptions = {},
+): () => void {
+  if (typeof wss?.handleUpgrade !== 'function') {
+    fail('wss', 'a ws WebSocketServer', wss);
+  }
+  const internals = internalsOf(metrics);
+  const opts = optObject('options', options) ?? {};
+  noUnknownKeys('', opts, [
+    'endpoint',
+    'clientType',
+    'server',
+    'heartbeat',
+    'slowConsumerBytes',
+    'maxConnections',
+    'closeCodes',
+    'transport',
+  ]);
+  const endpointOpt = opts.endpoint ?? internals.options.endpoint ?? wss.options?.path ?? 'default';
+  if (typeof endpointOpt !== 'string' && typeof endpointOpt !== 'function') {
+    fail('endpoint', 'a string or a function (req) => string', endpointOpt);
+  }
+  const clientTypeOpt =
+    optFunction<RequestClassifier>('clientType', opts.clientType) ?? internals.options.clientType;
+  const server = opts.server as HttpServer | undefined;
+  if (server !== undefined && typeof server?.prependListener !== 'function') {
+    fail('server', 'an http.Server', server);
+  }
+  let heartbeat: { intervalMs: number; missedPongs: number } | undefined;
+  if (opts.heartbeat !== undefined && opts.heartbeat !== false) {
+    const hb = optObject('heartbeat', opts.heartbeat)!;
+    noUnknownKeys('heartbeat', hb, ['intervalMs', 'missedPongs']);
+    heartbeat = {
+      intervalMs: optInt('heartbeat.intervalMs', hb.intervalMs, 10) ?? 30_000,
+      missedPongs: optInt('heartbeat.missedPongs', hb.missedPongs, 1, 100) ?? 2,
+    };
+  }
+  const slowConsumerBytes = optInt('slowConsumerBytes', opts.slowConsumerBytes, 0) ?? 1 << 20;
+  const maxConnections = optInt('maxConnections', opts.maxConnections, 1);
+  const closeCodes = optObject('closeCodes', opts.closeCodes) as
+    | Record<number, CloseReason>
+    | undefined;
+  for (const [code, reason] of Object.entries(closeCodes ?? {})) {
+    if (!/^\d+$/.test(code) || !(CLOSE_REASONS as readonly string[]).includes(reason)) {
+      fail(`closeCodes.${code}`, `one of ${CLOSE_REASONS.join(', ')} keyed by a close code`, reason);
+    }
+  }
+  const transport = optString('transport', opts.transport, /^[a-z0-9_]{1,64}$/) ?? 'websocket';
+
+  const holder = wss as unknown as { [kAttached]?: Attachment };
+  const prior = holder[kAttached];
+  if (prior) {
+    if (prior.metrics === metrics) return prior.detach;
+    throw new TidewatchConfigError(
+      'wss',
+      'is already instrumented by another metrics instance; detach it first',
+      ErrorCodes.ALREADY_INSTRUMENTED,
+    );
+  }
+
+  const { recorder, clock } = internals;
+  const classify = (fn: string | RequestClassifier, req: IncomingMessage, site: string) => {
+    if (typeof fn === 'string') return fn;
+    try {
+      return labelValue(fn(req));
+    } catch (err) {
+      recorder.error(site, err);
+      return 'unknown';
+    }
+  };
+  const labelsFor = (req: IncomingMessage): [string, string] => [
+    classify(endpointOpt as string | RequestClassifier, req, 'classifier.endpoint'),
+    clientTypeOpt ? classify(clientTypeOpt, req, 'classifier.client_type') : 'unknown',
+  ];
+
+  const tracker = new HandshakeTracker((h, outcome, seconds) => {
+    recorder.observe('handshakeDuration', [transport, h.endpoint, outcome], seconds);
+  });
+  const ctx: ConnContext = {
+    recorder,
+    clock,
+    transport,
+    closeCodes,
+    conns: new Set<ConnState>(),
+    groups: new Map(),
+  };
+
+  const begin = (req: IncomingMessage, socket: Duplex) => {
+    try {
+      const [endpoint, clientType] = labelsFor(req);
+      tracker.begin(req, socket, endpoint, clientType);
+    } catch (err) {
+      recorder.error('ws.handshake', err);
+    }
+  };
+
+  const onOpen = (ws: WebSocketLike, req: IncomingMessage, socket: Duplex) => {
+    try {
+      const h = tracker.get(socket);
+      let labels: [string, string];
+      if (h !== undefined && !h.done) {
+        tracker.succeed(h);
+        labels = [h.endpoint, h.clientType];
+      } else {
+        labels = h ? [h.endpoint, h.clientType] : labelsFor(req);
+      }
+      openConnection(ctx, ws, labels[0], labels[1]);
+    } catch (err) {
+      recorder.error('ws.open', err);
+    }
+  };
+
+  // Wrap handleUpgrade on the instance: in owned-server mode ws' own `upgrade` listener
+  // calls it through `this`, and in noServer mode the user does; either way the
+  // callback we wrap runs before the application sees the socket.
+  const w = wss as unknown as Record<string, unknown>;
+  const ownHandleUpgrade = Object.hasOwn(w, 'handleUpgrade') ? w.handleUpgrade : undefined;
+  const origHandleUpgrade = wss.handleUpgrade;
+  // biome-ignore lint/complexity/useArrowFunction: `this` is the server
+  const handleUpgrade = function (
+    this: unknown,
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    cb: (ws: WebSocketLike, req: IncomingMessage) => void,
+  ) {
+    if (!detached) begin(req, socket);
+    const wrapped =
+      typeof cb === 'function' && !detached
+        ? (ws: WebSocketLike, req2: IncomingMessage) => {
+            onOpen(ws, req, socket);
+            return cb(ws, req2);
+          }
+        : cb;
+    return origHandleUpgrade.call(this, req, socket, head, wrapped);
+  };
+  w.handleUpgrade = handleUpgrade;
+
+  const onServerUpgrade = (req: IncomingMessage, socket: Duplex) => {
+    try {
+      if (typeof wss.shouldHandle === 'function' && !wss.shouldHandle(req)) return;
+    } catch (err) {
+      recorder.error('ws.should_handle', err);
+      return;
+    }
+    begin(req, socket);
+  };
+  server?.prependListener('upgrade', onServerUpgrade);
+
+  let timer: NodeJS.Timeout | undefined;
+  if (heartbeat) {
+    const { missedPongs } = heartbeat;
+    timer = setInterval(() => {
+      for (const c of ctx.conns) {
+        try {
+          heartbeatTick(ctx, c, missedPongs);
+        } catch (err) {
+          recorder.error('ws.heartbeat', err);
+        }
+      }
+    }, heartbeat.intervalMs);
+    timer.unref();
+  }
+
+  const removeCollector = recorder.addCollector((r) => {
+    const now = clock.tick();
+    const idleAfter = internals.options.idleAfterMs;
+    let buffered = 0;
+    let slow = 0;
+    for (const c of ctx.conns) {
+      const g = c.g;
+      if (now - c.last >= idleAfter) g.idle.value++;
+      else g.active.value++;
+      const ws = c.ws;
+      if (ws.readyState === 1) {
+        const b = ws.bufferedAmount;
+        buffered += b;
+        if (b > slowConsumerBytes) slow++;
+      }
+    }
+    r.series('sendBuffer', [transport]).value += buffered;
+    r.series('slowConsumers', [transport]).value += slow;
+    r.series('handshakesInFlight', [transport]).value += tracker.pending.size;
+    if (maxConnections !== undefined) r.capacity(transport, ctx.conns.size, maxConnections);
+  });
+  // Make the always-present series exist from the start, so dashboards show 0, not nothing.
+  recorder.series('sendBuffer', [transport]);
+  recorder.series('slowConsumers', [transport]);
+  recorder.series('handshakesInFlight', [transport]);
+
+  clock.acquire();
+  let detached = false;
+  const detach = () => {
+    if (detached) return;
+    detached = true;
+    if (w.handleUpgrade === handleUpgrade) {
+      if (ownHandleUpgrade) w.handleUpgrade = ownHandleUpgrade;
+      else delete w.handleUpgrade;
+    }
+    server?.removeListener('upgrade', onServerUpgrade);
+    if (timer) clearInterval(timer);
+    removeCollector();
+    for (const h of [...tracker.pending]) tracker.forget(h);
+    for (const c of ctx.conns) releaseConnection(c);
+    ctx.conns.clear();
+    clock.release();
+    internals.detachers.delete(detach);
+    delete holder[kAttached];
+  };
+  internals.detachers.add(detach);
+  Object.defineProperty(holder, kAttached, {
+    value: { metrics, detach } satisfies Attachment,
+    configurable: true,
+    enumerable: false,
+  });
+  return detach;
+}
+
+function heartbeatTick(ctx: ConnContext, c: ConnState, missedPongs: number): void {
+  const ws = c.ws;
+  if (ws.readyState !== 1) return;
+  if (c.hbPending) {
+    if (++c.missed >= missedPongs) {
+      c.reason = 'ping_timeout';
+      ctx.recorder.inc('heartbeats', [ctx.transport, 'timeout']);
+      ws.terminate();
+      return;
+    }
+  }
+  c.hbPending = true;
+  if (c.pingAt === 0) c.pingAt = performance.now();
+  c.o.ping.call(ws);
+}
+
+function releaseConnection(c: ConnState): void {
+  c.live = false;
+  const ws = c.ws as object;
+  if (Object.getPrototypeOf(ws) === instrumentedProto(c.o)) Object.setPrototypeOf(ws, c.o.proto);
+}

@@ -1,0 +1,208 @@
+import type { IncomingMessage } from 'node:http';
+import type { MeterProvider } from '@opentelemetry/api';
+import { Registry } from 'prom-client';
+import { CATALOG, METRIC_KEYS, type MetricKey } from './catalog.js';
+import { ErrorCodes, TidewatchConfigError } from './errors.js';
+import { CoarseClock } from './internal/clock.js';
+import { type ErrorHook, Recorder } from './internal/recorder.js';
+import {
+  fail,
+  noUnknownKeys,
+  optFunction,
+  optInt,
+  optObject,
+  optString,
+} from './internal/validate.js';
+import { VERSION } from './internal/version.js';
+import { attachOtel } from './sinks/otel.js';
+import { isTidewatchMetric, registerAll } from './sinks/prometheus.js';
+
+/** Classifies a request into a bounded label value (endpoint, client type). */
+export type RequestClassifier = (req: IncomingMessage) => string;
+
+/** Options of {@link createRealtimeMetrics}. */
+export interface RealtimeMetricsOptions {
+  /** Prefix of every Prometheus name. Default `realtime_`. */
+  prefix?: string;
+  /** prom-client registry to register in. Default: a new `Registry`. */
+  registry?: Registry;
+  /**
+   * OpenTelemetry meter provider. Default: the global one from `@opentelemetry/api`, read
+   * once here — install your SDK before calling this, or pass the provider.
+   */
+  meterProvider?: MeterProvider;
+  /**
+   * Default `endpoint` label for adapters that are not given one: a fixed name or a
+   * function of the upgrade/connect request. Must return a bounded set of values — never
+   * raw URLs or ids. Default: the adapter's configured path, else `default`.
+   */
+  endpoint?: string | RequestClassifier;
+  /** Default `client_type` classifier (e.g. from a header). Default: `unknown`. */
+  clientType?: RequestClassifier;
+  /** A connection with no data frame for this long counts as `idle`. Default 60000 ms. */
+  idleAfterMs?: number;
+  /**
+   * Maximum series per metric before open-ended label values fold into `__overflow__`:
+   * one number for all metrics, or per catalogue key (`{ default: 2000, messages: 500 }`).
+   * Default 2000 (the OpenTelemetry SDK's default cardinality limit).
+   */
+  seriesCap?: number | ({ default?: number } & Partial<Record<MetricKey, number>>);
+  /** Called with every error caught inside the instrumentation (after it is counted). */
+  onError?: ErrorHook;
+}
+
+/** Options after defaults. */
+export interface ResolvedOptions {
+  readonly prefix: string;
+  readonly endpoint: string | RequestClassifier | undefined;
+  readonly clientType: RequestClassifier | undefined;
+  readonly idleAfterMs: number;
+}
+
+/** The internal handle adapters use; not part of the public API. */
+export interface Internals {
+  readonly recorder: Recorder;
+  readonly clock: CoarseClock;
+  readonly options: ResolvedOptions;
+  readonly detachers: Set<() => void>;
+}
+
+const kInternals = Symbol.for('tidewatch.internals');
+const kInstances = Symbol.for('tidewatch.instances');
+
+/** A set of realtime metrics registered in one prom-client registry (and OpenTelemetry). */
+export interface RealtimeMetrics {
+  readonly prefix: string;
+  readonly registry: Registry;
+  /** Full Prometheus name of each catalogue metric, e.g. `names.messages`. */
+  readonly names: Readonly<Record<MetricKey, string>>;
+  /**
+   * Detaches every adapter attached to these metrics and stops their timers. Counters
+   * keep their values; the registry keeps the metrics.
+   */
+  close(): void;
+  /** @internal */
+  readonly [kInternals]: Internals;
+}
+
+const PREFIX_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+const DEFAULT_CAP = 2000;
+
+function resolveCaps(value: unknown): (key: MetricKey) => number {
+  if (value === undefined) return () => DEFAULT_CAP;
+  if (typeof value === 'number') {
+    const cap = optInt('seriesCap', value, 1)!;
+    return () => cap;
+  }
+  const obj = optObject('seriesCap', value)!;
+  noUnknownKeys('seriesCap', obj, ['default', ...METRIC_KEYS]);
+  const def = optInt('seriesCap.default', obj.default, 1) ?? DEFAULT_CAP;
+  for (const key of METRIC_KEYS) optInt(`seriesCap.${key}`, obj[key], 1);
+  return (key) => (obj[key] as number | undefined) ?? def;
+}
+
+/**
+ * Creates the realtime metrics: registers every catalogue metric in the prom-client
+ * registry and creates the matching OpenTelemetry instruments. Does no I/O and starts no
+ * timer; adapters (`instrumentWs`, ...) start what they need.
+ *
+ * Calling it again for the same registry and prefix returns the first instance, so
+ * double registration never throws.
+ *
+ * @throws {TidewatchConfigError} for a bad option (the message names it), or with code
+ *   `TW_ERR_NAME_CONFLICT` when a metric name is taken by a metric tidewatch does not own.
+ */
+export function createRealtimeMetrics(options: RealtimeMetricsOptions = {}): RealtimeMetrics {
+  const opts = optObject('options', options) ?? {};
+  noUnknownKeys('', opts, [
+    'prefix',
+    'registry',
+    'meterProvider',
+    'endpoint',
+    'clientType',
+    'idleAfterMs',
+    'seriesCap',
+    'onError',
+  ]);
+  const prefix = optString('prefix', opts.prefix, PREFIX_RE) ?? 'realtime_';
+  const registry = (opts.registry as Registry | undefined) ?? new Registry();
+  if (typeof registry.registerMetric !== 'function' || typeof registry.metrics !== 'function') {
+    fail('registry', 'a prom-client Registry', registry);
+  }
+  const meterProvider = opts.meterProvider as MeterProvider | undefined;
+  if (meterProvider !== undefined && typeof meterProvider?.getMeter !== 'function') {
+    fail('meterProvider', 'an OpenTelemetry MeterProvider', meterProvider);
+  }
+  const endpoint = opts.endpoint;
+  if (endpoint !== undefined && typeof endpoint !== 'string' && typeof endpoint !== 'function') {
+    fail('endpoint', 'a string or a function (req) => string', endpoint);
+  }
+  const clientType = optFunction<RequestClassifier>('clientType', opts.clientType);
+  const idleAfterMs = optInt('idleAfterMs', opts.idleAfterMs, 1) ?? 60_000;
+  const caps = resolveCaps(opts.seriesCap);
+  const onError = optFunction<ErrorHook>('onError', opts.onError);
+
+  const instances = instancesOf(registry);
+  const existing = instances.get(prefix);
+  if (existing) return existing;
+  for (const key of METRIC_KEYS) {
+    const name = prefix + CATALOG[key].name;
+    const taken = registry.getSingleMetric(name);
+    if (taken !== undefined && !isTidewatchMetric(taken)) {
+      throw new TidewatchConfigError(
+        'prefix',
+        `gives "${name}", which is already registered by another metric in this registry; choose another prefix`,
+        ErrorCodes.NAME_CONFLICT,
+      );
+    }
+  }
+
+  const recorder = new Recorder(prefix, caps, onError);
+  registerAll(recorder, registry);
+  const detachOtel = attachOtel(
+    recorder,
+    meterProvider,
+    `${prefix.replace(/_+$/, '')}.`,
+    VERSION,
+  );
+  const internals: Internals = {
+    recorder,
+    // Idle state may be stamped up to one tick early: 5 % of idleAfterMs, within 10 ms..1 s.
+    clock: new CoarseClock(Math.min(1000, Math.max(10, Math.floor(idleAfterMs / 20)))),
+    options: { prefix, endpoint: endpoint as ResolvedOptions['endpoint'], clientType, idleAfterMs },
+    detachers: new Set(),
+  };
+  const names = Object.fromEntries(
+    METRIC_KEYS.map((k) => [k, prefix + CATALOG[k].name]),
+  ) as Record<MetricKey, string>;
+  const metrics: RealtimeMetrics = {
+    prefix,
+    registry,
+    names,
+    close() {
+      for (const d of [...internals.detachers]) d();
+      detachOtel();
+    },
+    [kInternals]: internals,
+  };
+  instances.set(prefix, metrics);
+  return metrics;
+}
+
+function instancesOf(registry: Registry): Map<string, RealtimeMetrics> {
+  const holder = registry as unknown as { [kInstances]?: Map<string, RealtimeMetrics> };
+  if (!holder[kInstances]) {
+    Object.defineProperty(holder, kInstances, { value: new Map(), enumerable: false });
+  }
+  return holder[kInstances]!;
+}
+
+/**
+ * The internals of a metrics object, for adapters.
+ * @throws {TidewatchConfigError} when `metrics` is not from `createRealtimeMetrics`.
+ */
+export function internalsOf(metrics: RealtimeMetrics, option = 'metrics'): Internals {
+  const i = (metrics as { [kInternals]?: Internals } | undefined)?.[kInternals];
+  if (!i) fail(option, 'the object returned by createRealtimeMetrics()', metrics);
+  return i;
+}

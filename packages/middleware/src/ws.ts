@@ -1,0 +1,10 @@
+/**
+ * `@tidewatch/middleware/ws`: instrumentation for `ws` 8 servers.
+ * @packageDocumentation
+ */
+export type {
+  InstrumentWsOptions,
+  WebSocketLike,
+  WebSocketServerLike,
+} from './adapters/ws.js';
+export { instrumentWs } from './adapters/ws.js';

@@ -1,0 +1,37 @@
+import { defineConfig } from 'vitest/config';
+
+// One project per package and kind: unit tests run in threads; integration tests start
+// real servers (and Prometheus), so they run in forks with longer timeouts.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'middleware-unit',
+          root: 'packages/middleware',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
+          name: 'middleware-integration',
+          root: 'packages/middleware',
+          include: ['test/integration/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'test-utils',
+          root: 'packages/test-utils',
+          include: ['test/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
+        },
+      },
+    ],
+  },
+});
