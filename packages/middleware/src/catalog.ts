@@ -270,7 +270,10 @@ export const CATALOG = {
     unit: 'heartbeats',
     otelUnit: '{heartbeat}',
     otel: 'server.heartbeats',
-    labels: [transport, { name: 'outcome', help: '`pong` or `timeout`.', values: ['pong', 'timeout'] }],
+    labels: [
+      transport,
+      { name: 'outcome', help: '`pong` or `timeout`.', values: ['pong', 'timeout'] },
+    ],
     aggregation: 'sum',
     source: 'event',
     transports: 'websocket, socket.io',
@@ -406,7 +409,9 @@ export const CATALOG = {
     unit: 'errors',
     otelUnit: '{error}',
     otel: 'instrumentation.errors',
-    labels: [{ name: 'site', help: 'Where it was caught, e.g. `classifier.endpoint`, `ws.message`.' }],
+    labels: [
+      { name: 'site', help: 'Where it was caught, e.g. `classifier.endpoint`, `ws.message`.' },
+    ],
     aggregation: 'sum',
     source: 'event',
     transports: 'self',

@@ -57,7 +57,9 @@ export function renderCatalogMarkdown(prefix = 'realtime_'): string {
   for (const key of METRIC_KEYS) {
     const m = CATALOG[key];
     if (!('buckets' in m)) continue;
-    lines.push(`- \`${prefix}${m.name}\`: ${m.buckets.map((b) => fmtBucket(b, m.unit)).join(', ')}`);
+    lines.push(
+      `- \`${prefix}${m.name}\`: ${m.buckets.map((b) => fmtBucket(b, m.unit)).join(', ')}`,
+    );
   }
   lines.push(
     '',

@@ -9,7 +9,11 @@ import { internalsOf, type RealtimeMetrics } from './metrics.js';
 /** Credentials a scraper must present. Several entries allow rotating a secret. */
 export type MetricsAuth =
   | { bearer: string | readonly string[] }
-  | { basic: { username: string; password: string } | ReadonlyArray<{ username: string; password: string }> };
+  | {
+      basic:
+        | { username: string; password: string }
+        | ReadonlyArray<{ username: string; password: string }>;
+    };
 
 /** Options of {@link metricsHandler}. */
 export interface MetricsHandlerOptions {
@@ -20,7 +24,11 @@ export interface MetricsHandlerOptions {
 }
 
 /** A `(req, res)` handler for express and plain `node:http`. */
-export type MetricsRequestHandler = (req: IncomingMessage, res: ServerResponse, next?: unknown) => void;
+export type MetricsRequestHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  next?: unknown,
+) => void;
 
 const kInstances = Symbol.for('tidewatch.instances');
 const PROM = Registry.PROMETHEUS_CONTENT_TYPE;
@@ -49,13 +57,15 @@ function buildCheck(auth: unknown): { check: Check; challenge: string } | undefi
   const a = optObject('auth', auth);
   if (a === undefined) return undefined;
   noUnknownKeys('auth', a, ['bearer', 'basic']);
-  if (('bearer' in a) === ('basic' in a)) {
+  if ('bearer' in a === 'basic' in a) {
     throw new TidewatchConfigError('auth', 'must have exactly one of "bearer" or "basic"');
   }
   if ('bearer' in a) {
     const list = Array.isArray(a.bearer) ? a.bearer : [a.bearer];
     if (list.length === 0) fail('auth.bearer', 'a non-empty string or list', a.bearer);
-    const tokens = list.map((t, i) => digest(nonEmpty(list.length > 1 ? `auth.bearer[${i}]` : 'auth.bearer', t)));
+    const tokens = list.map((t, i) =>
+      digest(nonEmpty(list.length > 1 ? `auth.bearer[${i}]` : 'auth.bearer', t)),
+    );
     return {
       challenge: 'Bearer realm="metrics"',
       check: (h) => {
@@ -188,8 +198,7 @@ export function metricsHandler(
       res.end('unauthorized\n');
       return;
     }
-    const contentType =
-      negotiate && wantsOpenMetrics(req.headers.accept) ? OM : PROM;
+    const contentType = negotiate && wantsOpenMetrics(req.headers.accept) ? OM : PROM;
     render(registry, contentType, onFail).then(
       (body) => {
         res.writeHead(200, { 'Content-Type': contentType, 'Cache-Control': 'no-store' });

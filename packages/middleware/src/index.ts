@@ -20,6 +20,7 @@ export {
   OVERFLOW_VALUE,
   TRANSPORTS,
 } from './catalog.js';
+export { renderCatalogMarkdown } from './docs.js';
 export type { ErrorCode } from './errors.js';
 export { ErrorCodes, TidewatchConfigError } from './errors.js';
 export type {
@@ -30,4 +31,3 @@ export type {
 export { metricsHandler } from './handler.js';
 export type { RealtimeMetrics, RealtimeMetricsOptions, RequestClassifier } from './metrics.js';
 export { createRealtimeMetrics } from './metrics.js';
-export { renderCatalogMarkdown } from './docs.js';

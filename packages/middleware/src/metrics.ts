@@ -159,12 +159,7 @@ export function createRealtimeMetrics(options: RealtimeMetricsOptions = {}): Rea
 
   const recorder = new Recorder(prefix, caps, onError);
   registerAll(recorder, registry);
-  const detachOtel = attachOtel(
-    recorder,
-    meterProvider,
-    `${prefix.replace(/_+$/, '')}.`,
-    VERSION,
-  );
+  const detachOtel = attachOtel(recorder, meterProvider, `${prefix.replace(/_+$/, '')}.`, VERSION);
   const internals: Internals = {
     recorder,
     // Idle state may be stamped up to one tick early: 5 % of idleAfterMs, within 10 ms..1 s.
@@ -172,9 +167,10 @@ export function createRealtimeMetrics(options: RealtimeMetricsOptions = {}): Rea
     options: { prefix, endpoint: endpoint as ResolvedOptions['endpoint'], clientType, idleAfterMs },
     detachers: new Set(),
   };
-  const names = Object.fromEntries(
-    METRIC_KEYS.map((k) => [k, prefix + CATALOG[k].name]),
-  ) as Record<MetricKey, string>;
+  const names = Object.fromEntries(METRIC_KEYS.map((k) => [k, prefix + CATALOG[k].name])) as Record<
+    MetricKey,
+    string
+  >;
   const metrics: RealtimeMetrics = {
     prefix,
     registry,

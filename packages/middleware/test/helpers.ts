@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
 import { Registry } from 'prom-client';
-import { WebSocket, WebSocketServer, type ServerOptions } from 'ws';
+import { type ServerOptions, WebSocket, WebSocketServer } from 'ws';
 import {
   createRealtimeMetrics,
   metricsHandler,

@@ -27,7 +27,12 @@ function statusOf(chunk: unknown): number {
     return chunk.startsWith('HTTP/') ? Number.parseInt(chunk.slice(9, 12), 10) || -1 : -1;
   }
   if (chunk instanceof Uint8Array && chunk.length >= 12 && chunk[0] === 0x48 && chunk[4] === 0x2f) {
-    return Number.parseInt(Buffer.from(chunk.buffer, chunk.byteOffset, 12).toString('latin1', 9, 12), 10) || -1;
+    return (
+      Number.parseInt(
+        Buffer.from(chunk.buffer, chunk.byteOffset, 12).toString('latin1', 9, 12),
+        10,
+      ) || -1
+    );
   }
   return -1;
 }
@@ -58,7 +63,10 @@ export class HandshakeTracker {
   begin(req: IncomingMessage, socket: Duplex, endpoint: string, clientType: string): Handshake {
     const existing = this.bySocket.get(socket);
     if (existing !== undefined) return existing;
-    const s = socket as unknown as Record<'write' | 'end', ((...args: unknown[]) => unknown) | undefined>;
+    const s = socket as unknown as Record<
+      'write' | 'end',
+      ((...args: unknown[]) => unknown) | undefined
+    >;
     const ownWrite = Object.hasOwn(s, 'write') ? s.write : undefined;
     const ownEnd = Object.hasOwn(s, 'end') ? s.end : undefined;
     const origWrite = s.write!;

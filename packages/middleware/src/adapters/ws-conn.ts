@@ -247,11 +247,7 @@ function onPong(c: ConnState): void {
 
 function onTerminate(c: ConnState, ws: any): void {
   if (!c.serverInitiated && ws._closeFrameReceived !== true) c.serverInitiated = true;
-  if (
-    c.reason === null &&
-    c.pingAt !== 0 &&
-    performance.now() - c.pingAt >= APP_PING_TIMEOUT_MS
-  ) {
+  if (c.reason === null && c.pingAt !== 0 && performance.now() - c.pingAt >= APP_PING_TIMEOUT_MS) {
     // The canonical ws heartbeat: ping, and terminate() if no pong came back in time.
     c.reason = 'ping_timeout';
     c.ctx.recorder.inc('heartbeats', [c.ctx.transport, 'timeout']);

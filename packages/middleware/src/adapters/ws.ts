@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server as HttpServer } from 'node:http';
+import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CLOSE_REASONS, type CloseReason } from '../catalog.js';
 import { ErrorCodes, TidewatchConfigError } from '../errors.js';
@@ -12,8 +12,8 @@ import {
   optString,
 } from '../internal/validate.js';
 import { internalsOf, type RealtimeMetrics, type RequestClassifier } from '../metrics.js';
-import { type ConnContext, type ConnState, instrumentedProto, openConnection } from './ws-conn.js';
 import { HandshakeTracker } from './handshake.js';
+import { type ConnContext, type ConnState, instrumentedProto, openConnection } from './ws-conn.js';
 
 /** The parts of a `ws` 8 `WebSocket` tidewatch touches (typed structurally: no `ws` import). */
 export interface WebSocketLike {
@@ -31,7 +31,7 @@ export interface WebSocketServerLike {
     head: Buffer,
     cb: (ws: any, req: IncomingMessage) => void,
   ): void;
-  shouldHandle?(req: IncomingMessage): boolean;
+  shouldHandle?(req: IncomingMessage): boolean | Promise<boolean>;
   options?: { path?: string | undefined; server?: HttpServer | undefined };
 }
 
@@ -96,10 +96,17 @@ export function instrumentWs(
     'closeCodes',
     'transport',
   ]);
-  const endpointOpt = opts.endpoint ?? internals.options.endpoint ?? wss.options?.path ?? 'default';
-  if (typeof endpointOpt !== 'string' && typeof endpointOpt !== 'function') {
-    fail('endpoint', 'a string or a function (req) => string', endpointOpt);
+  if (
+    opts.endpoint !== undefined &&
+    typeof opts.endpoint !== 'string' &&
+    typeof opts.endpoint !== 'function'
+  ) {
+    fail('endpoint', 'a string or a function (req) => string', opts.endpoint);
   }
+  const endpointOpt = (opts.endpoint ??
+    internals.options.endpoint ??
+    wss.options?.path ??
+    'default') as string | RequestClassifier;
   const clientTypeOpt =
     optFunction<RequestClassifier>('clientType', opts.clientType) ?? internals.options.clientType;
   const server = opts.server as HttpServer | undefined;
@@ -122,7 +129,11 @@ export function instrumentWs(
     | undefined;
   for (const [code, reason] of Object.entries(closeCodes ?? {})) {
     if (!/^\d+$/.test(code) || !(CLOSE_REASONS as readonly string[]).includes(reason)) {
-      fail(`closeCodes.${code}`, `one of ${CLOSE_REASONS.join(', ')} keyed by a close code`, reason);
+      fail(
+        `closeCodes.${code}`,
+        `one of ${CLOSE_REASONS.join(', ')} keyed by a close code`,
+        reason,
+      );
     }
   }
   const transport = optString('transport', opts.transport, /^[a-z0-9_]{1,64}$/) ?? 'websocket';
@@ -149,7 +160,7 @@ export function instrumentWs(
     }
   };
   const labelsFor = (req: IncomingMessage): [string, string] => [
-    classify(endpointOpt as string | RequestClassifier, req, 'classifier.endpoint'),
+    classify(endpointOpt, req, 'classifier.endpoint'),
     clientTypeOpt ? classify(clientTypeOpt, req, 'classifier.client_type') : 'unknown',
   ];
 
@@ -196,7 +207,6 @@ export function instrumentWs(
   const w = wss as unknown as Record<string, unknown>;
   const ownHandleUpgrade = Object.hasOwn(w, 'handleUpgrade') ? w.handleUpgrade : undefined;
   const origHandleUpgrade = wss.handleUpgrade;
-  // biome-ignore lint/complexity/useArrowFunction: `this` is the server
   const handleUpgrade = function (
     this: unknown,
     req: IncomingMessage,
@@ -218,7 +228,8 @@ export function instrumentWs(
 
   const onServerUpgrade = (req: IncomingMessage, socket: Duplex) => {
     try {
-      if (typeof wss.shouldHandle === 'function' && !wss.shouldHandle(req)) return;
+      // An overridden async shouldHandle cannot be awaited here; such requests are tracked.
+      if (typeof wss.shouldHandle === 'function' && wss.shouldHandle(req) === false) return;
     } catch (err) {
       recorder.error('ws.should_handle', err);
       return;

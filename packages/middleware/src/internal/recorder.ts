@@ -1,6 +1,12 @@
 import { diag } from '@opentelemetry/api';
 import { CATALOG, METRIC_KEYS, type MetricKey, type MetricSpec } from '../catalog.js';
-import { type AnySeries, Family, type HistogramSeries, observe, type ValueSeries } from './family.js';
+import {
+  type AnySeries,
+  Family,
+  type HistogramSeries,
+  observe,
+  type ValueSeries,
+} from './family.js';
 
 /** Series type of each catalogue metric. */
 type SeriesOf<K extends MetricKey> = (typeof CATALOG)[K]['type'] extends 'histogram'

@@ -2,9 +2,9 @@ import {
   createNoopMeter,
   type Meter,
   type MeterProvider,
-  metrics as otelMetrics,
   type Observable,
   type ObservableResult,
+  metrics as otelMetrics,
 } from '@opentelemetry/api';
 import type { MetricKey } from '../catalog.js';
 import type { ValueSeries } from '../internal/family.js';

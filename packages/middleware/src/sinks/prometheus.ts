@@ -73,7 +73,10 @@ export class CatalogMetric {
   private plainValues(): PromValue[] {
     const out: PromValue[] = [];
     for (const s of this.fam.series.values()) {
-      out.push({ value: (s as ValueSeries).value, labels: { ...s.attrs } as Record<string, string> });
+      out.push({
+        value: (s as ValueSeries).value,
+        labels: { ...s.attrs } as Record<string, string>,
+      });
     }
     return out;
   }

@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import express from 'express';
 import { Counter, Gauge, Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRealtimeMetrics, metricsHandler, type MetricsHandlerOptions } from '../../src/index.js';
+import {
+  createRealtimeMetrics,
+  type MetricsHandlerOptions,
+  metricsHandler,
+} from '../../src/index.js';
 import { parseExposition, value } from '../helpers.js';
 
 const servers: http.Server[] = [];
@@ -34,7 +38,9 @@ describe('metricsHandler', () => {
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toBe('Bearer realm="metrics"');
     expect((await fetch(url, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
-    expect((await fetch(url, { headers: { authorization: 'Basic bmV3LXNlY3JldA==' } })).status).toBe(401);
+    expect(
+      (await fetch(url, { headers: { authorization: 'Basic bmV3LXNlY3JldA==' } })).status,
+    ).toBe(401);
     for (const t of ['old-secret', 'new-secret']) {
       const ok = await fetch(url, { headers: { authorization: `Bearer ${t}` } });
       expect(ok.status).toBe(200);
@@ -47,9 +53,15 @@ describe('metricsHandler', () => {
     const { url } = await setup({ auth: { basic: { username: 'prom', password: 's3cret' } } });
     const b64 = (s: string) => Buffer.from(s).toString('base64');
     expect((await fetch(url)).status).toBe(401);
-    expect((await fetch(url, { headers: { authorization: `Basic ${b64('prom:wrong')}` } })).status).toBe(401);
-    expect((await fetch(url, { headers: { authorization: `Basic ${b64('other:s3cret')}` } })).status).toBe(401);
-    expect((await fetch(url, { headers: { authorization: `Basic ${b64('prom:s3cret')}` } })).status).toBe(200);
+    expect(
+      (await fetch(url, { headers: { authorization: `Basic ${b64('prom:wrong')}` } })).status,
+    ).toBe(401);
+    expect(
+      (await fetch(url, { headers: { authorization: `Basic ${b64('other:s3cret')}` } })).status,
+    ).toBe(401);
+    expect(
+      (await fetch(url, { headers: { authorization: `Basic ${b64('prom:s3cret')}` } })).status,
+    ).toBe(200);
   });
 
   it('negotiates OpenMetrics without changing the registry', async () => {
@@ -118,9 +130,9 @@ describe('metricsHandler', () => {
   it('fails closed at construction: an unset token names the option', () => {
     const registry = new Registry();
     const metrics = createRealtimeMetrics({ registry });
-    expect(() => metricsHandler(metrics, { auth: { bearer: undefined as unknown as string } })).toThrow(
-      /option "auth.bearer" must be a non-empty string/,
-    );
+    expect(() =>
+      metricsHandler(metrics, { auth: { bearer: undefined as unknown as string } }),
+    ).toThrow(/option "auth.bearer" must be a non-empty string/);
     expect(() => metricsHandler(metrics, { auth: { bearer: '' } })).toThrow(/auth\.bearer/);
     expect(() =>
       metricsHandler(metrics, { auth: { basic: { username: 'a:b', password: 'x' } } }),

@@ -102,7 +102,8 @@ describe('ws accounting under real traffic', () => {
     // Closes: 100 normal from the client, 50 TCP resets, 25 server 1001, 25 server terminate.
     const waits = clients.map((ws) => closed(ws));
     for (let i = 0; i < 100; i++) clients[i]!.close(1000, 'bye');
-    for (let i = 100; i < 150; i++) (clients[i] as unknown as { _socket: { resetAndDestroy(): void } })._socket.resetAndDestroy();
+    for (let i = 100; i < 150; i++)
+      (clients[i] as unknown as { _socket: { resetAndDestroy(): void } })._socket.resetAndDestroy();
     for (let i = 150; i < 175; i++) s.byId.get(String(i))!.close(1001, 'shutting down');
     for (let i = 175; i < 200; i++) s.byId.get(String(i))!.terminate();
     await Promise.all(waits);
@@ -126,7 +127,9 @@ describe('ws accounting under real traffic', () => {
     expect(closedBy('server_shutdown', 'server')).toBe(25);
     expect(closedBy('abnormal', 'server')).toBe(25);
     expect(value(fams, 'realtime_connections_closed_total')).toBe(N);
-    expect(histogram(fams, 'realtime_connection_duration_seconds', { reason: 'normal' }).count).toBe(100);
+    expect(
+      histogram(fams, 'realtime_connection_duration_seconds', { reason: 'normal' }).count,
+    ).toBe(100);
     expect(histogram(fams, 'realtime_connection_duration_seconds').count).toBe(N);
 
     for (const direction of ['in', 'out']) {
@@ -139,10 +142,11 @@ describe('ws accounting under real traffic', () => {
     // Sizes run from 16 B to ~3 KiB: the 64 B bucket holds only the small ones.
     const sizes = histogram(fams, 'realtime_message_size_bytes', { direction: 'in' });
     let small = 0;
-    for (let i = 0; i < N; i++) for (let j = 0; j < M; j++) {
-      const p = payload(i, j);
-      if ((typeof p === 'string' ? p.length : p.length) <= 64) small++;
-    }
+    for (let i = 0; i < N; i++)
+      for (let j = 0; j < M; j++) {
+        const p = payload(i, j);
+        if ((typeof p === 'string' ? p.length : p.length) <= 64) small++;
+      }
     expect(sizes.buckets['64']).toBe(small);
     expect(sizes.buckets['4096']).toBe(N * M);
 

@@ -2,7 +2,14 @@ import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { type EchoServer, seriesCount, startEchoServer, until, upgradeRequest, value } from '../helpers.js';
+import {
+  type EchoServer,
+  seriesCount,
+  startEchoServer,
+  until,
+  upgradeRequest,
+  value,
+} from '../helpers.js';
 
 v8.setFlagsFromString('--expose-gc');
 const gc = vm.runInNewContext('gc') as () => void;
@@ -30,7 +37,9 @@ async function flood(port: number, from: number, count: number, concurrency = 64
   const closeFrame = Buffer.from([0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8]);
   const one = (i: number) =>
     new Promise<void>((resolve, reject) => {
-      const sock = net.connect(port, '127.0.0.1', () => sock.write(upgradeRequest(`/ws?room=${i}`)));
+      const sock = net.connect(port, '127.0.0.1', () =>
+        sock.write(upgradeRequest(`/ws?room=${i}`)),
+      );
       let upgraded = false;
       sock.on('data', (d) => {
         if (!upgraded && d.toString('latin1').startsWith('HTTP/1.1 101')) {
@@ -57,14 +66,22 @@ describe('cardinality flood', () => {
     });
     const s = srv;
     await flood(s.port, 0, 10_000);
-    await until('first wave closed', async () => value(await s.scrape(), 'realtime_connections_closed_total') === 10_000, 30_000);
+    await until(
+      'first wave closed',
+      async () => value(await s.scrape(), 'realtime_connections_closed_total') === 10_000,
+      30_000,
+    );
     const heapAt10k = heapAfterGc();
     await flood(s.port, 10_000, 90_000);
     let fams = await s.scrape();
-    await until('all closes counted', async () => {
-      fams = await s.scrape();
-      return value(fams, 'realtime_connections_closed_total') === 100_000;
-    }, 30_000);
+    await until(
+      'all closes counted',
+      async () => {
+        fams = await s.scrape();
+        return value(fams, 'realtime_connections_closed_total') === 100_000;
+      },
+      30_000,
+    );
     const heapAt100k = heapAfterGc();
 
     // Totals stay exact: folding changes labels, never counts.

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import type { WebSocket } from 'ws';
 import {
   closed,
   connect,
@@ -58,7 +58,9 @@ describe('fault injection: the host keeps serving and the counts stay exact', ()
     expect(value(fams, 'realtime_connections_opened_total', { endpoint: 'chat' })).toBe(1);
     expect(value(fams, 'realtime_connections_opened_total', { endpoint: 'unknown' })).toBe(1);
     expect(value(fams, 'realtime_messages_total', { direction: 'in', client_type: 'ios' })).toBe(1);
-    expect(value(fams, 'realtime_messages_total', { direction: 'in', client_type: 'unknown' })).toBe(1);
+    expect(
+      value(fams, 'realtime_messages_total', { direction: 'in', client_type: 'unknown' }),
+    ).toBe(1);
     expect(
       value(fams, 'realtime_instrumentation_errors_total', { site: 'classifier.endpoint' }),
     ).toBe(1);
@@ -85,7 +87,9 @@ describe('fault injection: the host keeps serving and the counts stay exact', ()
     }
     // Bytes that are not HTTP at all never reach the upgrade path: node answers 400.
     const junk = await new Promise<string>((resolve) => {
-      const sock = net.connect(srv!.port, '127.0.0.1', () => sock.write('\u0000\u0001garbage\r\n\r\n'));
+      const sock = net.connect(srv!.port, '127.0.0.1', () =>
+        sock.write('\u0000\u0001garbage\r\n\r\n'),
+      );
       let buf = '';
       sock.on('data', (d) => {
         buf += d;
@@ -99,9 +103,13 @@ describe('fault injection: the host keeps serving and the counts stay exact', ()
     let fams = await s.scrape();
     await until('rejections counted', async () => {
       fams = await s.scrape();
-      return histogram(fams, 'realtime_handshake_duration_seconds', { outcome: 'rejected' }).count === 4;
+      return (
+        histogram(fams, 'realtime_handshake_duration_seconds', { outcome: 'rejected' }).count === 4
+      );
     });
-    expect(histogram(fams, 'realtime_handshake_duration_seconds', { outcome: 'success' }).count).toBe(1);
+    expect(
+      histogram(fams, 'realtime_handshake_duration_seconds', { outcome: 'success' }).count,
+    ).toBe(1);
     expect(value(fams, 'realtime_handshakes_in_flight')).toBe(0);
     expect(value(fams, 'realtime_connections')).toBe(1);
     good.close();
@@ -152,7 +160,9 @@ describe('fault injection: the host keeps serving and the counts stay exact', ()
       fams = await s.scrape();
       return value(fams, 'realtime_connections_closed_total') === 1;
     });
-    expect(value(fams, 'realtime_connections_closed_total', { reason: 'abnormal', initiator: 'client' })).toBe(1);
+    expect(
+      value(fams, 'realtime_connections_closed_total', { reason: 'abnormal', initiator: 'client' }),
+    ).toBe(1);
     expect(value(fams, 'realtime_messages_total', { direction: 'in' })).toBe(1);
     expect(value(fams, 'realtime_instrumentation_errors_total')).toBe(0);
     ok.close();

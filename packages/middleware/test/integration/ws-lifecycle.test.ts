@@ -132,7 +132,10 @@ describe('heartbeats', () => {
       return value(fams, 'realtime_connections_closed_total') === 1;
     });
     expect(
-      value(fams, 'realtime_connections_closed_total', { reason: 'ping_timeout', initiator: 'server' }),
+      value(fams, 'realtime_connections_closed_total', {
+        reason: 'ping_timeout',
+        initiator: 'server',
+      }),
     ).toBe(1);
     expect(value(fams, 'realtime_heartbeats_total', { outcome: 'timeout' })).toBe(1);
     const pongs = value(fams, 'realtime_heartbeats_total', { outcome: 'pong' });

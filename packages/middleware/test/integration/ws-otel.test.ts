@@ -6,7 +6,15 @@ import {
   MetricReader,
 } from '@opentelemetry/sdk-metrics';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closed, connect, type EchoServer, histogram, startEchoServer, until, value } from '../helpers.js';
+import {
+  closed,
+  connect,
+  type EchoServer,
+  histogram,
+  startEchoServer,
+  until,
+  value,
+} from '../helpers.js';
 
 class TestReader extends MetricReader {
   protected async onForceFlush(): Promise<void> {}
@@ -32,7 +40,8 @@ async function otelPoints(reader: TestReader): Promise<Points> {
     expect(sm.scope.name).toBe('@tidewatch/middleware');
     for (const m of sm.metrics) {
       out.set(m.descriptor.name, m.dataPoints as DataPoint<number | Histogram>[]);
-      if (m.dataPointType === DataPointType.HISTOGRAM) expect(m.descriptor.unit).toMatch(/^(s|By|\{.+\})$/);
+      if (m.dataPointType === DataPointType.HISTOGRAM)
+        expect(m.descriptor.unit).toMatch(/^(s|By|\{.+\})$/);
     }
   }
   return out;
@@ -102,13 +111,17 @@ describe('OpenTelemetry sink', () => {
         expect(cum).toBe(prom.buckets[String(b)]);
       });
     }
-    expect(sum(points, 'realtime.server.connections.closed', { reason: 'normal', initiator: 'client' })).toBe(8);
+    expect(
+      sum(points, 'realtime.server.connections.closed', { reason: 'normal', initiator: 'client' }),
+    ).toBe(8);
     expect(sum(points, 'realtime.server.connections')).toBe(12);
     expect(sum(points, 'realtime.server.connections')).toBe(value(fams, 'realtime_connections'));
     const hs = (points.get('realtime.server.handshake.duration') ?? [])[0]!;
     expect(hs.attributes.outcome).toBe('success');
     expect((hs.value as Histogram).count).toBe(20);
-    expect((points.get('realtime.server.connection.duration') ?? [])[0]!.value).toMatchObject({ count: 8 });
+    expect((points.get('realtime.server.connection.duration') ?? [])[0]!.value).toMatchObject({
+      count: 8,
+    });
     for (const ws of clients.slice(8)) ws.close();
   });
 });
