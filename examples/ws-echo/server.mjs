@@ -5,10 +5,10 @@
 //   node examples/ws-echo/server.mjs --clients 0   # no built-in load
 import http from 'node:http';
 import { parseArgs } from 'node:util';
-import { collectDefaultMetrics, Registry } from 'prom-client';
-import { WebSocket, WebSocketServer } from 'ws';
 import { createRealtimeMetrics, metricsHandler } from '@tidewatch/middleware';
 import { instrumentWs } from '@tidewatch/middleware/ws';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { WebSocket, WebSocketServer } from 'ws';
 
 const { values: args } = parseArgs({
   options: {
@@ -24,19 +24,27 @@ collectDefaultMetrics({ register: registry });
 const metrics = createRealtimeMetrics({
   registry,
   // A bounded classifier: the client says what it is, anything else is `other`.
-  clientType: (req) => (['web', 'ios', 'android'].includes(req.headers['x-client']) ? req.headers['x-client'] : 'other'),
+  clientType: (req) =>
+    ['web', 'ios', 'android'].includes(req.headers['x-client']) ? req.headers['x-client'] : 'other',
 });
 
 const server = http.createServer();
 const wss = new WebSocketServer({ server, path: '/ws', maxPayload: 1 << 20 });
-instrumentWs(wss, metrics, { heartbeat: { intervalMs: 10_000, missedPongs: 2 }, maxConnections: 10_000 });
+instrumentWs(wss, metrics, {
+  heartbeat: { intervalMs: 10_000, missedPongs: 2 },
+  maxConnections: 10_000,
+});
 
 const token = process.env.METRICS_TOKEN;
 const serveMetrics = metricsHandler(metrics, token ? { auth: { bearer: token } } : {});
 server.on('request', (req, res) => {
   if (req.url === '/metrics') return serveMetrics(req, res);
   res.writeHead(req.url === '/' ? 200 : 404, { 'content-type': 'text/plain' });
-  res.end(req.url === '/' ? 'tidewatch ws-echo example: connect to /ws, scrape /metrics\n' : 'not found\n');
+  res.end(
+    req.url === '/'
+      ? 'tidewatch ws-echo example: connect to /ws, scrape /metrics\n'
+      : 'not found\n',
+  );
 });
 
 wss.on('connection', (ws) => {
@@ -44,7 +52,8 @@ wss.on('connection', (ws) => {
   ws.on('message', (data, isBinary) => {
     const text = isBinary ? '' : data.toString();
     if (text.startsWith('/broadcast ')) {
-      for (const peer of wss.clients) if (peer.readyState === WebSocket.OPEN) peer.send(text.slice(11));
+      for (const peer of wss.clients)
+        if (peer.readyState === WebSocket.OPEN) peer.send(text.slice(11));
     } else {
       ws.send(data, { binary: isBinary });
     }
@@ -55,8 +64,12 @@ server.listen(Number(args.port), args.host, () => {
   const { port } = server.address();
   const base = `http://${args.host}:${port}`;
   console.log(`ws-echo listening: ws://${args.host}:${port}/ws`);
-  console.log(`metrics:           ${base}/metrics${token ? ' (Authorization: Bearer $METRICS_TOKEN)' : ''}`);
-  console.log(`try:               curl -s ${token ? '-H "Authorization: Bearer $METRICS_TOKEN" ' : ''}${base}/metrics | grep ^realtime_`);
+  console.log(
+    `metrics:           ${base}/metrics${token ? ' (Authorization: Bearer $METRICS_TOKEN)' : ''}`,
+  );
+  console.log(
+    `try:               curl -s ${token ? '-H "Authorization: Bearer $METRICS_TOKEN" ' : ''}${base}/metrics | grep ^realtime_`,
+  );
   startLoad(`ws://${args.host}:${port}/ws`, Number(args.clients), Number(args.seconds));
 });
 
