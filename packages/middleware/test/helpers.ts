@@ -249,3 +249,41 @@ export function upgradeRequest(path: string, extra = ''): string {
     `Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`
   );
 }
+
+/** Scrapes until `realtime_connections_closed_total` reaches `closes`; returns that scrape. */
+export async function scrapeAfterCloses(
+  s: Pick<EchoServer, 'scrape'>,
+  closes: number,
+  timeoutMs = 10_000,
+): Promise<Family[]> {
+  let fams: Family[] = [];
+  await until(
+    `${closes} closes counted`,
+    async () => {
+      fams = await s.scrape();
+      return value(fams, 'realtime_connections_closed_total') === closes;
+    },
+    timeoutMs,
+  );
+  return fams;
+}
+
+/** Each client sends `count` messages (`payload(i, j)`); resolves when every echo is back. */
+export function echoAll(
+  clients: WebSocket[],
+  count: number,
+  payload: (i: number, j: number) => string | Buffer,
+): Promise<void> {
+  return Promise.all(
+    clients.map(
+      (ws, i) =>
+        new Promise<void>((resolve) => {
+          let echoes = 0;
+          ws.on('message', () => {
+            if (++echoes === count) resolve();
+          });
+          for (let j = 0; j < count; j++) ws.send(payload(i, j));
+        }),
+    ),
+  ).then(() => {});
+}

@@ -1,6 +1,14 @@
 import { type PrometheusHandle, promtool, startPrometheus } from '@tidewatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closed, connect, type EchoServer, startEchoServer, until, value } from '../helpers.js';
+import {
+  closed,
+  connect,
+  type EchoServer,
+  echoAll,
+  scrapeAfterCloses,
+  startEchoServer,
+  until,
+} from '../helpers.js';
 
 const TOKEN = 'scrape-secret';
 const N = 30;
@@ -11,25 +19,11 @@ let prom: PrometheusHandle;
 beforeAll(async () => {
   srv = await startEchoServer({ token: TOKEN, instrument: { endpoint: 'chat' } });
   const clients = await Promise.all(Array.from({ length: N }, () => connect(srv.url)));
-  await Promise.all(
-    clients.map(
-      (ws) =>
-        new Promise<void>((resolve) => {
-          let n = 0;
-          ws.on('message', () => {
-            if (++n === M) resolve();
-          });
-          for (let j = 0; j < M; j++) ws.send(`message ${j}`);
-        }),
-    ),
-  );
+  await echoAll(clients, M, (_i, j) => `message ${j}`);
   for (const ws of clients.slice(0, 10)) ws.close(1000);
   for (const ws of clients.slice(10, 15)) ws.close(1001);
   await Promise.all(clients.slice(0, 15).map(closed));
-  await until(
-    'closes counted',
-    async () => value(await srv.scrape(), 'realtime_connections_closed_total') === 15,
-  );
+  await scrapeAfterCloses(srv, 15);
   const url = `http://127.0.0.1:${srv.port}/metrics`;
   prom = await startPrometheus({
     scrapeTargets: [

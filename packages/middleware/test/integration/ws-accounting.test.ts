@@ -5,6 +5,7 @@ import {
   closed,
   connect,
   type EchoServer,
+  echoAll,
   histogram,
   rawUpgrade,
   startEchoServer,
@@ -57,26 +58,13 @@ describe('ws accounting under real traffic', () => {
     const s = srv;
 
     // N clients, M messages each, every echo received.
-    let bytesSent = 0;
     const clients: WebSocket[] = await Promise.all(
       Array.from({ length: N }, (_, i) => connect(`${s.url}?id=${i}`)),
     );
-    await Promise.all(
-      clients.map(
-        (ws, i) =>
-          new Promise<void>((resolve) => {
-            let echoes = 0;
-            ws.on('message', () => {
-              if (++echoes === M) resolve();
-            });
-            for (let j = 0; j < M; j++) {
-              const p = payload(i, j);
-              bytesSent += typeof p === 'string' ? Buffer.byteLength(p) : p.length;
-              ws.send(p);
-            }
-          }),
-      ),
-    );
+    await echoAll(clients, M, payload);
+    let bytesSent = 0;
+    for (let i = 0; i < N; i++)
+      for (let j = 0; j < M; j++) bytesSent += Buffer.byteLength(payload(i, j));
 
     // Refused by verifyClient, refused by path, and one client that leaves mid-handshake.
     const refused = await Promise.all(

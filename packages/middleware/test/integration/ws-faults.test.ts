@@ -7,6 +7,7 @@ import {
   type EchoServer,
   histogram,
   rawUpgrade,
+  scrapeAfterCloses,
   startEchoServer,
   until,
   upgradeRequest,
@@ -49,12 +50,7 @@ describe('fault injection: the host keeps serving and the counts stay exact', ()
     a.close();
     b.close();
     await Promise.all([closed(a), closed(b)]);
-    const s = srv;
-    let fams = await s.scrape();
-    await until('closes counted', async () => {
-      fams = await s.scrape();
-      return value(fams, 'realtime_connections_closed_total') === 2;
-    });
+    const fams = await scrapeAfterCloses(srv!, 2);
     expect(value(fams, 'realtime_connections_opened_total', { endpoint: 'chat' })).toBe(1);
     expect(value(fams, 'realtime_connections_opened_total', { endpoint: 'unknown' })).toBe(1);
     expect(value(fams, 'realtime_messages_total', { direction: 'in', client_type: 'ios' })).toBe(1);
@@ -124,12 +120,7 @@ describe('fault injection: the host keeps serving and the counts stay exact', ()
     big.send(Buffer.alloc(10 << 20, 7));
     expect(await code).toBe(1009);
     for (const o of others) expect(await echoOnce(o, 'ok')).toBe('ok');
-    const s = srv;
-    let fams = await s.scrape();
-    await until('close counted', async () => {
-      fams = await s.scrape();
-      return value(fams, 'realtime_connections_closed_total') === 1;
-    });
+    const fams = await scrapeAfterCloses(srv!, 1);
     expect(
       value(fams, 'realtime_connections_closed_total', {
         reason: 'message_too_big',
@@ -154,12 +145,7 @@ describe('fault injection: the host keeps serving and the counts stay exact', ()
     sock.resetAndDestroy();
     await code;
     expect(await echoOnce(ok, 'fine')).toBe('fine');
-    const s = srv;
-    let fams = await s.scrape();
-    await until('close counted', async () => {
-      fams = await s.scrape();
-      return value(fams, 'realtime_connections_closed_total') === 1;
-    });
+    const fams = await scrapeAfterCloses(srv!, 1);
     expect(
       value(fams, 'realtime_connections_closed_total', { reason: 'abnormal', initiator: 'client' }),
     ).toBe(1);

@@ -12,8 +12,8 @@ import {
   histogram,
   parseExposition,
   rawUpgrade,
+  scrapeAfterCloses,
   startEchoServer,
-  until,
   upgradeRequest,
   value,
 } from '../helpers.js';
@@ -126,11 +126,7 @@ describe('heartbeats', () => {
     const dead = await connect(s.url, { autoPong: false });
     const deadClosed = closed(dead);
     await deadClosed;
-    let fams = await s.scrape();
-    await until('timeout counted', async () => {
-      fams = await s.scrape();
-      return value(fams, 'realtime_connections_closed_total') === 1;
-    });
+    const fams = await scrapeAfterCloses(s, 1);
     expect(
       value(fams, 'realtime_connections_closed_total', {
         reason: 'ping_timeout',
@@ -158,11 +154,7 @@ describe('heartbeats', () => {
     await sleep(1100);
     badServer.terminate(); // the canonical `isAlive === false` branch
     await closed(bad);
-    let fams = await s.scrape();
-    await until('close counted', async () => {
-      fams = await s.scrape();
-      return value(fams, 'realtime_connections_closed_total') === 1;
-    });
+    const fams = await scrapeAfterCloses(s, 1);
     expect(value(fams, 'realtime_connections_closed_total', { reason: 'ping_timeout' })).toBe(1);
     expect(value(fams, 'realtime_heartbeats_total', { outcome: 'pong' })).toBe(1);
     expect(value(fams, 'realtime_heartbeats_total', { outcome: 'timeout' })).toBe(1);

@@ -10,9 +10,10 @@ import {
   closed,
   connect,
   type EchoServer,
+  echoAll,
   histogram,
+  scrapeAfterCloses,
   startEchoServer,
-  until,
   value,
 } from '../helpers.js';
 
@@ -61,26 +62,10 @@ describe('OpenTelemetry sink', () => {
     provider = new MeterProvider({ readers: [reader] });
     srv = await startEchoServer({ metrics: { meterProvider: provider } });
     const clients = await Promise.all(Array.from({ length: 20 }, () => connect(srv!.url)));
-    await Promise.all(
-      clients.map(
-        (ws, i) =>
-          new Promise<void>((resolve) => {
-            let n = 0;
-            ws.on('message', () => {
-              if (++n === 5) resolve();
-            });
-            for (let j = 0; j < 5; j++) ws.send('m'.repeat(10 + i * 50 + j));
-          }),
-      ),
-    );
+    await echoAll(clients, 5, (i, j) => 'm'.repeat(10 + i * 50 + j));
     for (const ws of clients.slice(0, 8)) ws.close(1000);
     await Promise.all(clients.slice(0, 8).map(closed));
-    const s = srv;
-    let fams = await s.scrape();
-    await until('closes counted', async () => {
-      fams = await s.scrape();
-      return value(fams, 'realtime_connections_closed_total') === 8;
-    });
+    const fams = await scrapeAfterCloses(srv!, 8);
     const points = await otelPoints(reader);
 
     expect(sum(points, 'realtime.server.connections.opened')).toBe(20);
