@@ -33,6 +33,7 @@ export interface WebSocketServerLike {
   ): void;
   shouldHandle?(req: IncomingMessage): boolean | Promise<boolean>;
   options?: { path?: string | undefined; server?: HttpServer | undefined };
+  clients?: Set<any>;
 }
 
 /** Options of {@link instrumentWs}. */
@@ -69,8 +70,10 @@ interface Attachment {
 
 /**
  * Instruments a `ws` 8 `WebSocketServer`, whether it owns an HTTP server or runs with
- * `noServer` (you call `handleUpgrade`). Works for connections opened after this call.
- * Attaching the same metrics twice returns the first detach function.
+ * `noServer` (you call `handleUpgrade`). Connections already open (in `wss.clients`) are
+ * adopted and counted as opened, with `client_type="unknown"` and, unless `endpoint` is a
+ * fixed name, `endpoint="unknown"`: their requests are gone. Attaching the same metrics
+ * twice returns the first detach function.
  *
  * @returns a function that detaches everything (idempotent). Counters keep their values.
  * @throws {TidewatchConfigError} for a bad option, or with code
@@ -280,6 +283,16 @@ export function instrumentWs(
   recorder.series('handshakesInFlight', [transport]);
 
   clock.acquire();
+  if (wss.clients) {
+    const endpoint = typeof endpointOpt === 'string' ? endpointOpt : 'unknown';
+    for (const ws of wss.clients) {
+      try {
+        if (ws.readyState === 1) openConnection(ctx, ws, endpoint, 'unknown');
+      } catch (err) {
+        recorder.error('ws.adopt', err);
+      }
+    }
+  }
   let detached = false;
   const detach = () => {
     if (detached) return;

@@ -95,6 +95,24 @@ describe('attach, detach, double attach', () => {
     ws.close();
   });
 
+  it('adopts connections that were open before it attached', async () => {
+    const s = await echo();
+    s.detach();
+    const early = await Promise.all([connect(s.url), connect(s.url)]);
+    const again = instrumentWs(s.wss, s.metrics, { endpoint: 'late' });
+    cleanups.push(again);
+    await new Promise<void>((resolve) => {
+      early[0]!.once('message', () => resolve());
+      early[0]!.send('counted');
+    });
+    early[1]!.close(1000);
+    const fams = await scrapeAfterCloses(s, 1);
+    expect(value(fams, 'realtime_connections_opened_total', { endpoint: 'late' })).toBe(2);
+    expect(value(fams, 'realtime_connections', { endpoint: 'late' })).toBe(1);
+    expect(value(fams, 'realtime_messages_total', { endpoint: 'late', direction: 'in' })).toBe(1);
+    early[0]!.close();
+  });
+
   it('detach stops counting and restores the server and its sockets', async () => {
     const s = await echo();
     const ws = await connect(s.url);
