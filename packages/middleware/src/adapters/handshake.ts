@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { HandshakeOutcome } from '../catalog.js';
 
@@ -6,7 +5,7 @@ import type { HandshakeOutcome } from '../catalog.js';
 export interface Handshake {
   /** `performance.now()` at arrival. */
   readonly start: number;
-  readonly req: IncomingMessage;
+  readonly socket: Duplex;
   readonly endpoint: string;
   readonly clientType: string;
   /** HTTP status of the first response line written on the socket, 0 until then. */
@@ -60,7 +59,7 @@ export class HandshakeTracker {
   }
 
   /** Starts tracking (idempotent per socket). */
-  begin(req: IncomingMessage, socket: Duplex, endpoint: string, clientType: string): Handshake {
+  begin(socket: Duplex, endpoint: string, clientType: string): Handshake {
     const existing = this.bySocket.get(socket);
     if (existing !== undefined) return existing;
     const s = socket as unknown as Record<
@@ -101,7 +100,7 @@ export class HandshakeTracker {
     let released = false;
     const h: Handshake = {
       start: performance.now(),
-      req,
+      socket,
       endpoint,
       clientType,
       status: 0,
@@ -143,6 +142,7 @@ export class HandshakeTracker {
     h.done = true;
     h.release();
     this.pending.delete(h);
+    this.bySocket.delete(h.socket);
   }
 
   private outcomeOnClose(h: Handshake): HandshakeOutcome | null {
@@ -158,6 +158,8 @@ export class HandshakeTracker {
     h.done = true;
     h.release();
     this.pending.delete(h);
+    // Drop the socket's entry now: it would otherwise live as long as the connection.
+    this.bySocket.delete(h.socket);
     if (outcome !== null) this.onEnd(h, outcome, (performance.now() - h.start) / 1000);
   }
 }

@@ -182,7 +182,7 @@ export function instrumentWs(
   const begin = (req: IncomingMessage, socket: Duplex) => {
     try {
       const [endpoint, clientType] = labelsFor(req);
-      tracker.begin(req, socket, endpoint, clientType);
+      tracker.begin(socket, endpoint, clientType);
     } catch (err) {
       recorder.error('ws.handshake', err);
     }
