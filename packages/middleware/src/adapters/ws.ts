@@ -11,7 +11,12 @@ import {
   optObject,
   optString,
 } from '../internal/validate.js';
-import { internalsOf, type RealtimeMetrics, type RequestClassifier } from '../metrics.js';
+import {
+  type Internals,
+  internalsOf,
+  type RealtimeMetrics,
+  type RequestClassifier,
+} from '../metrics.js';
 import { HandshakeTracker } from './handshake.js';
 import { type ConnContext, type ConnState, instrumentedProto, openConnection } from './ws-conn.js';
 
@@ -88,58 +93,16 @@ export function instrumentWs(
     fail('wss', 'a ws WebSocketServer', wss);
   }
   const internals = internalsOf(metrics);
-  const opts = optObject('options', options) ?? {};
-  noUnknownKeys('', opts, [
-    'endpoint',
-    'clientType',
-    'server',
-    'heartbeat',
-    'slowConsumerBytes',
-    'maxConnections',
-    'closeCodes',
-    'transport',
-  ]);
-  if (
-    opts.endpoint !== undefined &&
-    typeof opts.endpoint !== 'string' &&
-    typeof opts.endpoint !== 'function'
-  ) {
-    fail('endpoint', 'a string or a function (req) => string', opts.endpoint);
-  }
-  const endpointOpt = (opts.endpoint ??
-    internals.options.endpoint ??
-    wss.options?.path ??
-    'default') as string | RequestClassifier;
-  const clientTypeOpt =
-    optFunction<RequestClassifier>('clientType', opts.clientType) ?? internals.options.clientType;
-  const server = opts.server as HttpServer | undefined;
-  if (server !== undefined && typeof server?.prependListener !== 'function') {
-    fail('server', 'an http.Server', server);
-  }
-  let heartbeat: { intervalMs: number; missedPongs: number } | undefined;
-  if (opts.heartbeat !== undefined && opts.heartbeat !== false) {
-    const hb = optObject('heartbeat', opts.heartbeat)!;
-    noUnknownKeys('heartbeat', hb, ['intervalMs', 'missedPongs']);
-    heartbeat = {
-      intervalMs: optInt('heartbeat.intervalMs', hb.intervalMs, 10) ?? 30_000,
-      missedPongs: optInt('heartbeat.missedPongs', hb.missedPongs, 1, 100) ?? 2,
-    };
-  }
-  const slowConsumerBytes = optInt('slowConsumerBytes', opts.slowConsumerBytes, 0) ?? 1 << 20;
-  const maxConnections = optInt('maxConnections', opts.maxConnections, 1);
-  const closeCodes = optObject('closeCodes', opts.closeCodes) as
-    | Record<number, CloseReason>
-    | undefined;
-  for (const [code, reason] of Object.entries(closeCodes ?? {})) {
-    if (!/^\d+$/.test(code) || !(CLOSE_REASONS as readonly string[]).includes(reason)) {
-      fail(
-        `closeCodes.${code}`,
-        `one of ${CLOSE_REASONS.join(', ')} keyed by a close code`,
-        reason,
-      );
-    }
-  }
-  const transport = optString('transport', opts.transport, /^[a-z0-9_]{1,64}$/) ?? 'websocket';
+  const {
+    endpointOpt,
+    clientTypeOpt,
+    server,
+    heartbeat,
+    slowConsumerBytes,
+    maxConnections,
+    closeCodes,
+    transport,
+  } = parseOptions(wss, internals, options);
 
   const holder = wss as unknown as { [kAttached]?: Attachment };
   const prior = holder[kAttached];
@@ -191,14 +154,9 @@ export function instrumentWs(
   const onOpen = (ws: WebSocketLike, req: IncomingMessage, socket: Duplex) => {
     try {
       const h = tracker.get(socket);
-      let labels: [string, string];
-      if (h !== undefined && !h.done) {
-        tracker.succeed(h);
-        labels = [h.endpoint, h.clientType];
-      } else {
-        labels = h ? [h.endpoint, h.clientType] : labelsFor(req);
-      }
-      openConnection(ctx, ws, labels[0], labels[1]);
+      if (h !== undefined) tracker.succeed(h);
+      const [endpoint, clientType] = h ? [h.endpoint, h.clientType] : labelsFor(req);
+      openConnection(ctx, ws, endpoint, clientType);
     } catch (err) {
       recorder.error('ws.open', err);
     }
@@ -318,6 +276,73 @@ export function instrumentWs(
     enumerable: false,
   });
   return detach;
+}
+
+/** Validates instrumentWs options (throws naming the option) and applies defaults. */
+function parseOptions(wss: WebSocketServerLike, internals: Internals, options: unknown) {
+  const opts = optObject('options', options) ?? {};
+  noUnknownKeys('', opts, [
+    'endpoint',
+    'clientType',
+    'server',
+    'heartbeat',
+    'slowConsumerBytes',
+    'maxConnections',
+    'closeCodes',
+    'transport',
+  ]);
+  if (
+    opts.endpoint !== undefined &&
+    typeof opts.endpoint !== 'string' &&
+    typeof opts.endpoint !== 'function'
+  ) {
+    fail('endpoint', 'a string or a function (req) => string', opts.endpoint);
+  }
+  const endpointOpt = (opts.endpoint ??
+    internals.options.endpoint ??
+    wss.options?.path ??
+    'default') as string | RequestClassifier;
+  const clientTypeOpt =
+    optFunction<RequestClassifier>('clientType', opts.clientType) ?? internals.options.clientType;
+  const server = opts.server as HttpServer | undefined;
+  if (server !== undefined && typeof server?.prependListener !== 'function') {
+    fail('server', 'an http.Server', server);
+  }
+  let heartbeat: { intervalMs: number; missedPongs: number } | undefined;
+  if (opts.heartbeat !== undefined && opts.heartbeat !== false) {
+    const hb = optObject('heartbeat', opts.heartbeat)!;
+    noUnknownKeys('heartbeat', hb, ['intervalMs', 'missedPongs']);
+    heartbeat = {
+      intervalMs: optInt('heartbeat.intervalMs', hb.intervalMs, 10) ?? 30_000,
+      missedPongs: optInt('heartbeat.missedPongs', hb.missedPongs, 1, 100) ?? 2,
+    };
+  }
+  const slowConsumerBytes = optInt('slowConsumerBytes', opts.slowConsumerBytes, 0) ?? 1 << 20;
+  const maxConnections = optInt('maxConnections', opts.maxConnections, 1);
+  const closeCodes = optObject('closeCodes', opts.closeCodes) as
+    | Record<number, CloseReason>
+    | undefined;
+  for (const [code, reason] of Object.entries(closeCodes ?? {})) {
+    if (!/^\d+$/.test(code) || !(CLOSE_REASONS as readonly string[]).includes(reason)) {
+      fail(
+        `closeCodes.${code}`,
+        `one of ${CLOSE_REASONS.join(', ')} keyed by a close code`,
+        reason,
+      );
+    }
+  }
+  const transport = optString('transport', opts.transport, /^[a-z0-9_]{1,64}$/) ?? 'websocket';
+
+  return {
+    endpointOpt,
+    clientTypeOpt,
+    server,
+    heartbeat,
+    slowConsumerBytes,
+    maxConnections,
+    closeCodes,
+    transport,
+  };
 }
 
 function heartbeatTick(ctx: ConnContext, c: ConnState, missedPongs: number): void {
