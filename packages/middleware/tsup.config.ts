@@ -1,12 +1,19 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', ws: 'src/ws.ts' },
+  entry: {
+    index: 'src/index.ts',
+    ws: 'src/ws.ts',
+    'socket.io': 'src/socket.io.ts',
+    express: 'src/express.ts',
+    http: 'src/http.ts',
+    cluster: 'src/cluster.ts',
+  },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
   clean: true,
   target: 'node20',
   splitting: true,
-  external: ['prom-client', '@opentelemetry/api', 'ws'],
+  external: ['prom-client', '@opentelemetry/api', 'ws', 'socket.io', 'express'],
 });

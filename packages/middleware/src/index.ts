@@ -29,5 +29,11 @@ export type {
   MetricsRequestHandler,
 } from './handler.js';
 export { metricsHandler } from './handler.js';
+export type {
+  CloseOptions,
+  ConnectionHandle,
+  ConnectionOptions,
+  HandshakeHandle,
+} from './manual.js';
 export type { RealtimeMetrics, RealtimeMetricsOptions, RequestClassifier } from './metrics.js';
 export { createRealtimeMetrics } from './metrics.js';

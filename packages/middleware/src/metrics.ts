@@ -14,6 +14,12 @@ import {
   optString,
 } from './internal/validate.js';
 import { VERSION } from './internal/version.js';
+import {
+  type ConnectionHandle,
+  type ConnectionOptions,
+  type HandshakeHandle,
+  ManualApi,
+} from './manual.js';
 import { attachOtel } from './sinks/otel.js';
 import { isTidewatchMetric, registerAll } from './sinks/prometheus.js';
 
@@ -76,6 +82,18 @@ export interface RealtimeMetrics {
   readonly registry: Registry;
   /** Full Prometheus name of each catalogue metric, e.g. `names.messages`. */
   readonly names: Readonly<Record<MetricKey, string>>;
+  /**
+   * Starts tracking one connection of a transport tidewatch has no adapter for (or that
+   * your own adapter reports). Never throws; the handle's methods never throw.
+   */
+  connection(options?: ConnectionOptions): ConnectionHandle;
+  /**
+   * Starts timing a handshake (upgrade or connect request); end it with `open()` or
+   * `fail(outcome)`. Counts in `handshakes_in_flight` until then.
+   */
+  handshake(options?: Omit<ConnectionOptions, 'bufferedAmount'>): HandshakeHandle;
+  /** Observes one broadcast to `recipients` connections (`broadcast_fanout`). */
+  broadcast(recipients: number, transport?: string): void;
   /**
    * Detaches every adapter attached to these metrics and stops their timers. Counters
    * keep their values; the registry keeps the metrics.
@@ -171,12 +189,17 @@ export function createRealtimeMetrics(options: RealtimeMetricsOptions = {}): Rea
     MetricKey,
     string
   >;
+  const manual = new ManualApi(recorder, internals.clock, () => idleAfterMs);
   const metrics: RealtimeMetrics = {
     prefix,
     registry,
     names,
+    connection: (o) => manual.connection(o ?? {}),
+    handshake: (o) => manual.handshake(o ?? {}),
+    broadcast: (recipients, transport) => manual.broadcast(recipients, transport),
     close() {
       for (const d of [...internals.detachers]) d();
+      manual.stop();
       detachOtel();
     },
     [kInternals]: internals,

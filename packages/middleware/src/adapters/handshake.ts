@@ -48,9 +48,16 @@ export class HandshakeTracker {
   readonly pending = new Set<Handshake>();
   private readonly bySocket = new WeakMap<Duplex, Handshake>();
   private readonly onEnd: HandshakeEnd;
+  private readonly switchIsSuccess: boolean;
 
-  constructor(onEnd: HandshakeEnd) {
+  /**
+   * @param switchIsSuccess When true, writing `101 Switching Protocols` ends the handshake
+   *   as `success` (the owner has no other open signal, as with `instrumentUpgrade`); when
+   *   false the owner calls {@link succeed}, and an unclaimed 101 is another server's.
+   */
+  constructor(onEnd: HandshakeEnd, switchIsSuccess = false) {
     this.onEnd = onEnd;
+    this.switchIsSuccess = switchIsSuccess;
   }
 
   /** The handshake on this socket, if one is being tracked. */
@@ -78,7 +85,8 @@ export class HandshakeTracker {
         // If nobody claims it by the next turn, another server opened it: stop tracking.
         if (h.status === 101) {
           h.release();
-          setImmediate(() => this.forget(h));
+          if (this.switchIsSuccess) this.succeed(h);
+          else setImmediate(() => this.forget(h));
         }
       }
     };
@@ -92,6 +100,9 @@ export class HandshakeTracker {
     };
     const onPeerEnd = () => {
       h.peerGone = true;
+      // A client never half-closes mid-handshake: its FIN before any response means it
+      // left. Decide now, since an unanswered half-open socket may never emit 'close'.
+      if (h.status === 0) this.finish(h, 'aborted');
     };
     const onClose = (hadError: boolean) => {
       if (hadError) h.peerGone = true;

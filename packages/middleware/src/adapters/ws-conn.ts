@@ -1,31 +1,11 @@
 import type { CloseReason } from '../catalog.js';
-import type { CoarseClock } from '../internal/clock.js';
-import { type HistogramSeries, observe, type ValueSeries } from '../internal/family.js';
-import type { Recorder } from '../internal/recorder.js';
+import { type HistogramSeries, observe } from '../internal/family.js';
+import { type Group, groupFor, recordClose, type TransportContext } from '../internal/transport.js';
 import { errorType, reasonForCode, reasonForError } from './close-reason.js';
 
-/** Series one (endpoint, client type) pair writes to, resolved once and shared. */
-export interface Group {
-  readonly opened: ValueSeries;
-  readonly active: ValueSeries;
-  readonly idle: ValueSeries;
-  readonly msgIn: ValueSeries;
-  readonly msgOut: ValueSeries;
-  readonly bytesIn: ValueSeries;
-  readonly bytesOut: ValueSeries;
-  readonly sizeIn: HistogramSeries;
-  readonly sizeOut: HistogramSeries;
-  readonly endpoint: string;
-}
-
 /** Per-server context shared by its connections. */
-export interface ConnContext {
-  readonly recorder: Recorder;
-  readonly clock: CoarseClock;
-  readonly transport: string;
-  readonly closeCodes: Readonly<Record<number, CloseReason>> | undefined;
+export interface ConnContext extends TransportContext {
   readonly conns: Set<ConnState>;
-  readonly groups: Map<string, Group>;
 }
 
 /** The original methods of a WebSocket prototype, called after tidewatch's bookkeeping. */
@@ -60,32 +40,8 @@ export interface ConnState {
 }
 
 const kConn = Symbol('tidewatch.conn');
-/** Groups kept per server; past this, a connection gets its own (uncached) group. */
-const MAX_GROUPS = 4096;
 /** An app-driven terminate() with a ping unanswered this long is a heartbeat timeout. */
 const APP_PING_TIMEOUT_MS = 1000;
-
-function group(ctx: ConnContext, endpoint: string, clientType: string): Group {
-  const key = `${endpoint}\u0001${clientType}`;
-  const found = ctx.groups.get(key);
-  if (found !== undefined) return found;
-  const r = ctx.recorder;
-  const t = ctx.transport;
-  const g: Group = {
-    endpoint,
-    opened: r.series('connectionsOpened', [t, endpoint]),
-    active: r.series('connections', [t, endpoint, 'active']),
-    idle: r.series('connections', [t, endpoint, 'idle']),
-    msgIn: r.series('messages', [t, endpoint, 'in', clientType]),
-    msgOut: r.series('messages', [t, endpoint, 'out', clientType]),
-    bytesIn: r.series('messageBytes', [t, endpoint, 'in']),
-    bytesOut: r.series('messageBytes', [t, endpoint, 'out']),
-    sizeIn: r.series('messageSize', [t, 'in']),
-    sizeOut: r.series('messageSize', [t, 'out']),
-  };
-  if (ctx.groups.size < MAX_GROUPS) ctx.groups.set(key, g);
-  return g;
-}
 
 /** Payload length of an incoming message as ws delivers it (Buffer, ArrayBuffer, Buffer[], Blob). */
 function inLength(data: any): number {
@@ -275,14 +231,7 @@ function onClose(c: ConnState, code: unknown): void {
     const sent = c.serverInitiated && c.sentCode !== 0 ? c.sentCode : received;
     reason = reasonForCode(sent, initiator, ctx.closeCodes);
   }
-  const t = ctx.transport;
-  const endpoint = c.g.endpoint;
-  ctx.recorder.inc('connectionsClosed', [t, endpoint, reason, initiator]);
-  ctx.recorder.observe(
-    'connectionDuration',
-    [t, endpoint, reason],
-    (performance.now() - c.openedAt) / 1000,
-  );
+  recordClose(ctx, c.g, c.openedAt, reason, initiator);
 }
 
 /** Starts tracking an open WebSocket; counts the open. */
@@ -295,7 +244,7 @@ export function openConnection(
   const existing: ConnState | undefined = ws[kConn];
   if (existing?.live) return existing;
   const o = originals(Object.getPrototypeOf(ws));
-  const g = group(ctx, endpoint, clientType);
+  const g = groupFor(ctx, endpoint, clientType);
   const c: ConnState = {
     ws,
     ctx,

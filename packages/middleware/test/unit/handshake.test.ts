@@ -39,7 +39,7 @@ describe('HandshakeTracker', () => {
 
   it.each([
     ['HTTP/1.1 401 Unauthorized\r\n\r\n', false, 'rejected'],
-    ['HTTP/1.1 400 Bad Request\r\n\r\n', true, 'rejected'],
+    ['HTTP/1.1 400 Bad Request\r\n\r\n', true, 'rejected'], // the peer leaves after the answer
     ['HTTP/1.1 503 Service Unavailable\r\n\r\n', false, 'error'],
     [null, false, 'rejected'],
     [null, true, 'aborted'],
@@ -47,16 +47,28 @@ describe('HandshakeTracker', () => {
     const { t, ended } = tracker();
     const s = socket();
     t.begin(s, '/ws', 'web');
+    const done = closedOnce(s);
+    if (response) s.end(Buffer.from(response));
     if (peerGone) s.push(null); // the client's FIN
     s.resume();
     await new Promise((r) => setImmediate(r));
-    if (response) s.end(Buffer.from(response));
-    const done = closedOnce(s);
     s.destroy();
     await done;
     expect(ended).toEqual([['/ws', outcome]]);
     expect(t.get(s)).toBeUndefined();
     expect(t.pending.size).toBe(0);
+  });
+
+  it('a FIN before any response is an abort, decided at once (half-open sockets may never close)', async () => {
+    const { t, ended } = tracker();
+    const s = socket();
+    t.begin(s, '/ws', 'web');
+    s.push(null);
+    s.resume();
+    await new Promise((r) => setImmediate(r));
+    expect(ended).toEqual([['/ws', 'aborted']]);
+    expect(t.pending.size).toBe(0);
+    s.destroy();
   });
 
   it('a 101 that nobody claims (another server opened it) is forgotten, not counted', async () => {
