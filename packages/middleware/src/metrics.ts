@@ -1,10 +1,11 @@
 import type { IncomingMessage } from 'node:http';
-import type { MeterProvider } from '@opentelemetry/api';
+import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
 import { Registry } from 'prom-client';
 import { CATALOG, METRIC_KEYS, type MetricKey } from './catalog.js';
 import { ErrorCodes, TidewatchConfigError } from './errors.js';
 import { CoarseClock } from './internal/clock.js';
 import { type ErrorHook, Recorder } from './internal/recorder.js';
+import { createHandshakeTracing, type HandshakeTracing } from './internal/tracing.js';
 import {
   fail,
   noUnknownKeys,
@@ -55,6 +56,12 @@ export interface RealtimeMetricsOptions {
   seriesCap?: number | ({ default?: number } & Partial<Record<MetricKey, number>>);
   /** Called with every error caught inside the instrumentation (after it is counted). */
   onError?: ErrorHook;
+  /**
+   * Handshake spans through `@opentelemetry/api`, continuing the W3C `traceparent` of the
+   * upgrade request: `true` for the global tracer provider, or `{ tracerProvider }`.
+   * Default off (no cost).
+   */
+  tracing?: boolean | { tracerProvider?: TracerProvider };
 }
 
 /** Options after defaults. */
@@ -71,6 +78,8 @@ export interface Internals {
   readonly clock: CoarseClock;
   readonly options: ResolvedOptions;
   readonly detachers: Set<() => void>;
+  /** Handshake spans; undefined when tracing is off. */
+  readonly tracing: HandshakeTracing | undefined;
 }
 
 const kInternals = Symbol.for('tidewatch.internals');
@@ -141,6 +150,7 @@ export function createRealtimeMetrics(options: RealtimeMetricsOptions = {}): Rea
     'idleAfterMs',
     'seriesCap',
     'onError',
+    'tracing',
   ]);
   const prefix = optString('prefix', opts.prefix, PREFIX_RE) ?? 'realtime_';
   const registry = (opts.registry as Registry | undefined) ?? new Registry();
@@ -159,6 +169,17 @@ export function createRealtimeMetrics(options: RealtimeMetricsOptions = {}): Rea
   const idleAfterMs = optInt('idleAfterMs', opts.idleAfterMs, 1) ?? 60_000;
   const caps = resolveCaps(opts.seriesCap);
   const onError = optFunction<ErrorHook>('onError', opts.onError);
+  let tracing: HandshakeTracing | undefined;
+  if (opts.tracing === true) tracing = createHandshakeTracing();
+  else if (opts.tracing !== undefined && opts.tracing !== false) {
+    const t = optObject('tracing', opts.tracing)!;
+    noUnknownKeys('tracing', t, ['tracerProvider']);
+    const tp = t.tracerProvider as TracerProvider | undefined;
+    if (tp !== undefined && typeof tp?.getTracer !== 'function') {
+      fail('tracing.tracerProvider', 'an OpenTelemetry TracerProvider', tp);
+    }
+    tracing = createHandshakeTracing(tp);
+  }
 
   const instances = instancesOf(registry);
   const existing = instances.get(prefix);
@@ -184,6 +205,7 @@ export function createRealtimeMetrics(options: RealtimeMetricsOptions = {}): Rea
     clock: new CoarseClock(Math.min(1000, Math.max(10, Math.floor(idleAfterMs / 20)))),
     options: { prefix, endpoint: endpoint as ResolvedOptions['endpoint'], clientType, idleAfterMs },
     detachers: new Set(),
+    tracing,
   };
   const names = Object.fromEntries(METRIC_KEYS.map((k) => [k, prefix + CATALOG[k].name])) as Record<
     MetricKey,

@@ -1,4 +1,5 @@
 import type { Duplex } from 'node:stream';
+import type { Span } from '@opentelemetry/api';
 import type { HandshakeOutcome } from '../catalog.js';
 
 /** One upgrade request between its arrival and its outcome. */
@@ -13,6 +14,8 @@ export interface Handshake {
   /** The client closed or reset its side before any response. */
   peerGone: boolean;
   done: boolean;
+  /** The handshake's trace span, when tracing is on (set by the adapter). */
+  span: Span | undefined;
   /** Restores the socket's own write/end and removes listeners; idempotent. */
   release(): void;
 }
@@ -117,6 +120,7 @@ export class HandshakeTracker {
       status: 0,
       peerGone: false,
       done: false,
+      span: undefined,
       release() {
         if (released) return;
         released = true;
@@ -154,6 +158,7 @@ export class HandshakeTracker {
     h.release();
     this.pending.delete(h);
     this.bySocket.delete(h.socket);
+    h.span?.end();
   }
 
   private outcomeOnClose(h: Handshake): HandshakeOutcome | null {

@@ -75,8 +75,10 @@ export function instrumentUpgrade(
   };
   const handles = new WeakMap<Duplex, ConnectionHandle>();
   const sockets = new WeakMap<object, Duplex>();
+  const tracing = internals.tracing;
   const tracker = new HandshakeTracker((h, outcome, seconds) => {
     recorder.observe('handshakeDuration', [transport, h.endpoint, outcome], seconds);
+    if (h.span) tracing?.end(h.span, outcome);
     if (outcome !== 'success') return;
     const socket = sockets.get(h);
     if (socket === undefined) return;
@@ -106,7 +108,9 @@ export function instrumentUpgrade(
       const clientType = clientTypeOpt
         ? classify(clientTypeOpt, req, 'classifier.client_type')
         : 'unknown';
-      sockets.set(tracker.begin(socket, endpoint, clientType), socket);
+      const h = tracker.begin(socket, endpoint, clientType);
+      if (tracing && h.span === undefined) h.span = tracing.start(req, transport, endpoint);
+      sockets.set(h, socket);
     } catch (err) {
       recorder.error('http.upgrade', err);
     }

@@ -130,8 +130,10 @@ export function instrumentWs(
     clientTypeOpt ? classify(clientTypeOpt, req, 'classifier.client_type') : 'unknown',
   ];
 
+  const tracing = internals.tracing;
   const tracker = new HandshakeTracker((h, outcome, seconds) => {
     recorder.observe('handshakeDuration', [transport, h.endpoint, outcome], seconds);
+    if (h.span) tracing?.end(h.span, outcome);
   });
   const ctx: ConnContext = {
     recorder,
@@ -145,7 +147,8 @@ export function instrumentWs(
   const begin = (req: IncomingMessage, socket: Duplex) => {
     try {
       const [endpoint, clientType] = labelsFor(req);
-      tracker.begin(socket, endpoint, clientType);
+      const h = tracker.begin(socket, endpoint, clientType);
+      if (tracing && h.span === undefined) h.span = tracing.start(req, transport, endpoint);
     } catch (err) {
       recorder.error('ws.handshake', err);
     }
