@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 // Makes sure the external binaries the integration tests drive are present: `prometheus` and
-// `promtool` (Debian package `prometheus`, 2.42 on bookworm). Runs first in `npm test`, also on a
+// `promtool` (Debian package `prometheus`, 2.42 on bookworm) and `chromium` (Debian package
+// `chromium`, driven headless by playwright-core for the browser tests). Runs first in `npm test`, also on a
 // fresh CI machine (CI=true, no stdin), so it installs them with apt-get when it can (root +
 // Debian/Ubuntu) and otherwise fails with instructions. Fast and silent-but-one-line when the
 // tools are already there. No dependencies: plain Node.
 //
-// Overrides: TIDEWATCH_PROMETHEUS_BIN / TIDEWATCH_PROMTOOL_BIN point at specific binaries; when
+// Overrides: TIDEWATCH_PROMETHEUS_BIN / TIDEWATCH_PROMTOOL_BIN / TIDEWATCH_CHROMIUM_BIN point at specific binaries; when
 // set they must be executable and are never "fixed" by installing anything.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -21,8 +22,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
-const TOOLS = /** @type {const} */ (['prometheus', 'promtool']);
-const APT_PACKAGE = 'prometheus';
+/** Each tool and the Debian package that provides it. */
+const PACKAGE_OF = { prometheus: 'prometheus', promtool: 'prometheus', chromium: 'chromium' };
+const TOOLS = Object.keys(PACKAGE_OF);
 /** Upper bound for each apt-get step (also covers waiting for the dpkg lock). */
 const APT_STEP_TIMEOUT_MS = 10 * 60_000;
 const APT_LOCK_TIMEOUT_S = 300;
@@ -31,11 +33,11 @@ const HEARTBEAT_MS = 20_000;
 const log = (msg) => console.log(`ensure-tools: ${msg}`);
 
 const INSTALL_HELP = [
-  'Install Prometheus (server + promtool) and re-run:',
-  `  Debian/Ubuntu:  sudo apt-get update && sudo apt-get install -y ${APT_PACKAGE}`,
-  '  Elsewhere:      download a release from https://prometheus.io/download/ and put the',
-  '                  `prometheus` and `promtool` binaries on PATH',
-  '  Or point TIDEWATCH_PROMETHEUS_BIN / TIDEWATCH_PROMTOOL_BIN at the binaries.',
+  'Install Prometheus (server + promtool) and Chromium, then re-run:',
+  '  Debian/Ubuntu:  sudo apt-get update && sudo apt-get install -y prometheus chromium',
+  '  Elsewhere:      download Prometheus from https://prometheus.io/download/ and put the',
+  '                  `prometheus` and `promtool` binaries on PATH; install a Chromium build',
+  '  Or point TIDEWATCH_PROMETHEUS_BIN / TIDEWATCH_PROMTOOL_BIN / TIDEWATCH_CHROMIUM_BIN at them.',
 ].join('\n');
 
 function fail(msg) {
@@ -215,8 +217,9 @@ async function install(missing) {
   const logDir = await mkdtemp(join(tmpdir(), 'tidewatch-ensure-tools-'));
   const logFile = join(logDir, 'apt.log');
   const logStream = createWriteStream(logFile);
+  const packages = [...new Set(missing.map((tool) => PACKAGE_OF[tool]))];
   log(
-    `${missing.join(' and ')} missing; installing Debian package '${APT_PACKAGE}' (log: ${logFile})`,
+    `${missing.join(' and ')} missing; installing Debian package(s) ${packages.join(', ')} (log: ${logFile})`,
   );
 
   const before = pidsNamed('prometheus');
@@ -224,9 +227,9 @@ async function install(missing) {
   try {
     await runApt([...lock, '-q', 'update'], logStream, 'apt-get update');
     await runApt(
-      [...lock, '-q', 'install', '-y', '--no-install-recommends', APT_PACKAGE],
+      [...lock, '-q', 'install', '-y', '--no-install-recommends', ...packages],
       logStream,
-      `apt-get install ${APT_PACKAGE}`,
+      `apt-get install ${packages.join(' ')}`,
     );
   } catch (err) {
     await new Promise((resolve) => logStream.end(resolve));
@@ -244,14 +247,14 @@ async function main() {
     await install(missing);
     ({ found, missing } = resolveTools());
     if (missing.length > 0) {
-      fail(
-        `installed '${APT_PACKAGE}' but ${missing.join(' and ')} still not on PATH.\n${INSTALL_HELP}`,
-      );
+      fail(`installed, but ${missing.join(' and ')} still not on PATH.\n${INSTALL_HELP}`);
     }
   }
   const promtool = versionOf(found.promtool);
   const prometheus = versionOf(found.prometheus);
+  const chromium = versionOf(found.chromium);
   log(`${promtool} [${found.promtool}]; ${prometheus} [${found.prometheus}]`);
+  log(`${chromium} [${found.chromium}]`);
 }
 
 main().catch((err) => fail(err?.stack ?? String(err)));
