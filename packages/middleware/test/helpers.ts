@@ -55,7 +55,8 @@ export async function startEchoServer(opts: EchoServerOptions = {}): Promise<Ech
   const handler = metricsHandler(metrics, opts.token ? { auth: { bearer: opts.token } } : {});
   server.on('request', (req, res) => {
     if (req.url?.startsWith('/metrics')) handler(req, res);
-    else {
+    else if (!res.headersSent) {
+      // Tests may serve their own pages through a listener added before this one.
       res.writeHead(404);
       res.end();
     }

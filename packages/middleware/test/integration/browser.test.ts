@@ -1,0 +1,87 @@
+import { launchChromium } from '@tidewatch/test-utils';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type EchoServer,
+  histogram,
+  scrapeAfterCloses,
+  startEchoServer,
+  value,
+} from '../helpers.js';
+
+// The page a person would open: its own WebSocket, the browser's framing, the browser's closes.
+const PAGE = `<!doctype html><title>tidewatch browser client</title><pre id="log"></pre>
+<script>
+const log = (s) => { document.getElementById('log').textContent += s + '\\n'; };
+async function run() {
+  const url = 'ws://' + location.host + '/ws';
+  const a = new WebSocket(url);
+  await new Promise((r) => a.addEventListener('open', r));
+  let echoes = 0;
+  const done = new Promise((r) => a.addEventListener('message', () => { if (++echoes === 6) r(); }));
+  for (let i = 0; i < 5; i++) a.send('hello ' + i);
+  a.send(new Uint8Array(300));
+  await done;
+  a.close(1000, 'done');
+  await new Promise((r) => a.addEventListener('close', r));
+  const b = new WebSocket(url);
+  await new Promise((r) => b.addEventListener('open', r));
+  log('b open');
+  return echoes;
+}
+window.result = run().then((n) => { log('echoes ' + n); return n; });
+</script>`;
+
+let srv: EchoServer;
+beforeAll(async () => {
+  srv = await startEchoServer({
+    instrument: {
+      clientType: (req) =>
+        req.headers['user-agent']?.includes('HeadlessChrome') ? 'browser' : 'other',
+    },
+  });
+  srv.server.prependListener('request', (req, res) => {
+    if (req.url === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(PAGE);
+    }
+  });
+});
+afterAll(async () => srv?.close());
+
+describe('a real browser is a real client', () => {
+  it("headless Chromium's WebSocket traffic is counted exactly", async () => {
+    await using chrome = await launchChromium();
+    const page = await chrome.browser.newPage();
+    await page.goto(`http://127.0.0.1:${srv.port}/`);
+    const echoes = await page.evaluate(
+      () => (globalThis as unknown as { result: Promise<number> }).result,
+    );
+    expect(echoes).toBe(6);
+    let fams = await scrapeAfterCloses(srv, 1);
+    expect(value(fams, 'realtime_connections_opened_total')).toBe(2);
+    expect(value(fams, 'realtime_connections')).toBe(1);
+    expect(
+      value(fams, 'realtime_connections_closed_total', { reason: 'normal', initiator: 'client' }),
+    ).toBe(1);
+    expect(
+      value(fams, 'realtime_messages_total', { direction: 'in', client_type: 'browser' }),
+    ).toBe(6);
+    expect(
+      value(fams, 'realtime_messages_total', { direction: 'out', client_type: 'browser' }),
+    ).toBe(6);
+    expect(value(fams, 'realtime_message_bytes_total', { direction: 'in' })).toBe(5 * 7 + 300);
+    expect(
+      histogram(fams, 'realtime_handshake_duration_seconds', { outcome: 'success' }).count,
+    ).toBe(2);
+    // Closing the tab drops the second socket: the browser sends a close frame (1001).
+    await page.close();
+    fams = await scrapeAfterCloses(srv, 2);
+    expect(
+      value(fams, 'realtime_connections_closed_total', {
+        reason: 'going_away',
+        initiator: 'client',
+      }),
+    ).toBe(1);
+    expect(value(fams, 'realtime_connections')).toBe(0);
+  });
+});
