@@ -334,7 +334,13 @@ export const CATALOG = {
     unit: 'errors',
     otelUnit: '{error}',
     otel: 'server.errors',
-    labels: [transport, { name: 'type', help: 'Error code, lower-cased, `WS_ERR_` dropped.' }],
+    labels: [
+      transport,
+      {
+        name: 'type',
+        help: 'Error code, lower-cased, `WS_ERR_` dropped; long-polling answers with an error status: `http_4xx`, `http_5xx`.',
+      },
+    ],
     aggregation: 'sum',
     source: 'event',
     transports: 'all',
@@ -342,11 +348,17 @@ export const CATALOG = {
   pollWait: {
     name: 'poll_wait_seconds',
     type: 'histogram',
-    help: 'Long-polling hold time until data or timeout.',
+    help: 'Long-polling hold time until data, an empty answer (timeout), or the client leaving.',
     unit: 'seconds',
     otelUnit: 's',
     otel: 'server.poll.wait',
-    labels: [{ name: 'outcome', help: '`data` or `timeout`.', values: ['data', 'timeout'] }],
+    labels: [
+      {
+        name: 'outcome',
+        help: '`data`, `timeout` (an empty answer), or `aborted` (the client went away before the answer was complete).',
+        values: ['data', 'timeout', 'aborted'],
+      },
+    ],
     buckets: POLL_BUCKETS,
     aggregation: 'sum',
     source: 'event',

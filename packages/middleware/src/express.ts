@@ -1,5 +1,12 @@
 /**
- * `@tidewatch/middleware/express`: filled by issue 3 (every realtime transport).
+ * `@tidewatch/middleware/express`: middleware for Server-Sent Events and long-polling
+ * endpoints. Works with express 4/5 and any connect-style router, and with plain
+ * `node:http` handlers (`mw(req, res)` before answering). Typed structurally: express is
+ * never imported.
  * @packageDocumentation
  */
-export {};
+export type { LongPollOptions, PollOutcome } from './adapters/longpoll.js';
+export { longPoll } from './adapters/longpoll.js';
+export type { SseOptions } from './adapters/sse.js';
+export { sse } from './adapters/sse.js';
+export type { NextFunction, RealtimeMiddleware } from './adapters/sse-longpoll-common.js';
