@@ -1,5 +1,6 @@
 import { launchChromium } from '@tidewatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sse } from '../../src/express.js';
 import {
   type EchoServer,
   histogram,
@@ -26,6 +27,12 @@ async function run() {
   const b = new WebSocket(url);
   await new Promise((r) => b.addEventListener('open', r));
   log('b open');
+  // The browser's own EventSource: three events, then the page closes the stream.
+  const es = new EventSource('/events');
+  let events = 0;
+  await new Promise((r) => es.addEventListener('message', () => { if (++events === 3) r(); }));
+  es.close();
+  log('events ' + events);
   return echoes;
 }
 window.result = run().then((n) => { log('echoes ' + n); return n; });
@@ -39,17 +46,23 @@ beforeAll(async () => {
         req.headers['user-agent']?.includes('HeadlessChrome') ? 'browser' : 'other',
     },
   });
+  const events = sse(srv.metrics, { endpoint: 'feed' });
   srv.server.prependListener('request', (req, res) => {
     if (req.url === '/') {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end(PAGE);
+    } else if (req.url === '/events') {
+      events(req, res);
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store' });
+      res.write(': connected\n\n'); // a comment: not an event
+      for (let i = 0; i < 3; i++) res.write(`id: ${i}\ndata: tick ${i}\n\n`);
     }
   });
 });
 afterAll(async () => srv?.close());
 
 describe('a real browser is a real client', () => {
-  it("headless Chromium's WebSocket traffic is counted exactly", async () => {
+  it("headless Chromium's own WebSocket and EventSource traffic is counted exactly", async () => {
     await using chrome = await launchChromium();
     const page = await chrome.browser.newPage();
     await page.goto(`http://127.0.0.1:${srv.port}/`);
@@ -57,11 +70,24 @@ describe('a real browser is a real client', () => {
       () => (globalThis as unknown as { result: Promise<number> }).result,
     );
     expect(echoes).toBe(6);
-    let fams = await scrapeAfterCloses(srv, 1);
-    expect(value(fams, 'realtime_connections_opened_total')).toBe(2);
-    expect(value(fams, 'realtime_connections')).toBe(1);
+    const ws = { transport: 'websocket' };
+    const stream = { transport: 'sse', endpoint: 'feed' };
+    let fams = await scrapeAfterCloses(srv, 2);
+    expect(value(fams, 'realtime_connections_opened_total', ws)).toBe(2);
+    expect(value(fams, 'realtime_connections', ws)).toBe(1);
+    // The EventSource: one stream, three events out, closed by the page (the client).
+    expect(value(fams, 'realtime_connections_opened_total', stream)).toBe(1);
+    expect(value(fams, 'realtime_messages_total', { ...stream, direction: 'out' })).toBe(3);
     expect(
-      value(fams, 'realtime_connections_closed_total', { reason: 'normal', initiator: 'client' }),
+      value(fams, 'realtime_connections_closed_total', { ...stream, initiator: 'client' }),
+    ).toBe(1);
+    expect(value(fams, 'realtime_connections', stream)).toBe(0);
+    expect(
+      value(fams, 'realtime_connections_closed_total', {
+        ...ws,
+        reason: 'normal',
+        initiator: 'client',
+      }),
     ).toBe(1);
     expect(
       value(fams, 'realtime_messages_total', { direction: 'in', client_type: 'browser' }),
@@ -71,11 +97,11 @@ describe('a real browser is a real client', () => {
     ).toBe(6);
     expect(value(fams, 'realtime_message_bytes_total', { direction: 'in' })).toBe(5 * 7 + 300);
     expect(
-      histogram(fams, 'realtime_handshake_duration_seconds', { outcome: 'success' }).count,
+      histogram(fams, 'realtime_handshake_duration_seconds', { ...ws, outcome: 'success' }).count,
     ).toBe(2);
     // Closing the tab drops the second socket: the browser sends a close frame (1001).
     await page.close();
-    fams = await scrapeAfterCloses(srv, 2);
+    fams = await scrapeAfterCloses(srv, 3);
     expect(
       value(fams, 'realtime_connections_closed_total', {
         reason: 'going_away',
