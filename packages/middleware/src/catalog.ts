@@ -410,7 +410,7 @@ export const CATALOG = {
     otelUnit: '1',
     otel: 'server.capacity.utilization',
     labels: [transport],
-    aggregation: 'sum',
+    aggregation: 'average',
     source: 'scrape',
     transports: 'all',
   },

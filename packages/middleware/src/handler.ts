@@ -147,6 +147,31 @@ async function render(
 }
 
 /**
+ * @internal The method and credential check of {@link metricsHandler}, for handlers that
+ * must refuse before doing expensive work (the cluster aggregator asks every worker). Answers
+ * 405/401 itself and returns false.
+ * @throws {TidewatchConfigError} for a bad `auth`.
+ */
+export function metricsGate(
+  auth: MetricsAuth | undefined,
+): (req: IncomingMessage, res: ServerResponse) => boolean {
+  const check = buildCheck(auth);
+  return (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' });
+      res.end('method not allowed\n');
+      return false;
+    }
+    if (check && !check.check(req.headers.authorization)) {
+      res.writeHead(401, { 'WWW-Authenticate': check.challenge, 'Content-Type': 'text/plain' });
+      res.end('unauthorized\n');
+      return false;
+    }
+    return true;
+  };
+}
+
+/**
  * A `/metrics` handler: serves the registry (of `source`, or `source` itself) in the
  * Prometheus text format, or OpenMetrics when the scraper asks. With `auth`, requests
  * without matching credentials get 401 (compared in constant time). A collector that
@@ -161,7 +186,7 @@ export function metricsHandler(
 ): MetricsRequestHandler {
   const opts = optObject('options', options) ?? {};
   noUnknownKeys('', opts, ['auth', 'openMetrics']);
-  const auth = buildCheck(opts.auth);
+  const gate = metricsGate(opts.auth as MetricsAuth | undefined);
   const negotiate = opts.openMetrics !== false;
   let registry: Registry;
   if (
@@ -188,16 +213,7 @@ export function metricsHandler(
   };
 
   return function tidewatchMetrics(req, res) {
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain' });
-      res.end('method not allowed\n');
-      return;
-    }
-    if (auth && !auth.check(req.headers.authorization)) {
-      res.writeHead(401, { 'WWW-Authenticate': auth.challenge, 'Content-Type': 'text/plain' });
-      res.end('unauthorized\n');
-      return;
-    }
+    if (!gate(req, res)) return;
     const contentType = negotiate && wantsOpenMetrics(req.headers.accept) ? OM : PROM;
     render(registry, contentType, onFail).then(
       (body) => {
