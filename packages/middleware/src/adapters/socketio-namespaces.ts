@@ -1,0 +1,196 @@
+import { labelValue, observe } from '../internal/family.js';
+import type { Recorder } from '../internal/recorder.js';
+import type { SioState } from './socketio-state.js';
+
+/** The label a namespace outside the allowlist is reported as. */
+export const OTHER_NAMESPACE = 'other';
+/** `broadcast_fanout{transport}` of Socket.IO: a broadcast reaches sockets on every transport. */
+export const BROADCAST_TRANSPORT = 'socketio';
+
+/**
+ * Which namespace names may appear as label values. `/` always does. With an explicit
+ * allowlist, exactly the listed names (and names matching listed RegExps); without one,
+ * every namespace the application creates with `io.of('/name')`, whenever it does, since
+ * those names are written in its code. Children of a dynamic namespace (`io.of(/regex/)` or
+ * `io.of(fn)`) are named by clients, so they are never admitted by default. Everything
+ * else reports as `other`.
+ */
+export class NamespaceLabels {
+  private readonly names = new Set<string>(['/']);
+  private readonly patterns: RegExp[] = [];
+  private readonly explicit: boolean;
+
+  constructor(allow: ReadonlyArray<string | RegExp> | undefined) {
+    this.explicit = allow !== undefined;
+    for (const a of allow ?? []) {
+      if (typeof a === 'string') this.names.add(a);
+      else this.patterns.push(a);
+    }
+  }
+
+  /** A namespace the application created by name (default mode only). */
+  addStatic(name: string): void {
+    if (!this.explicit) this.names.add(name);
+  }
+
+  /** The label of a namespace name. */
+  readonly labelOf = (name: string): string => {
+    if (this.names.has(name)) return labelValue(name);
+    for (const re of this.patterns) if (re.test(name)) return labelValue(name);
+    return OTHER_NAMESPACE;
+  };
+}
+
+/** Whether `nsp` is a child of a dynamic (RegExp or function) parent namespace. */
+function isDynamic(io: any, nsp: any): boolean {
+  const parents = io.parentNsps;
+  if (!(parents instanceof Map)) return false;
+  for (const parent of parents.values()) if (parent?.children?.has?.(nsp)) return true;
+  return false;
+}
+
+/** A socket emitted to through its own room (`socket.emit` with state recovery, `io.to(id)`). */
+function isDirect(adapter: any, opts: any): boolean {
+  try {
+    const rooms = opts?.rooms;
+    if (rooms?.size !== 1 || opts.except?.size > 0) return false;
+    return adapter.nsp?.sockets?.has(rooms.values().next().value) === true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Wraps an adapter's `broadcast`/`broadcastWithAck` on the instance: every namespace
+ * emit (`io.emit`, `io.to(room).emit`, `socket.broadcast.emit`, `nsp.emit`) ends there, and
+ * the in-memory adapter (and those extending it) writes to each local recipient
+ * synchronously, so the out packets counted while it runs are its fan-out. Emits to a
+ * single socket's own room are direct messages, not broadcasts.
+ */
+function wrapBroadcast(st: SioState, adapter: any): () => void {
+  if (adapter === null || typeof adapter !== 'object') return () => {};
+  const undo: Array<() => void> = [];
+  let live = true;
+  for (const m of ['broadcast', 'broadcastWithAck'] as const) {
+    const orig = adapter[m];
+    if (typeof orig !== 'function') continue;
+    const own = Object.hasOwn(adapter, m);
+    const wrapped = function tidewatchBroadcast(this: any, _packet: unknown, opts: unknown) {
+      if (!live) return orig.apply(this, arguments);
+      const direct = isDirect(this, opts);
+      const saved = st.fanout;
+      st.fanout = 0;
+      st.depth++;
+      let n = 0;
+      let result: unknown;
+      try {
+        result = orig.apply(this, arguments);
+      } finally {
+        n = st.fanout;
+        st.fanout = saved;
+        st.depth--;
+      }
+      if (!direct) {
+        try {
+          st.recorder.observe('broadcastFanout', [BROADCAST_TRANSPORT], n);
+        } catch (err) {
+          st.recorder.error('socketio.broadcast', err);
+        }
+      }
+      return result;
+    };
+    adapter[m] = wrapped;
+    undo.push(() => {
+      if (adapter[m] !== wrapped) return;
+      if (own) adapter[m] = orig;
+      else delete adapter[m];
+    });
+  }
+  return () => {
+    live = false;
+    for (const u of undo) u();
+  };
+}
+
+interface Tracked {
+  adapter: unknown;
+  unwrap: () => void;
+}
+
+/**
+ * The namespaces of one Socket.IO server: a `connect` listener on each (prepended, so
+ * tidewatch's bookkeeping precedes the application's handlers), the adapter's broadcasts,
+ * and the live `rooms` maps read at scrape.
+ */
+export class NamespaceHooks {
+  private readonly tracked = new Map<any, Tracked>();
+  private readonly st: SioState;
+  private readonly io: any;
+  private readonly labels: NamespaceLabels;
+  private readonly onConnect: (socket: any) => void;
+
+  constructor(st: SioState, io: any, labels: NamespaceLabels, onConnect: (socket: any) => void) {
+    this.st = st;
+    this.io = io;
+    this.labels = labels;
+    this.onConnect = onConnect;
+  }
+
+  /** Starts watching a namespace (idempotent). */
+  hook(nsp: any): void {
+    if (nsp === null || typeof nsp !== 'object' || this.tracked.has(nsp)) return;
+    if (typeof nsp.name === 'string' && !isDynamic(this.io, nsp)) this.labels.addStatic(nsp.name);
+    if (typeof nsp.prependListener === 'function') nsp.prependListener('connect', this.onConnect);
+    else nsp.on('connect', this.onConnect);
+    this.tracked.set(nsp, { adapter: nsp.adapter, unwrap: wrapBroadcast(this.st, nsp.adapter) });
+  }
+
+  /** The namespaces being watched. */
+  namespaces(): IterableIterator<any> {
+    return this.tracked.keys();
+  }
+
+  /**
+   * Adds each namespace's rooms to `rooms` and `room_members`; drops namespaces socket.io
+   * removed (`cleanupEmptyChildNamespaces`) and rewraps adapters replaced by `io.adapter()`.
+   */
+  collect(r: Recorder): void {
+    const nsps = this.io._nsps;
+    for (const [nsp, t] of this.tracked) {
+      if (nsps instanceof Map && nsps.get(nsp.name) !== nsp) {
+        this.unhook(nsp, t);
+        continue;
+      }
+      const adapter = nsp.adapter;
+      if (adapter !== t.adapter) {
+        t.unwrap();
+        t.adapter = adapter;
+        t.unwrap = wrapBroadcast(this.st, adapter);
+      }
+      const rooms = adapter?.rooms;
+      if (!(rooms instanceof Map)) continue;
+      const label = this.labels.labelOf(nsp.name);
+      const sizes = r.series('roomMembers', [label]);
+      let count = 0;
+      for (const [room, members] of rooms) {
+        const size = members?.size;
+        // A socket's private room (named by its id, holding only it) is not a room users made.
+        if (!(size > 0) || members.has(room)) continue;
+        count++;
+        observe(sizes, size);
+      }
+      r.series('rooms', [label]).value += count;
+    }
+  }
+
+  /** Removes every listener and wrapper (detach). */
+  unhookAll(): void {
+    for (const [nsp, t] of [...this.tracked]) this.unhook(nsp, t);
+  }
+
+  private unhook(nsp: any, t: Tracked): void {
+    this.tracked.delete(nsp);
+    nsp.removeListener('connect', this.onConnect);
+    t.unwrap();
+  }
+}
