@@ -56,6 +56,7 @@ export const TRANSPORTS = [
   'socketio_websocket',
   'socketio_polling',
   'socketio_webtransport',
+  'socketio',
   'sse',
   'long_polling',
   'custom',
@@ -88,11 +89,11 @@ export const OVERFLOW_VALUE = '__overflow__';
 
 const transport: LabelSpec = {
   name: 'transport',
-  help: 'Wire transport: websocket, sse, long_polling, socketio_websocket, socketio_polling, ...',
+  help: 'Wire transport: websocket, sse, long_polling, socketio_websocket, socketio_polling, socketio_webtransport, custom; broadcast_fanout of Socket.IO uses socketio (a broadcast spans transports).',
 };
 const endpoint: LabelSpec = {
   name: 'endpoint',
-  help: 'Endpoint as classified by the `endpoint` option (a static name or a bounded function of the request).',
+  help: 'Endpoint as classified by the `endpoint` option (a static name or a bounded function of the request). Socket.IO: the namespace if allowlisted, else `other`; `unknown` before the client asked for one.',
 };
 const direction: LabelSpec = {
   name: 'direction',
@@ -205,7 +206,7 @@ export const CATALOG = {
       endpoint,
       {
         name: 'outcome',
-        help: '`success`; `rejected` (4xx or dropped by the server: verifyClient, auth, origin, bad headers); `error` (5xx or a server fault); `aborted` (the client went away first).',
+        help: '`success`; `rejected` (4xx or dropped by the server: verifyClient, auth, origin, bad headers, Socket.IO middleware `next(err)` or engine.io `connection_error`); `error` (5xx or a server fault); `aborted` (the client went away first).',
         values: HANDSHAKE_OUTCOMES,
       },
     ],
@@ -338,7 +339,7 @@ export const CATALOG = {
       transport,
       {
         name: 'type',
-        help: 'Error code, lower-cased, `WS_ERR_` dropped; long-polling answers with an error status: `http_4xx`, `http_5xx`.',
+        help: 'Error code, lower-cased, `WS_ERR_` dropped; long-polling answers with an error status: `http_4xx`, `http_5xx`; Socket.IO: engine.io connection_error codes (`forbidden`, `unknown_sid`, ...), `poll_closed_prematurely`, `message_too_big`, `invalid_frame`, `parse_error`, `invalid_packet`.',
       },
     ],
     aggregation: 'sum',
@@ -476,7 +477,7 @@ export const CATALOG = {
     labels: [transport, endpoint],
     aggregation: 'sum',
     source: 'scrape',
-    transports: 'long_polling, socket.io polling',
+    transports: 'long_polling',
   },
   instrumentationErrors: {
     name: 'instrumentation_errors_total',

@@ -42,9 +42,6 @@ export interface NormalisedClose {
   readonly initiator: Initiator;
 }
 
-/** WebSocket codes ws itself closes with when the peer breaks the protocol. */
-const WS_PROTOCOL_CODES = new Set([1002, 1003, 1007, 1010]);
-
 /** engine.io polling transport errors the client caused by misbehaving (not by leaving). */
 const POLLING_PROTOCOL_ERRORS = new Set([
   'overlap from client',
@@ -73,6 +70,7 @@ const ABNORMAL_CLIENT: NormalisedClose = { reason: 'abnormal', initiator: 'clien
  * | `transport close` over polling (the client closed its engine.io session) | normal | client |
  * | `transport close` over WebSocket | from the peer's close code: 1000/1005 normal, 1001 going_away, 1006 (no close frame: killed, network lost) abnormal, others as in the close-code table | client |
  * | `transport error`: a poll request closed prematurely, a write error | abnormal | client |
+ * | `transport error` over WebSocket after the peer's close frame (a server write raced it) | from the peer's close code, as for `transport close` | client |
  * | `transport error`: poll overlap, invalid content, wrong heartbeat direction | protocol_error | server |
  * | `transport error` over WebSocket: ws refused a frame (`Invalid WebSocket frame: ...`), or a message over `maxHttpBufferSize` | protocol_error, or message_too_big | server |
  * | `forced close` (`socket.conn.close()`, engine closed) | normal; server_shutdown after `io.close()`/`engine.close()`; protocol_error when socket.io dropped the client for a packet it could not decode or that was invalid in its state | server |
@@ -107,7 +105,13 @@ export function normaliseDisconnect(reason: unknown, f: CloseFacts): NormalisedC
       if (f.transport === 'websocket') {
         const type = wsErrorType(f);
         if (type === 'message_too_big') return { reason: 'message_too_big', initiator: 'server' };
-        return type === 'invalid_frame' ? PROTOCOL_SERVER : ABNORMAL_CLIENT;
+        if (type === 'invalid_frame') return PROTOCOL_SERVER;
+        // ws keeps 1006 until a close frame arrives: any other code means the peer closed
+        // first, and the error is a server write (a ping) racing that close.
+        if (f.wsCode !== 0 && f.wsCode !== 1006) {
+          return { reason: reasonForCode(f.wsCode, 'client'), initiator: 'client' };
+        }
+        return ABNORMAL_CLIENT;
       }
       return POLLING_PROTOCOL_ERRORS.has(f.errorMessage) ? PROTOCOL_SERVER : ABNORMAL_CLIENT;
     default:
@@ -122,11 +126,8 @@ export function normaliseDisconnect(reason: unknown, f: CloseFacts): NormalisedC
  */
 function wsErrorType(f: CloseFacts): string | null {
   const m = f.errorMessage;
-  if (m.includes('Max payload size exceeded') || f.wsCode === 1009) return 'message_too_big';
-  if (m.includes('Invalid WebSocket frame') || WS_PROTOCOL_CODES.has(f.wsCode)) {
-    return 'invalid_frame';
-  }
-  return null;
+  if (m.includes('Max payload size exceeded')) return 'message_too_big';
+  return m.includes('Invalid WebSocket frame') ? 'invalid_frame' : null;
 }
 
 /** `errors_total{type}` of an engine.io `transport error`, from its message or ws close code. */

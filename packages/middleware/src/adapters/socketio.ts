@@ -340,13 +340,15 @@ export function instrumentSocketIo(
   const detach = () => {
     if (detached) return;
     detached = true;
-    forEachEngine(st, (c) => {
-      forEachSocket(c, (s) => {
-        s.socket.removeListener?.('disconnect', onSocketDisconnect);
-        closeSocket(s, null, null);
-      });
-      releaseEngine(c);
-    });
+    forEachEngine(st, (c) =>
+      guarded('socketio.detach', () => {
+        forEachSocket(c, (s) => {
+          s.socket.removeListener?.('disconnect', onSocketDisconnect);
+          closeSocket(s, null, null);
+        });
+        releaseEngine(c);
+      }),
+    );
     unhookEngine();
     undoBind();
     undoClose();

@@ -88,9 +88,11 @@ describe('socket.io closes and heartbeats', () => {
     );
     const e1 = rawParseError(s.port, '42["x"'); // socket.io cannot decode it
     const e3 = rawParseError(s.port, 'z'); // engine.io cannot decode it
+    const e4 = rawParseError(s.port, '42/elsewhere,["x"]'); // a namespace it never joined
     cleanup.push(
       () => e1.terminate(),
       () => e3.terminate(),
+      () => e4.terminate(),
     );
     const engineOf = (x: ClientSocket) => (x.io as unknown as { engine: { close(): void } }).engine;
     const server = (id: string) => s.byId.get(`/:${id}`)!;
@@ -117,18 +119,18 @@ describe('socket.io closes and heartbeats', () => {
 
     let fams = await scrapeUntil(
       s,
-      '13 closes',
-      (f) => value(f, 'realtime_connections_closed_total') === 13,
+      '14 closes',
+      (f) => value(f, 'realtime_connections_closed_total') === 14,
     );
     expect(closes(fams, 'normal', 'client')).toBe(4);
     expect(closes(fams, 'abnormal', 'client')).toBe(2);
     expect(closes(fams, 'ping_timeout', 'server')).toBe(1);
     expect(closes(fams, 'normal', 'server')).toBe(3);
-    expect(closes(fams, 'protocol_error', 'server')).toBe(2);
+    expect(closes(fams, 'protocol_error', 'server')).toBe(3);
     expect(closes(fams, 'message_too_big', 'server')).toBe(1);
     expect(value(fams, 'realtime_heartbeats_total', { outcome: 'timeout' })).toBe(1);
     expect(value(fams, 'realtime_errors_total', { type: 'poll_closed_prematurely' })).toBe(1);
-    expect(value(fams, 'realtime_errors_total', { type: 'invalid_packet' })).toBe(1);
+    expect(value(fams, 'realtime_errors_total', { type: 'invalid_packet' })).toBe(2);
     expect(value(fams, 'realtime_errors_total', { type: 'parse_error' })).toBe(1);
     expect(value(fams, 'realtime_errors_total', { type: 'message_too_big' })).toBe(1);
     expect(value(fams, 'realtime_connections')).toBe(2);
@@ -148,10 +150,10 @@ describe('socket.io closes and heartbeats', () => {
     fams = await scrapeUntil(
       s,
       'shutdown closes',
-      (f) => value(f, 'realtime_connections_closed_total') === 15,
+      (f) => value(f, 'realtime_connections_closed_total') === 16,
     );
     expect(closes(fams, 'server_shutdown', 'server')).toBe(2);
-    expect(histogram(fams, 'realtime_connection_duration_seconds').count).toBe(15);
+    expect(histogram(fams, 'realtime_connection_duration_seconds').count).toBe(16);
     expect(value(fams, 'realtime_connections')).toBe(0);
     expect(value(fams, 'realtime_instrumentation_errors_total')).toBe(0);
   });
