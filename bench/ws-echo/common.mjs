@@ -1,5 +1,9 @@
-// Helpers shared by the driver, the server and the client. Kept dependency-free so that
-// every process pays the same (tiny) import cost regardless of variant.
+// Helpers shared by the ws-echo driver, server and client. The generic ones live in
+// bench/common/util.mjs (shared with bench/sio-echo); kept dependency-free so that every
+// process pays the same (tiny) import cost regardless of variant.
+import { sumPromText } from '../common/util.mjs';
+
+export { median, minMax, num, parseArgs, percentile } from '../common/util.mjs';
 
 export const VARIANTS = ['baseline', 'tidewatch', 'prom-naive', 'otel-sdk'];
 
@@ -7,68 +11,9 @@ export const VARIANTS = ['baseline', 'tidewatch', 'prom-naive', 'otel-sdk'];
 export const ENDPOINT = '/ws';
 
 /**
- * Parses `--key value`, `--key=value` and bare `--flag` into an object. Numbers stay strings
- * here; callers convert, so a typo like `--rounds x` fails loudly in `num()`.
- */
-export function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (!a.startsWith('--')) throw new Error(`unexpected argument: ${a}`);
-    const eq = a.indexOf('=');
-    if (eq !== -1) {
-      out[a.slice(2, eq)] = a.slice(eq + 1);
-    } else if (i + 1 < argv.length && !argv[i + 1].startsWith('--')) {
-      out[a.slice(2)] = argv[++i];
-    } else {
-      out[a.slice(2)] = true;
-    }
-  }
-  return out;
-}
-
-export function num(args, key, def, { min = 0, integer = false } = {}) {
-  const raw = args[key];
-  if (raw === undefined) return def;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || (integer && !Number.isInteger(n))) {
-    throw new Error(
-      `--${key} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${raw}`,
-    );
-  }
-  return n;
-}
-
-export function median(xs) {
-  const v = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
-  if (v.length === 0) return Number.NaN;
-  const m = v.length >> 1;
-  return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
-}
-
-export function minMax(xs) {
-  const v = xs.filter((x) => Number.isFinite(x));
-  if (v.length === 0) return [Number.NaN, Number.NaN];
-  return [Math.min(...v), Math.max(...v)];
-}
-
-/**
  * Sum of the samples of one Prometheus text-format metric whose label set contains
- * `direction="<dir>"`. A regex over the exposition is enough here because we control
- * every metric name and the values are plain integers; it also exercises exactly the text a
- * real scraper would read, rather than prom-client's internal objects.
+ * `direction="<dir>"`.
  */
 export function sumPromSamples(text, name, dir) {
-  let sum = 0;
-  let found = false;
-  const needle = `direction="${dir}"`;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}{`) || !line.includes(needle)) continue;
-    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(value)) {
-      sum += value;
-      found = true;
-    }
-  }
-  return found ? sum : Number.NaN;
+  return sumPromText(text, name, `direction="${dir}"`);
 }

@@ -5,6 +5,7 @@
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import { WebSocketServer } from 'ws';
+import { importFromRoot } from '../common/resolve.mjs';
 import { ENDPOINT, num, parseArgs, sumPromSamples, VARIANTS } from './common.mjs';
 
 const args = parseArgs(process.argv.slice(2));
@@ -209,7 +210,7 @@ async function setupVariant(name, wss) {
       };
 
     case 'tidewatch': {
-      const { Registry } = await import('prom-client');
+      const { Registry } = await importFromRoot('prom-client');
       let mw;
       let mwWs;
       try {
@@ -240,7 +241,7 @@ async function setupVariant(name, wss) {
     }
 
     case 'prom-naive': {
-      const { Counter, Histogram, Registry } = await import('prom-client');
+      const { Counter, Histogram, Registry } = await importFromRoot('prom-client');
       const registry = new Registry();
       const messagesTotal = new Counter({
         name: 'ws_messages_total',
