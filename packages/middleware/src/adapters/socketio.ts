@@ -1,4 +1,4 @@
-import { ErrorCodes, TidewatchConfigError } from '../errors.js';
+import { type Attachment, priorAttachment } from '../internal/attach.js';
 import { labelValue } from '../internal/family.js';
 import { fail, noUnknownKeys, optFunction, optInt, optObject } from '../internal/validate.js';
 import {
@@ -54,11 +54,6 @@ export interface InstrumentSocketIoOptions {
 }
 
 const kAttached = Symbol.for('tidewatch.socketio.attached');
-
-interface Attachment {
-  metrics: RealtimeMetrics;
-  detach: () => void;
-}
 
 type Method = (this: any, ...args: any[]) => unknown;
 
@@ -132,15 +127,8 @@ export function instrumentSocketIo(
   const { namespaces, clientTypeOpt, slowConsumerBytes } = parseOptions(internals, options);
 
   const holder = server as { [kAttached]?: Attachment };
-  const prior = holder[kAttached];
-  if (prior) {
-    if (prior.metrics === metrics) return prior.detach;
-    throw new TidewatchConfigError(
-      'io',
-      'is already instrumented by another metrics instance; detach it first',
-      ErrorCodes.ALREADY_INSTRUMENTED,
-    );
-  }
+  const prior = priorAttachment(holder, kAttached, metrics, 'io');
+  if (prior) return prior;
 
   const { recorder, clock } = internals;
   const labels = new NamespaceLabels(namespaces);

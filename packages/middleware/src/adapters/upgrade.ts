@@ -1,6 +1,6 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { labelValue } from '../internal/family.js';
+import { classifierFor } from '../internal/attach.js';
 import { fail, noUnknownKeys, optFunction, optObject, optString } from '../internal/validate.js';
 import type { ConnectionHandle } from '../manual.js';
 import { internalsOf, type RealtimeMetrics, type RequestClassifier } from '../metrics.js';
@@ -64,15 +64,7 @@ export function instrumentUpgrade(
   const filter = optFunction<(req: IncomingMessage) => boolean>('filter', opts.filter);
   const { recorder } = internals;
 
-  const classify = (fn: string | RequestClassifier, req: IncomingMessage, site: string) => {
-    if (typeof fn === 'string') return fn;
-    try {
-      return labelValue(fn(req));
-    } catch (err) {
-      recorder.error(site, err);
-      return 'unknown';
-    }
-  };
+  const classify = classifierFor(recorder);
   const handles = new WeakMap<Duplex, ConnectionHandle>();
   const sockets = new WeakMap<object, Duplex>();
   const tracing = internals.tracing;

@@ -1,8 +1,7 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CLOSE_REASONS, type CloseReason } from '../catalog.js';
-import { ErrorCodes, TidewatchConfigError } from '../errors.js';
-import { labelValue } from '../internal/family.js';
+import { type Attachment, classifierFor, priorAttachment } from '../internal/attach.js';
 import {
   fail,
   noUnknownKeys,
@@ -68,11 +67,6 @@ export interface InstrumentWsOptions {
 
 const kAttached = Symbol.for('tidewatch.ws.attached');
 
-interface Attachment {
-  metrics: RealtimeMetrics;
-  detach: () => void;
-}
-
 /**
  * Instruments a `ws` 8 `WebSocketServer`, whether it owns an HTTP server or runs with
  * `noServer` (you call `handleUpgrade`). Connections already open (in `wss.clients`) are
@@ -105,26 +99,11 @@ export function instrumentWs(
   } = parseOptions(wss, internals, options);
 
   const holder = wss as unknown as { [kAttached]?: Attachment };
-  const prior = holder[kAttached];
-  if (prior) {
-    if (prior.metrics === metrics) return prior.detach;
-    throw new TidewatchConfigError(
-      'wss',
-      'is already instrumented by another metrics instance; detach it first',
-      ErrorCodes.ALREADY_INSTRUMENTED,
-    );
-  }
+  const prior = priorAttachment(holder, kAttached, metrics, 'wss');
+  if (prior) return prior;
 
   const { recorder, clock } = internals;
-  const classify = (fn: string | RequestClassifier, req: IncomingMessage, site: string) => {
-    if (typeof fn === 'string') return fn;
-    try {
-      return labelValue(fn(req));
-    } catch (err) {
-      recorder.error(site, err);
-      return 'unknown';
-    }
-  };
+  const classify = classifierFor(recorder);
   const labelsFor = (req: IncomingMessage): [string, string] => [
     classify(endpointOpt, req, 'classifier.endpoint'),
     clientTypeOpt ? classify(clientTypeOpt, req, 'classifier.client_type') : 'unknown',
