@@ -24,6 +24,24 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'predictor-unit',
+          root: 'packages/predictor',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'predictor-integration',
+          root: 'packages/predictor',
+          include: ['test/integration/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'test-utils',
           root: 'packages/test-utils',
           include: ['test/**/*.test.ts'],

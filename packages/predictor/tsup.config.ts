@@ -1,0 +1,16 @@
+import { defineConfig } from 'tsup';
+
+export default defineConfig({
+  // The worker is its own entry: `new Worker(new URL('./worker.js', import.meta.url))` loads it
+  // from dist next to the module that spawns it.
+  entry: {
+    index: 'src/index.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: { entry: { index: 'src/index.ts' } },
+  sourcemap: true,
+  clean: true,
+  target: 'node20',
+  splitting: true,
+  external: ['brain.js', 'gpu.js'],
+});
