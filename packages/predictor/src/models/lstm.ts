@@ -1,4 +1,5 @@
 import { createRequire } from 'node:module';
+import { holdoutMae } from './holdout.js';
 import { type ProfileParams, profileForecast, seasonalProfileModel } from './seasonal.js';
 import type { Model, ModelContext, ModelJSON } from './types.js';
 
@@ -24,6 +25,11 @@ interface LstmState {
   window: number;
   /** Log ratios are divided by this (4 x their standard deviation) before entering the net. */
   spread: number;
+  /**
+   * How much of the network's correction is applied (0..1), chosen on the holdout: the
+   * network's ratio forecasts are noisy, and a shrunk correction keeps what it gets right.
+   */
+  gain: number;
   net: unknown;
 }
 
@@ -38,6 +44,7 @@ function loadBrain(): Brain {
 /** log(actual / profile) is clipped to +-CLIP and mapped to [0, 1] for the network. */
 const CLIP = 1.5;
 const FEATURES = 5;
+const GAINS = [1, 0.75, 0.5, 0.25, 0];
 
 /**
  * A brain.js `recurrent.LSTMTimeStep` that learns the *residual* of the seasonal profile
@@ -64,7 +71,7 @@ export function lstmModel(options: LstmOptions = {}, restored?: LstmState): Mode
     if (!net) throw new Error('lstm: predict() before fit()');
     return net;
   };
-  return {
+  const model: Model = {
     name: 'lstm',
     expensive: true,
     minHistory: (ctx) => Math.round(ctx.weekSteps) * 2 + Math.round(ctx.daySteps),
@@ -124,7 +131,19 @@ export function lstmModel(options: LstmOptions = {}, restored?: LstmState): Mode
         );
       }
       net = fresh;
-      state = { profile, block, window, spread, net: fresh.toJSON() };
+      state = { profile, block, window, spread, gain: 1, net: fresh.toJSON() };
+      const current = state;
+      let best = Number.POSITIVE_INFINITY;
+      let gain = 1;
+      for (const g of GAINS) {
+        current.gain = g;
+        const err = holdoutMae(y, ctx, (hist, hh) => model.predict(hist, hh, ctx));
+        if (err < best - 1e-12) {
+          best = err;
+          gain = g;
+        }
+      }
+      current.gain = gain;
     },
     predict(y, h, ctx) {
       const s = state;
@@ -149,12 +168,13 @@ export function lstmModel(options: LstmOptions = {}, restored?: LstmState): Mode
       const f = new Float64Array(h);
       for (let k = 0; k < h; k++) {
         const lr = ahead[Math.floor((y.length + k) / s.block) - whole] ?? 0;
-        f[k] = (base[k] as number) * Math.exp(lr);
+        f[k] = (base[k] as number) * Math.exp(s.gain * lr);
       }
       return f;
     },
     toJSON: () => ({ kind: 'lstm', name: 'lstm', params: { options: opts, state } }),
   };
+  return model;
 }
 
 /**
