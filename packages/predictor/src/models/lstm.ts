@@ -1,6 +1,12 @@
 import { createRequire } from 'node:module';
 import { holdoutMae } from './holdout.js';
-import { type ProfileParams, profileForecast, seasonalProfileModel } from './seasonal.js';
+import {
+  cachedProfile,
+  type ProfileParams,
+  periodSteps,
+  profileForecast,
+  seasonalProfileModel,
+} from './seasonal.js';
 import type { Model, ModelContext, ModelJSON } from './types.js';
 
 /** Options for {@link lstmModel}. */
@@ -191,8 +197,12 @@ function blockRatios(
 ): Float64Array {
   const count = Math.floor(y.length / block);
   const out = new Float64Array(count).fill(Number.NaN);
-  for (let b = Math.max(from, Math.ceil(Math.round(ctx.weekSteps) / block)); b < count; b++) {
-    const expectedF = profileForecast(y.subarray(0, b * block), block, ctx, p);
+  const first = Math.max(from, Math.ceil(Math.round(ctx.weekSteps) / block));
+  if (first >= count) return out;
+  // Each block's forecast re-reads the profile over the level window before it: memoise it.
+  const at = cachedProfile(y, periodSteps(ctx, p), p);
+  for (let b = first; b < count; b++) {
+    const expectedF = profileForecast(y, block, ctx, p, b * block, at);
     let actual = 0;
     let expected = 0;
     for (let k = 0; k < block; k++) {

@@ -1,5 +1,5 @@
 import { holdoutMae } from './holdout.js';
-import { median } from './stats.js';
+import { medianInPlace } from './stats.js';
 import type { Model, ModelContext, ModelJSON } from './types.js';
 
 /** Last value repeated: the random-walk baseline. */
@@ -70,9 +70,21 @@ export function seasonalProfileModel(params?: ProfileParams): Model {
     fit(y, ctx) {
       if (params) return;
       let best = Number.POSITIVE_INFINITY;
+      // Candidates that share period, seasons and smoothing share the profile values: cache
+      // them per group (the level settings only change how they are combined).
+      let cacheKey = '';
+      let at: (t: number) => number = () => Number.NaN;
       for (const candidate of PROFILE_GRID) {
-        if (candidate.seasons * periodSteps(ctx, candidate) + ctx.horizon > y.length) continue;
-        const err = holdoutMae(y, ctx, (hist, h) => profileForecast(hist, h, ctx, candidate));
+        const m = periodSteps(ctx, candidate);
+        if (candidate.seasons * m + ctx.horizon > y.length) continue;
+        const key = `${candidate.period}/${candidate.seasons}/${candidate.smooth}`;
+        if (key !== cacheKey) {
+          cacheKey = key;
+          at = cachedProfile(y, m, candidate);
+        }
+        const err = holdoutMae(y, ctx, (hist, h) =>
+          profileForecast(y, h, ctx, candidate, hist.length, at),
+        );
         if (err < best) {
           best = err;
           p = candidate;
@@ -106,7 +118,25 @@ export function profileAt(
     }
     if (cnt > 0) scratch[n++] = sum / cnt;
   }
-  return median(scratch.subarray(0, n));
+  return medianInPlace(scratch.subarray(0, n));
+}
+
+/** `profileAt(y, t, t, ...)` memoised per index: the profile from strictly earlier points. */
+export function cachedProfile(
+  y: ArrayLike<number>,
+  m: number,
+  p: ProfileParams,
+): (t: number) => number {
+  const cache = new Float64Array(y.length).fill(Number.NaN);
+  const scratch = new Float64Array(p.seasons);
+  return (t) => {
+    let v = cache[t] as number;
+    if (Number.isNaN(v)) {
+      v = profileAt(y, t, t, m, p, scratch);
+      cache[t] = v;
+    }
+    return v;
+  };
 }
 
 /** Steps in the profile's period. */
@@ -114,28 +144,36 @@ export function periodSteps(ctx: ModelContext, p: ProfileParams): number {
   return Math.max(1, Math.round(p.period === 'day' ? ctx.daySteps : ctx.weekSteps));
 }
 
+/**
+ * The profile forecast of the `h` steps after `y[0..n)`. `at(t)` is the unscaled profile at
+ * an index `t < n` (only ever a period or more back, so callers making many forecasts over
+ * one series may cache it); forecast points are computed here with the data cut at `n`.
+ */
 export function profileForecast(
   y: ArrayLike<number>,
   h: number,
   ctx: ModelContext,
   p: ProfileParams,
+  n = y.length,
+  at?: (t: number) => number,
 ): Float64Array {
   const m = periodSteps(ctx, p);
-  const n = y.length;
   const scratch = new Float64Array(p.seasons);
-  // Level: the last day against what the profile expected for it.
+  const profile = at ?? ((t: number) => profileAt(y, t, n, m, p, scratch));
+  const direct = (t: number) => profileAt(y, t, n, m, p, scratch);
+  // Level: the recent window against what the profile expected for it.
   const window = p.levelWindow === 'short' ? 4 * ctx.horizon : Math.round(ctx.daySteps);
   const recent = Math.max(1, Math.min(window, n - m));
   let actual = 0;
   let expected = 0;
   for (let t = n - recent; t < n; t++) {
     actual += y[t] as number;
-    expected += profileAt(y, t, n, m, p, scratch);
+    expected += profile(t);
   }
   const ratio = expected > 0 && actual >= 0 ? actual / expected : 1;
   const scale = 1 + p.levelWeight * (Math.min(ratio, 3) - 1);
   const out = new Float64Array(h);
-  for (let k = 0; k < h; k++) out[k] = Math.max(0, profileAt(y, n + k, n, m, p, scratch) * scale);
+  for (let k = 0; k < h; k++) out[k] = Math.max(0, direct(n + k) * scale);
   return out;
 }
 

@@ -16,6 +16,16 @@ export function median(values: ArrayLike<number>, scratch?: Float64Array): numbe
     : ((view[n / 2 - 1] as number) + (view[n / 2] as number)) / 2;
 }
 
+/** Median of `buf` (NaN-free), sorting it in place: for hot loops with a scratch buffer. */
+export function medianInPlace(buf: Float64Array): number {
+  const n = buf.length;
+  if (n === 0) return Number.NaN;
+  buf.sort();
+  return n % 2 === 1
+    ? (buf[(n - 1) / 2] as number)
+    : ((buf[n / 2 - 1] as number) + (buf[n / 2] as number)) / 2;
+}
+
 /** The `q`-quantile (0..1) of `values` by linear interpolation; NaN for an empty input. */
 export function quantile(values: ArrayLike<number>, q: number): number {
   const sorted = Float64Array.from(values).sort();
