@@ -72,7 +72,7 @@ function seattle() {
 function evaluate(
   label,
   series,
-  { train, horizon, origins, every, innerOrigins = 7, innerEvery = every },
+  { train, horizon, origins, every, innerOrigins = 28, innerEvery = every },
 ) {
   const slice = (n) => ({
     startMs: series.startMs,

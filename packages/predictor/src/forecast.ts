@@ -64,7 +64,15 @@ export function forecast(series: Series, options: ForecastOptions): ForecastResu
   const { y, offset } = cleanValues(series.values);
   const startMs = series.startMs + offset * series.stepMs;
   const auto = !options.model || options.model === 'auto';
-  const report = auto ? backtest(series, { ...options, models: options.candidates }) : undefined;
+  // With a deadline, the choosing backtest gets half of what is left so the chosen model's
+  // final fit is not starved.
+  const backtestDeadline =
+    options.deadline === undefined
+      ? undefined
+      : Date.now() + Math.max(0, options.deadline - Date.now()) / 2;
+  const report = auto
+    ? backtest(series, { ...options, models: options.candidates, deadline: backtestDeadline })
+    : undefined;
   const name = report ? report.selected : (options.model as string);
   const [model] = createModels([name], options.modelOptions) as [Model];
   const ctx = contextFor({ startMs, stepMs: series.stepMs }, options.horizon, options.season, {

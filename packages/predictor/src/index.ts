@@ -22,6 +22,14 @@ export {
   forecast,
   forecastWith,
 } from './forecast.js';
+export { HistoryError, type HistoryErrorCode, OptionError } from './history/errors.js';
+export {
+  createHistoryStore,
+  type HistoryStore,
+  type HistoryStoreOptions,
+  loadHistoryStore,
+  type OnCorrupt,
+} from './history/store.js';
 export { cleanValues, contextFor, type SeasonOptions } from './models/context.js';
 export {
   type HoltWintersOptions,
@@ -46,3 +54,36 @@ export {
 export { seasonalMae } from './models/stats.js';
 export type { FitProgress, Model, ModelContext, ModelJSON } from './models/types.js';
 export { type Series, sliceSeries, timeAt } from './series.js';
+export {
+  type CounterEvent,
+  type CounterRate,
+  type CounterSample,
+  counterRates,
+  createCounterRate,
+  type RateResult,
+} from './sources/counter-rate.js';
+export { SourceError } from './sources/errors.js';
+export { type PickedMetric, type PickedSample, pickMetric } from './sources/exposition.js';
+export {
+  type CsvParseOptions,
+  createFileSource,
+  type FileSourceOptions,
+  parseSeriesCsv,
+} from './sources/file.js';
+export {
+  createPrometheusSource,
+  PROMETHEUS_MAX_POINTS,
+  type PrometheusSource,
+  type PrometheusSourceOptions,
+} from './sources/prometheus.js';
+export { backoffDelay, type RetryOptions, withRetry } from './sources/retry.js';
+export { createScraper, type Scraper, type ScraperOptions } from './sources/scrape.js';
+export type { ReadOptions, Source } from './sources/types.js';
+export type { WorkerTask } from './worker/protocol.js';
+export {
+  type BacktestTaskInput,
+  type ForecastTaskInput,
+  type RunInWorkerOptions,
+  runInWorker,
+  WorkerTimeoutError,
+} from './worker/runner.js';

@@ -4,6 +4,7 @@ import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { backfillOpenMetrics } from './backfill.js';
 import { requireBinary } from './binaries.js';
 import { freePort } from './free-port.js';
 import { type PollOptions, pollUntil } from './poll.js';
@@ -20,6 +21,14 @@ export interface StartPrometheusOptions extends PrometheusConfigOptions {
   readyTimeoutMs?: number;
   /** Extra command-line flags, appended after the defaults. */
   extraArgs?: string[];
+  /**
+   * Historical data to preload, in the OpenMetrics text format (`# TYPE name gauge`, then
+   * `name{labels} value unix_seconds` lines; `# EOF` is appended when missing). It is turned
+   * into TSDB blocks with `promtool tsdb create-blocks-from openmetrics` before the server
+   * starts. Samples older than the retention (15 d unless `extraArgs` set
+   * `--storage.tsdb.retention.time`) are deleted by Prometheus at start-up.
+   */
+  openMetrics?: string;
 }
 
 /** One series of an instant query's result. */
@@ -245,6 +254,8 @@ export async function startPrometheus(
     await writeFile(configPath, config);
 
     const dataDir = join(dir, 'data');
+    if (options.openMetrics !== undefined)
+      await backfillOpenMetrics(options.openMetrics, dir, dataDir);
     const baseArgs = [
       `--config.file=${configPath}`,
       `--storage.tsdb.path=${dataDir}`,

@@ -51,6 +51,8 @@ function loadBrain(): Brain {
 const CLIP = 1.5;
 const FEATURES = 5;
 const GAINS = [1, 0.75, 0.5, 0.25, 0];
+/** Thrown from the training callback to end training at the time budget. */
+const OUT_OF_TIME = Symbol('lstm training out of time');
 
 /**
  * A brain.js `recurrent.LSTMTimeStep` that learns the *residual* of the seasonal profile
@@ -118,23 +120,31 @@ export function lstmModel(options: LstmOptions = {}, restored?: LstmState): Mode
           started + opts.timeBudgetMs,
           ctx.deadline ?? Number.POSITIVE_INFINITY,
         );
-        withSeed(opts.seed, () =>
-          fresh.train(sequences, {
-            iterations: opts.iterations,
-            learningRate: opts.learningRate,
-            errorThresh: 1e-5,
-            timeout: Math.max(1, stopAt - started),
-            callbackPeriod: 1,
-            callback: (s: { iterations: number; error: number }) =>
-              // brain.js counts from 0 before the iteration's update; report iterations done.
-              ctx.onProgress?.({
-                model: 'lstm',
-                iterations: s.iterations + 1,
-                total: opts.iterations,
-                error: s.error,
-              }),
-          }),
-        );
+        // RNNTimeStep.train ignores its `timeout` option: stop from the per-iteration
+        // callback instead. It runs after the iteration's weight update, so the network is
+        // consistent when we leave.
+        try {
+          withSeed(opts.seed, () =>
+            fresh.train(sequences, {
+              iterations: opts.iterations,
+              learningRate: opts.learningRate,
+              errorThresh: 1e-5,
+              callbackPeriod: 1,
+              callback: (s: { iterations: number; error: number }) => {
+                // brain.js counts from 0 before the iteration's update; report iterations done.
+                ctx.onProgress?.({
+                  model: 'lstm',
+                  iterations: s.iterations + 1,
+                  total: opts.iterations,
+                  error: s.error,
+                });
+                if (Date.now() >= stopAt) throw OUT_OF_TIME;
+              },
+            }),
+          );
+        } catch (err) {
+          if (err !== OUT_OF_TIME) throw err;
+        }
       }
       net = fresh;
       state = { profile, block, window, spread, gain: 1, net: fresh.toJSON() };

@@ -1,0 +1,286 @@
+/**
+ * The `scrape` source, the embedded default: read one metric from one or more `/metrics`
+ * URLs (a fleet of replicas) on an interval, sum it, turn counters into per-second rates, and
+ * append one point per interval to a history store. A step where any URL fails is skipped
+ * (`NaN`): a partial sum would look like a drop in load and teach the model a lie.
+ */
+
+import { intOption, OptionError } from '../history/errors.js';
+import type { HistoryStore } from '../history/store.js';
+import { type CounterRate, createCounterRate } from './counter-rate.js';
+import { SourceError } from './errors.js';
+import { labelKey, pickMetric } from './exposition.js';
+import { describeFetchError, requestSignal, snippet } from './http.js';
+import { clipSeries } from './range.js';
+import type { ReadOptions, Source } from './types.js';
+
+/** Options of {@link createScraper}. */
+export interface ScraperOptions {
+  /** The `/metrics` URLs, one per replica; their values are summed. */
+  urls: readonly string[];
+  /** The metric family, e.g. `realtime_connections`; a histogram/summary name means its `_count`. */
+  metric: string;
+  /** Only samples carrying all these label values are summed, e.g. `{ direction: 'in' }`. */
+  labels?: Readonly<Record<string, string>>;
+  /** `gauge`: the summed value; `counter`: the summed per-second rate (resets handled). */
+  kind: 'gauge' | 'counter';
+  /** Time between scrapes, milliseconds (a positive integer); usually the store's step. */
+  intervalMs: number;
+  /** Where the points go. */
+  store: HistoryStore;
+  /** The series name in the store, e.g. `connections`. */
+  seriesName: string;
+  /** Timeout of each request, milliseconds. Default `min(intervalMs, 10 000)`. */
+  timeoutMs?: number;
+  /** Sent as `Authorization: Bearer ...` to every URL. */
+  bearerToken?: string;
+  /** Called for every failed scrape (already counted in `errors`). */
+  onError?: (error: SourceError) => void;
+  /** The clock, unix ms. Default `Date.now` (tests pass a fake one). */
+  now?: () => number;
+}
+
+/** A running scrape loop; also a {@link Source} whose `read()` returns the stored history. */
+export interface Scraper extends Source {
+  /** Scrapes now, then every `intervalMs` (the timer is unref'd). Idempotent. */
+  start(): void;
+  /** Stops the timer, aborts an in-flight scrape and waits for it. Idempotent. */
+  stop(): Promise<void>;
+  /**
+   * One scrape of every URL; the sum (gauge) or summed rate (counter) is appended to the store.
+   * @returns The value appended; `NaN` when the step was skipped and nothing was appended (a
+   *   URL failed or answered garbage, or a counter has no previous sample yet).
+   */
+  scrapeOnce(): Promise<number>;
+  /** Failed scrapes per source name (`scrape:URL`, or the scraper's name for store errors). */
+  readonly errors: ReadonlyMap<string, number>;
+  /** The last error per source name. */
+  readonly lastErrors: ReadonlyMap<string, SourceError>;
+}
+
+const OWNER = 'createScraper';
+const COUNTER_TYPES = ['counter', 'histogram', 'summary', 'untyped'];
+const GAUGE_TYPES = ['gauge', 'untyped'];
+
+/** What one URL gave this step. */
+interface UrlResult {
+  /** Gauge: the sum. Counter: the summed rate, or `undefined` while there is no previous sample. */
+  value: number | undefined;
+}
+
+interface UrlState {
+  /** Time of the last successful scrape, and the process start time it reported. */
+  lastMs: number | undefined;
+  lastStart: number | undefined;
+  counters: Map<string, CounterRate>;
+}
+
+/**
+ * Creates a scraper; nothing happens until `start()` or `scrapeOnce()`.
+ * @throws OptionError naming the field for invalid options (no URLs, a non-http URL, ...).
+ */
+export function createScraper(options: ScraperOptions): Scraper {
+  const urls = options.urls;
+  if (!Array.isArray(urls) || urls.length === 0)
+    throw new OptionError(OWNER, 'urls', 'a non-empty array of http(s) URLs', urls);
+  for (const url of urls) {
+    if (typeof url !== 'string' || !/^https?:\/\/\S+$/.test(url) || !URL.canParse(url))
+      throw new OptionError(OWNER, 'urls', 'a non-empty array of http(s) URLs', url);
+  }
+  if (typeof options.metric !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(options.metric))
+    throw new OptionError(OWNER, 'metric', 'a Prometheus metric name', options.metric);
+  if (options.kind !== 'gauge' && options.kind !== 'counter')
+    throw new OptionError(OWNER, 'kind', '"gauge" or "counter"', options.kind);
+  const intervalMs = intOption(
+    OWNER,
+    'intervalMs',
+    options.intervalMs,
+    undefined,
+    1,
+    undefined,
+    'milliseconds',
+  );
+  const timeoutMs = intOption(
+    OWNER,
+    'timeoutMs',
+    options.timeoutMs,
+    Math.min(intervalMs, 10_000),
+    1,
+  );
+  if (!options.store || typeof options.store.append !== 'function')
+    throw new OptionError(OWNER, 'store', 'a HistoryStore', typeof options.store);
+  if (typeof options.seriesName !== 'string' || options.seriesName === '')
+    throw new OptionError(OWNER, 'seriesName', 'a non-empty string', options.seriesName);
+  const { store, seriesName, kind, metric } = options;
+  const matchers = options.labels ?? {};
+  const now = options.now ?? Date.now;
+  const name = `scrape:${urls.join(',')}`;
+  const headers: Record<string, string> = { accept: 'text/plain;version=0.0.4' };
+  if (options.bearerToken) headers.authorization = `Bearer ${options.bearerToken}`;
+  const states = new Map<string, UrlState>(
+    urls.map((url) => [url, { lastMs: undefined, lastStart: undefined, counters: new Map() }]),
+  );
+  const errors = new Map<string, number>();
+  const lastErrors = new Map<string, SourceError>();
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<number> | undefined;
+  let abort = new AbortController();
+
+  function record(error: SourceError): void {
+    errors.set(error.source, (errors.get(error.source) ?? 0) + 1);
+    lastErrors.set(error.source, error);
+    options.onError?.(error);
+  }
+
+  async function fetchText(url: string, source: string, signal: AbortSignal): Promise<string> {
+    let res: Response;
+    let text: string;
+    try {
+      res = await fetch(url, { headers, signal: requestSignal(timeoutMs, signal) });
+      text = await res.text();
+    } catch (error) {
+      throw new SourceError(source, describeFetchError(error, timeoutMs), { cause: error });
+    }
+    if (res.status !== 200)
+      throw new SourceError(source, `HTTP ${res.status}: ${snippet(text)}`, { status: res.status });
+    return text;
+  }
+
+  /** Scrapes one URL and folds it into a value; throws SourceError for anything unusable. */
+  async function scrapeUrl(url: string, atMs: number, signal: AbortSignal): Promise<UrlResult> {
+    const source = `scrape:${url}`;
+    const picked = pickMetric(await fetchText(url, source, signal), metric, matchers);
+    if (picked instanceof Error) throw new SourceError(source, picked.message);
+    const allowed = kind === 'counter' ? COUNTER_TYPES : GAUGE_TYPES;
+    if (!allowed.includes(picked.type)) {
+      const other = kind === 'counter' ? 'gauge' : 'counter';
+      throw new SourceError(source, `metric ${metric} is a ${picked.type}; use kind "${other}"`);
+    }
+    for (const s of picked.samples) {
+      if (!Number.isFinite(s.value) || s.value < 0)
+        throw new SourceError(
+          source,
+          `${metric}${labelText(s.labels)} is ${s.value}, not a finite number >= 0`,
+        );
+    }
+    if (kind === 'gauge') return { value: picked.samples.reduce((sum, s) => sum + s.value, 0) };
+    return { value: rateOf(states.get(url) as UrlState, picked, atMs, source) };
+  }
+
+  function rateOf(
+    state: UrlState,
+    picked: Exclude<ReturnType<typeof pickMetric>, Error>,
+    atMs: number,
+    source: string,
+  ): number | undefined {
+    const start = picked.startTimeSeconds;
+    if (state.lastMs !== undefined && atMs <= state.lastMs)
+      throw new SourceError(source, `clock went backwards (${atMs} ms after ${state.lastMs} ms)`);
+    let total = 0;
+    let complete = state.lastMs !== undefined;
+    const seen = new Map<string, CounterRate>();
+    for (const s of picked.samples) {
+      const key = labelKey(s.labels);
+      let conv = state.counters.get(key);
+      if (!conv) {
+        conv = createCounterRate(source);
+        // A label set that appears between two scrapes was created since the last one (client
+        // libraries create children on first use), so it counts from 0.
+        if (state.lastMs !== undefined)
+          conv.next({
+            timestampMs: state.lastMs,
+            value: 0,
+            ...(state.lastStart === undefined ? {} : { startTimeSeconds: state.lastStart }),
+          });
+      }
+      seen.set(key, conv);
+      const { rate } = conv.next({
+        timestampMs: atMs,
+        value: s.value,
+        ...(start === undefined ? {} : { startTimeSeconds: start }),
+      });
+      if (rate === undefined) complete = false;
+      else total += rate;
+    }
+    state.counters = seen;
+    state.lastMs = atMs;
+    state.lastStart = start;
+    return complete ? total : undefined;
+  }
+
+  async function scrapeOnce(): Promise<number> {
+    const atMs = now();
+    const { signal } = abort;
+    const results = await Promise.allSettled(urls.map((url) => scrapeUrl(url, atMs, signal)));
+    // Stopped mid-scrape: the failures are ours, not the targets'.
+    if (signal.aborted) return Number.NaN;
+    let sum = 0;
+    let failed = false;
+    let pending = false;
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'rejected') {
+        failed = true;
+        record(
+          r.reason instanceof SourceError
+            ? r.reason
+            : new SourceError(
+                `scrape:${urls[i]}`,
+                String((r.reason as Error)?.message ?? r.reason),
+              ),
+        );
+      } else if (r.value.value === undefined) pending = true;
+      else sum += r.value.value;
+    }
+    // Skipped steps are not appended: the store turns them into NaN when the next point
+    // arrives, so the history only ever holds complete sums.
+    if (failed || pending) return Number.NaN;
+    const value = sum;
+    try {
+      store.append(seriesName, atMs, value);
+    } catch (error) {
+      record(new SourceError(name, (error as Error).message, { cause: error }));
+      return Number.NaN;
+    }
+    return value;
+  }
+
+  function tick(): void {
+    if (inFlight !== undefined) return; // A slow scrape is not stacked; its step is simply late.
+    // Only a throwing onError can reject here; a timer has nobody to report to, so drop it.
+    inFlight = scrapeOnce()
+      .catch(() => Number.NaN)
+      .finally(() => {
+        inFlight = undefined;
+      });
+  }
+
+  return {
+    name,
+    errors,
+    lastErrors,
+    scrapeOnce,
+    start() {
+      if (timer) return;
+      timer = setInterval(tick, intervalMs);
+      timer.unref();
+      tick();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      abort.abort();
+      abort = new AbortController();
+      await inFlight?.catch(() => {});
+    },
+    async read(opts: ReadOptions = {}) {
+      if (!store.has(seriesName))
+        throw new SourceError(name, `no samples of ${metric} scraped yet into "${seriesName}"`);
+      return clipSeries(store.series(seriesName), opts.startMs, opts.endMs);
+    },
+  };
+}
+
+function labelText(labels: Readonly<Record<string, string>>): string {
+  const parts = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return parts.length ? `{${parts.join(',')}}` : '';
+}
