@@ -128,7 +128,7 @@ export function parseSeriesCsv(
         if (!(multiple && options.allowGaps)) {
           fail(
             row,
-            `timestamp "${record[0]}" is ${seconds(diff)} after the previous row, expected a step of ${seconds(stepMs)}${multiple ? ' (missing rows? allow gaps to fill them with NaN)' : ''}`,
+            `timestamp "${record[0]}" is ${seconds(diff)} after the previous row, expected a step of ${seconds(stepMs)}${multiple ? ' (missing rows?)' : ''}`,
           );
         }
         if (values.length + diff / stepMs > maxPoints)

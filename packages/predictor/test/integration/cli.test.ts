@@ -225,7 +225,7 @@ describe('tidewatch-predictor errors', () => {
     [
       'bad header',
       () => ['--input', file('header.csv', ['time,load', ...slice(400).slice(1)])],
-      `${join(dir, 'header.csv')}: bad header "time,load", expected "timestamp,value"`,
+      `${join(dir, 'header.csv')}: row 1: header is "time,load", expected "timestamp,value"`,
     ],
     [
       'non-numeric value',
@@ -233,17 +233,17 @@ describe('tidewatch-predictor errors', () => {
         '--input',
         file('nan.csv', [...slice(3), '2001-01-01T03:00:00.000Z,lots', ...lines.slice(5, 400)]),
       ],
-      `${join(dir, 'nan.csv')} line 5: value "lots" is not a number`,
+      `${join(dir, 'nan.csv')}: row 5: value "lots" is not a number`,
     ],
     [
       'uneven spacing',
       () => ['--input', file('gap.csv', [...slice(10), ...lines.slice(12, 400)])],
-      `${join(dir, 'gap.csv')} line 12: uneven spacing, expected a step of 3600 s, found 7200 s (after 2001-01-01T09:00:00.000Z)`,
+      `${join(dir, 'gap.csv')}: row 12: timestamp "2001-01-01T11:00:00.000Z" is 7200s after the previous row, expected a step of 3600s (missing rows?)`,
     ],
     [
       '--step mismatch',
       () => ['--input', fourWeeks, '--step', '60'],
-      `${join(dir, 'four-weeks.csv')}: --step 60 s does not match the file's spacing of 3600 s (line 3)`,
+      `${join(dir, 'four-weeks.csv')}: row 3: timestamp "2001-01-01T01:00:00.000Z" is 3600s after the previous row, expected a step of 60s (missing rows?)`,
     ],
     [
       'horizon not a positive integer',
