@@ -1,0 +1,276 @@
+/**
+ * From a forecast to a scaling signal. The planner looks one lead time ahead (the time a new
+ * replica needs from the decision until it serves: pod start + readiness + metric lag +
+ * polling), takes the p90 peak over that window and turns it into replicas and into an
+ * adjusted HPA threshold. A prediction only ever adds capacity on top of the reactive signal,
+ * and a forecast that cannot be trusted publishes nothing (never 0) and says why.
+ */
+import type { ForecastPoint } from '../forecast.js';
+import { intOption, numberOption, OptionError } from '../history/errors.js';
+
+const OWNER = 'createPlanner';
+
+/** The parts of the lead time, seconds. Their sum is how far ahead the planner looks. */
+export interface LeadTimeOptions {
+  /** Scheduling, image pull and process start of a new pod. Default 60. */
+  podStartSeconds?: number;
+  /** From process start until the readiness probe passes. Default 30. */
+  readinessSeconds?: number;
+  /** Scrape interval plus rule evaluation: how old the metric is when the HPA reads it. Default 30. */
+  metricLagSeconds?: number;
+  /** How often the autoscaler reads the metric (KEDA `pollingInterval`, HPA sync 15 s). Default 30. */
+  pollingSeconds?: number;
+}
+
+/** When a forecast may not be used. */
+export interface StalenessOptions {
+  /** A forecast made longer ago than this is stale, seconds. Default 180. */
+  maxForecastAgeSeconds?: number;
+  /** The newest observation older than this means the source is down, seconds. Default 180. */
+  maxDataAgeSeconds?: number;
+  /** The live forecast error (MASE over the recent window) above this is stale. Default 1. */
+  maxRollingMase?: number;
+  /** The selected model's backtest MASE above this is stale. Default 1. */
+  maxModelMase?: number;
+}
+
+/** Options of {@link createPlanner}. */
+export interface PlannerOptions {
+  /** Load one replica can carry at 100 % (e.g. connections per pod). Required, > 0. */
+  capacityPerReplica: number;
+  /** The utilisation the HPA targets, (0, 1]. Default 0.7. */
+  targetUtilization?: number;
+  /** Default 1. */
+  minReplicas?: number;
+  /** Default 100. */
+  maxReplicas?: number;
+  /** Most replicas a prediction may add above `currentReplicas` at once. Default unlimited. */
+  maxStep?: number;
+  lead?: LeadTimeOptions;
+  staleness?: StalenessOptions;
+}
+
+/** What the planner needs to know at one moment. */
+export interface PlanInput {
+  /** Now, unix ms. */
+  nowMs: number;
+  /** The latest observed load (the reactive signal), when known. */
+  actual?: number;
+  /** Unix ms of that observation. */
+  actualMs?: number;
+  /** The latest forecast and when it was made. */
+  forecast?: { madeAtMs: number; points: readonly ForecastPoint[] };
+  /** The selected model's backtest MASE. */
+  modelMase?: number;
+  /** The forecast's live error over the recent window (see `createAccuracyTracker`). */
+  rollingMase?: number;
+  /** The last collection failed with this message (cleared by a good collection). */
+  sourceError?: string;
+  /** Replicas running now, when known (limits the step). */
+  currentReplicas?: number;
+}
+
+/** A planning decision. `null` fields are not published. */
+export interface Plan {
+  /** `ok`: the prediction is published; `stale`: reactive scaling only, see `reasons`. */
+  status: 'ok' | 'stale';
+  /** Why the forecast is not used (empty when ok). */
+  reasons: string[];
+  /** How far ahead the planner looks, seconds. */
+  leadTimeSeconds: number;
+  /** Highest p90 over the lead time. */
+  predictedPeak: number | null;
+  /** Highest p50 over the lead time. */
+  predictedPeakP50: number | null;
+  /** Replicas the actual load alone needs (what a reactive HPA aims for). */
+  reactiveReplicas: number | null;
+  /** max(reactive, predicted) replicas within min/max and the step limit. */
+  recommendedReplicas: number | null;
+  /**
+   * The per-replica HPA target that makes an HPA on the actual metric reach
+   * `recommendedReplicas` now (the "dynamic threshold"): capacity x target x actual / peak.
+   */
+  threshold: number | null;
+}
+
+/** A configured planner. */
+export interface Planner {
+  /** Lead time, seconds. */
+  readonly leadTimeSeconds: number;
+  /** Load per replica the HPA aims for: capacity x target utilisation. */
+  readonly targetPerReplica: number;
+  /** Replicas for a load (ceil(load / targetPerReplica) within min/max). */
+  replicasFor(load: number): number;
+  /** The decision for one moment. Never throws for bad input data: it reports it as stale. */
+  plan(input: PlanInput): Plan;
+}
+
+/**
+ * Creates a planner.
+ * @throws OptionError naming the field for a missing or out-of-range option.
+ */
+export function createPlanner(options: PlannerOptions): Planner {
+  if (typeof options !== 'object' || options === null)
+    throw new OptionError(OWNER, 'options', 'an object', options);
+  const capacity = numberOption(
+    OWNER,
+    'capacityPerReplica',
+    options.capacityPerReplica,
+    NaN,
+    0,
+    true,
+  );
+  if (Number.isNaN(capacity))
+    throw new OptionError(OWNER, 'capacityPerReplica', 'a finite number > 0', undefined);
+  const target = numberOption(OWNER, 'targetUtilization', options.targetUtilization, 0.7, 0, true);
+  if (target > 1) throw new OptionError(OWNER, 'targetUtilization', 'in (0, 1]', target);
+  const minReplicas = intOption(OWNER, 'minReplicas', options.minReplicas, 1, 0);
+  const maxReplicas = intOption(
+    OWNER,
+    'maxReplicas',
+    options.maxReplicas,
+    100,
+    Math.max(1, minReplicas),
+  );
+  const maxStep = intOption(OWNER, 'maxStep', options.maxStep, Number.MAX_SAFE_INTEGER, 1);
+  const lead = options.lead ?? {};
+  const leadTimeSeconds =
+    numberOption(OWNER, 'lead.podStartSeconds', lead.podStartSeconds, 60, 0, false, 'seconds') +
+    numberOption(OWNER, 'lead.readinessSeconds', lead.readinessSeconds, 30, 0, false, 'seconds') +
+    numberOption(OWNER, 'lead.metricLagSeconds', lead.metricLagSeconds, 30, 0, false, 'seconds') +
+    numberOption(OWNER, 'lead.pollingSeconds', lead.pollingSeconds, 30, 0, false, 'seconds');
+  const st = options.staleness ?? {};
+  const maxForecastAgeMs =
+    1000 *
+    numberOption(
+      OWNER,
+      'staleness.maxForecastAgeSeconds',
+      st.maxForecastAgeSeconds,
+      180,
+      0,
+      true,
+      'seconds',
+    );
+  const maxDataAgeMs =
+    1000 *
+    numberOption(
+      OWNER,
+      'staleness.maxDataAgeSeconds',
+      st.maxDataAgeSeconds,
+      180,
+      0,
+      true,
+      'seconds',
+    );
+  const maxRollingMase = numberOption(
+    OWNER,
+    'staleness.maxRollingMase',
+    st.maxRollingMase,
+    1,
+    0,
+    true,
+  );
+  const maxModelMase = numberOption(OWNER, 'staleness.maxModelMase', st.maxModelMase, 1, 0, true);
+  const targetPerReplica = capacity * target;
+
+  const replicasFor = (load: number): number =>
+    Math.min(maxReplicas, Math.max(minReplicas, Math.ceil(load / targetPerReplica - 1e-9)));
+
+  return {
+    leadTimeSeconds,
+    targetPerReplica,
+    replicasFor,
+    plan(input) {
+      const reasons: string[] = [];
+      const now = input.nowMs;
+      const actual =
+        finite(input.actual) && (input.actual as number) >= 0
+          ? (input.actual as number)
+          : undefined;
+      const reactive = actual === undefined ? null : replicasFor(actual);
+      if (input.sourceError) reasons.push(`source failing: ${input.sourceError}`);
+      if (actual === undefined) reasons.push('no current observation');
+      else if (input.actualMs !== undefined && now - input.actualMs > maxDataAgeMs)
+        reasons.push(`data is ${age(now - input.actualMs)} old (limit ${age(maxDataAgeMs)})`);
+      const fc = input.forecast;
+      let peak: number | null = null;
+      let peak50: number | null = null;
+      if (!fc || fc.points.length === 0) reasons.push('no forecast yet');
+      else {
+        if (now - fc.madeAtMs > maxForecastAgeMs)
+          reasons.push(
+            `forecast is ${age(now - fc.madeAtMs)} old (limit ${age(maxForecastAgeMs)})`,
+          );
+        const window = peakOver(fc.points, now, now + leadTimeSeconds * 1000);
+        if (window === undefined) reasons.push('forecast does not cover the lead time');
+        else if (!finite(window.p90) || window.p90 < 0) reasons.push('forecast has invalid values');
+        else {
+          peak = window.p90;
+          peak50 = window.p50;
+        }
+      }
+      if (finite(input.modelMase) && (input.modelMase as number) > maxModelMase)
+        reasons.push(`model MASE ${fmt(input.modelMase as number)} above ${maxModelMase}`);
+      if (finite(input.rollingMase) && (input.rollingMase as number) > maxRollingMase)
+        reasons.push(`rolling MASE ${fmt(input.rollingMase as number)} above ${maxRollingMase}`);
+
+      if (reasons.length > 0 || peak === null || actual === undefined || reactive === null) {
+        return {
+          status: 'stale',
+          reasons,
+          leadTimeSeconds,
+          predictedPeak: peak,
+          predictedPeakP50: peak50,
+          reactiveReplicas: reactive,
+          recommendedReplicas: null,
+          threshold: null,
+        };
+      }
+      let recommended = Math.max(reactive, replicasFor(Math.max(actual, peak)));
+      if (input.currentReplicas !== undefined && Number.isInteger(input.currentReplicas))
+        recommended = Math.max(reactive, Math.min(recommended, input.currentReplicas + maxStep));
+      const threshold =
+        actual > 0 && peak > actual ? (targetPerReplica * actual) / peak : targetPerReplica;
+      return {
+        status: 'ok',
+        reasons,
+        leadTimeSeconds,
+        predictedPeak: peak,
+        predictedPeakP50: peak50,
+        reactiveReplicas: reactive,
+        recommendedReplicas: recommended,
+        threshold,
+      };
+    },
+  };
+}
+
+/**
+ * The highest p50 and p90 among forecast points in `[fromMs, toMs]`, extended to the first
+ * point at or after `toMs` (a coarse step still covers the end of the window). Undefined when
+ * the forecast ends before `toMs`.
+ */
+export function peakOver(
+  points: readonly ForecastPoint[],
+  fromMs: number,
+  toMs: number,
+): { p50: number; p90: number } | undefined {
+  let p50 = Number.NEGATIVE_INFINITY;
+  let p90 = Number.NEGATIVE_INFINITY;
+  let covered = false;
+  for (const point of points) {
+    const t = Date.parse(point.timestamp);
+    if (t < fromMs) continue;
+    p50 = Math.max(p50, point.p50);
+    p90 = Math.max(p90, point.p90);
+    if (t >= toMs) {
+      covered = true;
+      break;
+    }
+  }
+  return covered ? { p50, p90 } : undefined;
+}
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const fmt = (v: number) => v.toFixed(3);
+const age = (ms: number) => `${Math.round(ms / 1000)} s`;
