@@ -1,5 +1,5 @@
 /**
- * The `tidewatch-predictor` command line (forecast, backtest), as DESIGN.md fixes it. Built
+ * The `tidewatch-predictor` command line (forecast, backtest, simulate), as DESIGN.md fixes it. Built
  * by a function and run by {@link run}, so nothing happens at import time and tests can drive
  * it in-process with their own streams.
  */
@@ -8,6 +8,7 @@ import { MODEL_NAMES } from '../models/registry.js';
 import { parseBacktestArgs, parseForecastArgs, type RawOptions } from './args.js';
 import { backtestCommand, type CliIO, forecastCommand } from './commands.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, errorLine, PROGRAM } from './errors.js';
+import { parseSimulateArgs, simulateCommand } from './simulate.js';
 
 const INPUT_HELP =
   'CSV with header "timestamp,value"; timestamps ISO-8601 or unix seconds, evenly spaced';
@@ -63,6 +64,60 @@ export function buildProgram(io: CliIO): Command {
   )
     .option('--models <list>', 'comma-separated models to compare (default: all)')
     .action(async (options: RawOptions) => backtestCommand(parseBacktestArgs(options), io));
+
+  program
+    .command('serve')
+    .description('run the predictor sidecar: collect, forecast, serve /metrics and /forecast')
+    .option('--config <file>', 'JSON or YAML config file (default: $TIDEWATCH_CONFIG)')
+    .option(
+      '--scrape <url>',
+      '/metrics URL to scrape (repeat for each replica)',
+      (url: string, urls: string[]) => [...urls, url],
+      [] as string[],
+    )
+    .option('--prometheus <url>', 'Prometheus base URL to read the metric from instead')
+    .option('--query <promql>', 'PromQL for --prometheus (default: sum(<metric>))')
+    .option('--port <port>', 'port to listen on (default 9464)')
+    .option('--host <host>', 'address to listen on (default 127.0.0.1)')
+    .option('--data-dir <dir>', 'where history and model are persisted (default: memory only)')
+    .action(async (options: import('../serve/config.js').ServeFlags) => {
+      // Loaded on use: the other commands do not pay for express and the scheduler.
+      const { serveCommand } = await import('../serve/command.js');
+      await serveCommand(options, io);
+    });
+
+  program
+    .command('simulate')
+    .description(
+      'replay a load trace through the Kubernetes HPA, reactive or fed the forecast too, and score it',
+    )
+    .requiredOption('--input <file>', `${INPUT_HELP}; values are the load (e.g. connections)`)
+    .requiredOption('--capacity-per-replica <load>', 'load one replica carries at 100 %')
+    .option('--target-utilization <share>', 'HPA target utilisation, (0, 1]', '0.7')
+    .option('--pod-ready-seconds <s>', 'from the scaling decision until a new pod serves', '120')
+    .option('--metric-lag-seconds <s>', 'age of the metric when the HPA reads it', '60')
+    .addOption(
+      new Option(
+        '--policy <policy>',
+        'reactive: the actual load; predictive: max(actual, forecast); oracle: the actual future',
+      )
+        .choices(['reactive', 'predictive', 'oracle'])
+        .default('reactive'),
+    )
+    .option('--model <name>', 'forecasting model of the predictive policy', 'seasonal-profile')
+    .option(
+      '--warmup-days <days>',
+      'history before scoring starts (the forecaster learns on it)',
+      '14',
+    )
+    .option('--min-replicas <n>', 'HPA minReplicas', '1')
+    .option('--max-replicas <n>', 'HPA maxReplicas', '1000')
+    .addOption(
+      new Option('--output <format>', 'result format on stdout')
+        .choices(['table', 'json'])
+        .default('table'),
+    )
+    .action(async (options: RawOptions) => simulateCommand(parseSimulateArgs(options), io));
 
   program.addHelpText(
     'after',

@@ -1,13 +1,22 @@
 import type { ModelContext } from './types.js';
 
-/** How many holdout origins the tunable models fit their parameters on. */
+/** The fewest holdout origins the tunable models fit their parameters on. */
 export const HOLDOUT_ORIGINS = 14;
+
+/**
+ * Origins for a horizon: at least {@link HOLDOUT_ORIGINS}, more for short horizons so the
+ * holdout still scores about a thirtieth of a week's points (14 origins of a 4-step horizon
+ * score 56 points, too few to tell parameter sets apart and prone to choosing by luck).
+ */
+export function holdoutCount(ctx: ModelContext): number {
+  return Math.max(HOLDOUT_ORIGINS, Math.floor(ctx.weekSteps / (30 * ctx.horizon)));
+}
 
 /**
  * Holdout origins inside a history of `n` points, ascending: the last one leaves a full
  * horizon after it, the others step back so together they span about a week.
  */
-export function holdoutOrigins(n: number, ctx: ModelContext, count = HOLDOUT_ORIGINS): number[] {
+export function holdoutOrigins(n: number, ctx: ModelContext, count = holdoutCount(ctx)): number[] {
   const h = ctx.horizon;
   const spacing = Math.max(h, Math.floor(ctx.weekSteps / count));
   const out: number[] = [];

@@ -35,7 +35,7 @@ describe('tidewatch-predictor usage', () => {
       ['forecast', '--input', 'x.csv', '--horizon', '24', '--output', 'xml'],
       /^tidewatch-predictor: option '--output <format>' argument 'xml' is invalid\. Allowed choices are table, json\.\n$/,
     ],
-    [['simulat'], /^tidewatch-predictor: unknown command 'simulat'\n$/],
+    [['frobnicate'], /^tidewatch-predictor: unknown command 'frobnicate'\n$/],
     [
       ['backtest', '--input', 'x.csv', '--horizon', '24', 'extra'],
       /^tidewatch-predictor: too many arguments for 'backtest'/,
