@@ -1,7 +1,9 @@
 /**
- * @tidewatch/predictor: load forecasting for realtime servers. Models (seasonal naive,
- * seasonal profile, Holt-Winters, a brain.js LSTM on seasonal residuals, ensembles) are
- * compared by rolling-origin backtest; forecasts carry p50 and p90.
+ * @tidewatch/predictor: load forecasting and predictive autoscaling for realtime servers.
+ * Models (seasonal naive, seasonal profile, Holt-Winters, a brain.js LSTM on seasonal
+ * residuals, ensembles) are compared by rolling-origin backtest; forecasts carry p50 and p90.
+ * The planner turns them into scaling signals; the HPA simulator replays traces under
+ * reactive and predictive policies.
  *
  * @packageDocumentation
  */
@@ -53,7 +55,40 @@ export {
 } from './models/seasonal.js';
 export { seasonalMae } from './models/stats.js';
 export type { FitProgress, Model, ModelContext, ModelJSON } from './models/types.js';
+export {
+  type AccuracySnapshot,
+  type AccuracyTracker,
+  type AccuracyTrackerOptions,
+  createAccuracyTracker,
+} from './planner/accuracy.js';
+export {
+  createPlanner,
+  type LeadTimeOptions,
+  type Plan,
+  type PlanInput,
+  type Planner,
+  type PlannerOptions,
+  peakOver,
+  type StalenessOptions,
+} from './planner/planner.js';
 export { type Series, sliceSeries, timeAt } from './series.js';
+export {
+  createHpa,
+  DEFAULT_SCALE_DOWN,
+  DEFAULT_SCALE_UP,
+  type Hpa,
+  type HpaOptions,
+  type HpaPolicy,
+  type HpaRules,
+} from './simulate/hpa.js';
+export { type SimulationOptions, type SimulationResult, simulate } from './simulate/replay.js';
+export { type RollingOptions, type RollingResult, rollingPredictions } from './simulate/rolling.js';
+export {
+  type RunSimulationOptions,
+  type RunSimulationResult,
+  runSimulation,
+  type SimulationPolicy,
+} from './simulate/run.js';
 export {
   type CounterEvent,
   type CounterRate,
