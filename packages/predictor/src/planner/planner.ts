@@ -82,13 +82,20 @@ export interface Plan {
   predictedPeak: number | null;
   /** Highest p50 over the lead time. */
   predictedPeakP50: number | null;
+  /**
+   * The load the predicted trigger reads: max(p50 peak, target utilisation x p90 peak). The
+   * median is held to the target utilisation like actual load; the upper band only has to
+   * fit in full capacity (a bare p90 at the same threshold would pad twice).
+   */
+  predictedLoad: number | null;
   /** Replicas the actual load alone needs (what a reactive HPA aims for). */
   reactiveReplicas: number | null;
   /** max(reactive, predicted) replicas within min/max and the step limit. */
   recommendedReplicas: number | null;
   /**
    * The per-replica HPA target that makes an HPA on the actual metric reach
-   * `recommendedReplicas` now (the "dynamic threshold"): capacity x target x actual / peak.
+   * `recommendedReplicas` now (the "dynamic threshold"): capacity x target x actual /
+   * predictedLoad (unchanged when the prediction is not above the actual load).
    */
   threshold: number | null;
 }
@@ -195,6 +202,7 @@ export function createPlanner(options: PlannerOptions): Planner {
       const fc = input.forecast;
       let peak: number | null = null;
       let peak50: number | null = null;
+      let load: number | null = null;
       if (!fc || fc.points.length === 0) reasons.push('no forecast yet');
       else {
         if (now - fc.madeAtMs > maxForecastAgeMs)
@@ -207,6 +215,7 @@ export function createPlanner(options: PlannerOptions): Planner {
         else {
           peak = window.p90;
           peak50 = window.p50;
+          load = Math.max(window.p50, target * window.p90);
         }
       }
       if (finite(input.modelMase) && (input.modelMase as number) > maxModelMase)
@@ -214,29 +223,37 @@ export function createPlanner(options: PlannerOptions): Planner {
       if (finite(input.rollingMase) && (input.rollingMase as number) > maxRollingMase)
         reasons.push(`rolling MASE ${fmt(input.rollingMase as number)} above ${maxRollingMase}`);
 
-      if (reasons.length > 0 || peak === null || actual === undefined || reactive === null) {
+      if (
+        reasons.length > 0 ||
+        peak === null ||
+        load === null ||
+        actual === undefined ||
+        reactive === null
+      ) {
         return {
           status: 'stale',
           reasons,
           leadTimeSeconds,
           predictedPeak: peak,
           predictedPeakP50: peak50,
+          predictedLoad: load,
           reactiveReplicas: reactive,
           recommendedReplicas: null,
           threshold: null,
         };
       }
-      let recommended = Math.max(reactive, replicasFor(Math.max(actual, peak)));
+      let recommended = Math.max(reactive, replicasFor(Math.max(actual, load)));
       if (input.currentReplicas !== undefined && Number.isInteger(input.currentReplicas))
         recommended = Math.max(reactive, Math.min(recommended, input.currentReplicas + maxStep));
       const threshold =
-        actual > 0 && peak > actual ? (targetPerReplica * actual) / peak : targetPerReplica;
+        actual > 0 && load > actual ? (targetPerReplica * actual) / load : targetPerReplica;
       return {
         status: 'ok',
         reasons,
         leadTimeSeconds,
         predictedPeak: peak,
         predictedPeakP50: peak50,
+        predictedLoad: load,
         reactiveReplicas: reactive,
         recommendedReplicas: recommended,
         threshold,

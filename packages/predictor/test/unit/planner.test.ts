@@ -25,7 +25,7 @@ describe('createPlanner', () => {
     expect(planner.replicasFor(1e9)).toBe(50);
   });
 
-  it('publishes the p90 peak over the lead time as replicas and a lowered threshold', () => {
+  it('publishes the peak over the lead time as replicas and a lowered threshold', () => {
     // Points at +1, +2, +3 min cover the 150 s window (the +3 min point closes it); +4 is out.
     const plan = planner.plan({
       nowMs: T0,
@@ -41,11 +41,24 @@ describe('createPlanner', () => {
       leadTimeSeconds: 150,
       predictedPeak: 1800,
       predictedPeakP50: 1500,
+      predictedLoad: 1500, // max(p50 1500, 0.7 x p90 1800 = 1260)
       reactiveReplicas: 2,
-      recommendedReplicas: 6, // ceil(1800 / 350)
-      threshold: (350 * 700) / 1800, // an HPA on the actual metric then asks for 6
+      recommendedReplicas: 5, // ceil(1500 / 350)
+      threshold: (350 * 700) / 1500, // an HPA on the actual metric then asks for 5
     });
-    expect(Math.ceil(700 / (plan.threshold as number))).toBe(6);
+    expect(Math.ceil(700 / (plan.threshold as number))).toBe(5);
+  });
+
+  it('lets a wide band raise the load: the p90 peak must fit in full capacity', () => {
+    const wide: ForecastPoint[] = points([1000, 1000, 1000]).map((p) => ({ ...p, p90: 2500 }));
+    const plan = planner.plan({
+      nowMs: T0,
+      actual: 700,
+      actualMs: T0,
+      forecast: { madeAtMs: T0, points: wide },
+    });
+    expect(plan.predictedLoad).toBe(1750); // 0.7 x 2500 > 1000
+    expect(plan.recommendedReplicas).toBe(5); // ceil(2500 / 500)
   });
 
   it('never recommends less than the reactive signal', () => {
