@@ -72,6 +72,24 @@ export {
   type StalenessOptions,
 } from './planner/planner.js';
 export { type Series, sliceSeries, timeAt } from './series.js';
+export { createSidecar, type Sidecar, type SidecarOptions } from './serve/app.js';
+export {
+  ConfigError,
+  type ConfigOverride,
+  ENV_VARS,
+  type EnvVar,
+  envOverrides,
+  flagOverrides,
+  type LoadOptions,
+  loadServeConfig,
+  PLACEHOLDER_CAPACITY,
+  parseServeConfig,
+  type ServeConfig,
+  type ServeConfigInput,
+  type ServeFlags,
+} from './serve/config.js';
+export { createJsonLogger, type Logger, type LogLevel, silentLogger } from './serve/log.js';
+export type { ForecastJson, HistoryPointJson } from './serve/routes.js';
 export {
   createHpa,
   DEFAULT_SCALE_DOWN,

@@ -72,8 +72,7 @@ export function buildProgram(io: CliIO): Command {
     .option(
       '--scrape <url>',
       '/metrics URL to scrape (repeat for each replica)',
-      (url: string, urls: string[]) => [...urls, url],
-      [] as string[],
+      (url: string, urls: string[] | undefined) => [...(urls ?? []), url],
     )
     .option('--prometheus <url>', 'Prometheus base URL to read the metric from instead')
     .option('--query <promql>', 'PromQL for --prometheus (default: sum(<metric>))')

@@ -1,0 +1,329 @@
+/**
+ * The sidecar's state and its three jobs: collect (source -> history), forecast (the fitted
+ * model on the newest history, on the main thread: a forward pass, milliseconds) and train
+ * (backtest + fit in a worker thread). {@link Engine.evaluate} turns the state into the
+ * planner's decision at one instant; the HTTP layer only renders it.
+ */
+import type { ForecastPoint } from '../forecast.js';
+import type { HistoryStore } from '../history/store.js';
+import { type AccuracyTracker, createAccuracyTracker } from '../planner/accuracy.js';
+import type { Plan, Planner } from '../planner/planner.js';
+import type { Series } from '../series.js';
+import type { Collector } from './collector.js';
+import type { ServeConfig } from './config.js';
+import type { Logger } from './log.js';
+import type { SavedModel } from './model-file.js';
+import { forecastFromFitted } from './reuse.js';
+import { pointsNeeded, type TrainResult, trainModel, usablePoints } from './trainer.js';
+
+/** The current forecast and when it was made. */
+export interface CurrentForecast {
+  madeAtMs: number;
+  points: ForecastPoint[];
+}
+
+/** The decision at one instant: what `/metrics` and `/forecast` publish. */
+export interface Decision {
+  nowMs: number;
+  status: 'ok' | 'stale' | 'warming';
+  /** Why the forecast is not published (empty when ok). */
+  reasons: string[];
+  plan: Plan;
+  model: SavedModel | undefined;
+  forecast: CurrentForecast | undefined;
+  /** Live MASE over the recent window, once enough points were scored. */
+  rollingMase: number | undefined;
+  /** Seconds since the newest observation / forecast; `null` when there is none. */
+  dataAgeSeconds: number | null;
+  forecastAgeSeconds: number | null;
+}
+
+/** Things the engine reports as they happen (the metrics layer counts them). */
+export interface EngineEvents {
+  /** A training finished (successfully or not) after `seconds`. */
+  trained?(seconds: number, ok: boolean): void;
+  /** A new model should be persisted. */
+  modelChanged?(model: SavedModel): void;
+  /** New steps were stored. */
+  historyChanged?(): void;
+}
+
+/** Options of {@link createEngine}. */
+export interface EngineOptions {
+  config: ServeConfig;
+  store: HistoryStore;
+  collector: Collector;
+  planner: Planner;
+  log: Logger;
+  /** A model loaded from disk, if any. */
+  model?: SavedModel;
+  events?: EngineEvents;
+  /** The clock, unix ms. Default `Date.now`. */
+  now?: () => number;
+  /** Replaces the worker-thread training (tests). */
+  train?: (series: Series, signal: AbortSignal) => Promise<TrainResult>;
+}
+
+/** See {@link createEngine}. */
+export interface Engine {
+  /** Whether a forecast was ever made in this process (`/readyz`). */
+  readonly ready: boolean;
+  /** Unix ms of the last collection that did not fail, if any. */
+  readonly lastCollectMs: number | undefined;
+  /** Collects once, then scores, persists (through events) and triggers training. Never rejects. */
+  collect(): Promise<void>;
+  /** Forecasts with the current model, or starts the first training when possible. Never rejects. */
+  forecast(): Promise<void>;
+  /** Retrains now (no-op while a training runs). Never rejects. */
+  retrain(reason: string): Promise<void>;
+  /** The decision at `nowMs`. */
+  evaluate(nowMs: number): Decision;
+  /** The history of the metric, or `undefined` when there is none yet. */
+  history(): Series | undefined;
+  /** Aborts a running training and waits for in-flight work. */
+  stop(): Promise<void>;
+}
+
+/** A failed training is retried after this many steps (at least a minute). */
+const RETRY_STEPS = 10;
+/** Scored points before the rolling MASE may make a forecast stale. */
+const MIN_SCORED = 10;
+
+/** Creates the engine. Does nothing until its methods are called. */
+export function createEngine(options: EngineOptions): Engine {
+  const { config, store, collector, planner, log, events = {} } = options;
+  const now = options.now ?? Date.now;
+  const series = config.metric;
+  const stepMs = config.stepSeconds * 1000;
+  const horizon = config.forecast.horizonSteps;
+  const train =
+    options.train ?? ((s: Series, signal: AbortSignal) => trainModel(s, config, { signal, now }));
+  const window = Math.min(10_000, Math.max(10, Math.round(86_400 / config.stepSeconds)));
+
+  let model = options.model;
+  let tracker = newTracker(model);
+  let current: CurrentForecast | undefined;
+  let everForecast = false;
+  let sourceError: string | undefined;
+  let actual: { value: number; atMs: number } | undefined;
+  let observedThroughStep: number | undefined;
+  let training: Promise<void> | undefined;
+  let trainingSince: number | undefined;
+  let trainAbort = new AbortController();
+  let lastTrainFailure: { message: string; atMs: number } | undefined;
+  let forecastFailure: string | undefined;
+  let nextUsefulPoints: number | undefined;
+  let stopped = false;
+  let lastCollectMs: number | undefined;
+  const inFlight = new Set<Promise<unknown>>();
+
+  function newTracker(m: SavedModel | undefined): AccuracyTracker {
+    return createAccuracyTracker({ stepMs, window, scale: m?.maseScale ?? 1 });
+  }
+
+  function track<T>(p: Promise<T>): Promise<T> {
+    inFlight.add(p);
+    void p.finally(() => inFlight.delete(p)).catch(() => {});
+    return p;
+  }
+
+  function history(): Series | undefined {
+    return store.has(series) ? store.series(series) : undefined;
+  }
+
+  /** The newest value and scores of steps completed since the last call. */
+  function absorb(s: Series, observedAtMs: number | undefined): void {
+    const n = s.values.length;
+    for (let k = n - 1; k >= 0; k--) {
+      const v = s.values[k] as number;
+      if (Number.isFinite(v)) {
+        const stepAt = s.startMs + k * stepMs;
+        actual = {
+          value: v,
+          atMs: k === n - 1 && observedAtMs !== undefined ? observedAtMs : stepAt,
+        };
+        break;
+      }
+    }
+    // The newest step may still change (several samples per step): score only older ones.
+    const firstStep = Math.round(s.startMs / stepMs);
+    const lastStep = firstStep + n - 1;
+    observedThroughStep ??= lastStep - 1;
+    for (let step = Math.max(observedThroughStep + 1, firstStep); step < lastStep; step++)
+      tracker.observe(step * stepMs, s.values[step - firstStep] as number);
+    observedThroughStep = Math.max(observedThroughStep, lastStep - 1);
+  }
+
+  // What the loaded history says about "now" before the first collection.
+  const loaded = history();
+  if (loaded) absorb(loaded, undefined);
+
+  async function collect(): Promise<void> {
+    if (stopped) return;
+    const before = store.lastTimestamp(series);
+    const outcome = await collector.collect();
+    if (outcome.status === 'failed') {
+      sourceError = outcome.message;
+      return;
+    }
+    sourceError = undefined;
+    lastCollectMs = now();
+    if (outcome.status === 'pending') return;
+    const s = history();
+    if (!s) return;
+    absorb(s, collector.lastObservationMs);
+    if (store.lastTimestamp(series) !== before) events.historyChanged?.();
+    const have = usablePoints(s);
+    if (!model && !training && have >= pointsNeeded(config, s) && mayRetry())
+      void startTraining('first model');
+    else if (model && nextUsefulPoints !== undefined && have >= nextUsefulPoints && !training) {
+      nextUsefulPoints = undefined;
+      void startTraining('enough history for more candidate models');
+    }
+  }
+
+  function mayRetry(): boolean {
+    return (
+      !lastTrainFailure || now() - lastTrainFailure.atMs >= Math.max(60_000, RETRY_STEPS * stepMs)
+    );
+  }
+
+  function forecastNow(): void {
+    const s = history();
+    if (!model || !s) return;
+    try {
+      const points = forecastFromFitted(model.fitted, s, horizon);
+      current = { madeAtMs: now(), points };
+      everForecast = true;
+      forecastFailure = undefined;
+      const first = points[0];
+      if (first) {
+        tracker.forecast(
+          Date.parse(first.timestamp),
+          points.map((p) => p.p50),
+          points.map((p) => p.p90),
+        );
+      }
+    } catch (error) {
+      forecastFailure = (error as Error).message;
+      log.log('warn', 'forecast failed; retraining', { error });
+      if (!training) void startTraining(`forecast failed: ${forecastFailure}`);
+    }
+  }
+
+  function startTraining(reason: string): Promise<void> {
+    if (training || stopped) return training ?? Promise.resolve();
+    const s = history();
+    if (!s) return Promise.resolve();
+    const started = now();
+    trainingSince = started;
+    log.log('info', 'training started', { reason, points: s.values.length });
+    const signal = trainAbort.signal;
+    training = track(
+      (async () => {
+        try {
+          const result = await train(s, signal);
+          if (stopped) return;
+          model = result.model;
+          nextUsefulPoints = result.nextUsefulPoints;
+          lastTrainFailure = undefined;
+          tracker = newTracker(model);
+          const seconds = (now() - started) / 1000;
+          log.log('info', 'training finished', {
+            model: model.model,
+            seconds,
+            scores: model.scores,
+          });
+          events.trained?.(seconds, true);
+          events.modelChanged?.(model);
+          forecastNow();
+        } catch (error) {
+          if (stopped || signal.aborted) return;
+          lastTrainFailure = { message: (error as Error).message, atMs: now() };
+          log.log('error', 'training failed', { error });
+          events.trained?.((now() - started) / 1000, false);
+        } finally {
+          training = undefined;
+          trainingSince = undefined;
+        }
+      })(),
+    );
+    return training;
+  }
+
+  function reasonsWhileWarming(): string[] {
+    const out: string[] = [];
+    if (training && trainingSince !== undefined)
+      out.push(
+        `training the first model (started ${Math.round((now() - trainingSince) / 1000)} s ago)`,
+      );
+    else if (lastTrainFailure) out.push(`training failed: ${lastTrainFailure.message}`);
+    else {
+      const s = history();
+      const have = s ? usablePoints(s) : 0;
+      const need = pointsNeeded(config, s ?? { startMs: 0, stepMs });
+      if (have < need) out.push(`too little history: ${have} points, need ${need} to train`);
+    }
+    return out;
+  }
+
+  return {
+    get ready() {
+      return everForecast;
+    },
+    get lastCollectMs() {
+      return lastCollectMs;
+    },
+    collect: () => track(collect().catch((error) => log.log('error', 'collect failed', { error }))),
+    async forecast() {
+      if (stopped) return;
+      if (model) forecastNow();
+      else {
+        const s = history();
+        if (s && !training && mayRetry() && usablePoints(s) >= pointsNeeded(config, s))
+          void startTraining('first model');
+      }
+    },
+    async retrain(reason) {
+      const s = history();
+      if (stopped || training || !s || usablePoints(s) < pointsNeeded(config, s)) return;
+      await startTraining(reason);
+    },
+    evaluate(nowMs) {
+      const snap = tracker.snapshot();
+      const rollingMase = snap.count >= MIN_SCORED ? snap.mase : undefined;
+      const plan = planner.plan({
+        nowMs,
+        ...(actual ? { actual: actual.value, actualMs: actual.atMs } : {}),
+        ...(current ? { forecast: current } : {}),
+        ...(model?.scores ? { modelMase: model.scores.mase } : {}),
+        ...(rollingMase !== undefined ? { rollingMase } : {}),
+        ...(sourceError ? { sourceError } : {}),
+      });
+      const reasons = [...plan.reasons];
+      if (plan.status !== 'ok') {
+        if (!model) reasons.push(...reasonsWhileWarming());
+        if (forecastFailure) reasons.push(`forecast failed: ${forecastFailure}`);
+      }
+      return {
+        nowMs,
+        status: plan.status === 'ok' ? 'ok' : everForecast ? 'stale' : 'warming',
+        reasons,
+        plan,
+        model,
+        forecast: current,
+        rollingMase,
+        dataAgeSeconds: actual ? (nowMs - actual.atMs) / 1000 : null,
+        forecastAgeSeconds: current ? (nowMs - current.madeAtMs) / 1000 : null,
+      };
+    },
+    history,
+    async stop() {
+      stopped = true;
+      trainAbort.abort();
+      trainAbort = new AbortController();
+      await collector.stop();
+      await Promise.allSettled([...inFlight]);
+    },
+  };
+}
