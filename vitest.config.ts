@@ -42,6 +42,24 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'mixin-unit',
+          root: 'packages/mixin',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'mixin-integration',
+          root: 'packages/mixin',
+          include: ['test/integration/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'test-utils',
           root: 'packages/test-utils',
           include: ['test/**/*.test.ts'],
