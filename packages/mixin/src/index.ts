@@ -8,3 +8,12 @@
 
 /** The package version, so generated files can say what made them. */
 export const MIXIN_VERSION = '0.1.0';
+
+export {
+  DEFAULT_CONFIG,
+  type MixinConfig,
+  type MixinConfigInput,
+  mixinConfig,
+  runbookUrl,
+  type Slo,
+} from './config.js';

@@ -1,0 +1,137 @@
+/**
+ * The one config everything in the mixin is generated from, in the monitoring-mixin style:
+ * selectors, SLOs, thresholds, the runbook URL pattern and Grafana settings. Users override
+ * any part with {@link mixinConfig}; the committed `dashboards/` and `alerts/` use the defaults.
+ */
+
+/** A service-level objective over a rolling window. */
+export interface Slo {
+  /** Target share of good events, e.g. 0.999. */
+  objective: number;
+  /** Rolling window of the error budget, days. */
+  windowDays: number;
+}
+
+/** The mixin's config. Every field has a default ({@link DEFAULT_CONFIG}). */
+export interface MixinConfig {
+  /** Prefix of the middleware's metrics (the middleware's `prefix` option). Default `realtime_`. */
+  metricPrefix: string;
+  /** Selector of the realtime servers' scrape jobs. Default `job=~".+"` filtered by `$job`. */
+  serverSelector: string;
+  /** Selector of the predictor sidecar's series. Default `job=~".*tidewatch.*|.*predictor.*"`. */
+  predictorSelector: string;
+  /** Labels that identify one fleet in aggregations (recording rules keep them). Default `["job"]`. */
+  fleetLabels: string[];
+  /** `{{alertname}}` is replaced by the alert's name. */
+  runbookUrlPattern: string;
+  /** Handshake success SLO: share of handshakes that succeed (rejected/error count as bad). */
+  handshakeSlo: Slo;
+  /** Handshake latency SLO: share of successful handshakes faster than `thresholdSeconds` (a bucket bound). */
+  handshakeLatencySlo: Slo & { thresholdSeconds: number };
+  thresholds: {
+    /** Fleet connections drop by more than this share within 10 min. */
+    massDisconnectRatio: number;
+    /** Abnormal closes / all closes above this. */
+    abnormalCloseRatio: number;
+    /** Dropped / sent messages above this. */
+    droppedMessageRatio: number;
+    /** Slow consumers per instance above this. */
+    slowConsumers: number;
+    /** Heartbeat timeouts per second per instance above this. */
+    heartbeatTimeoutsPerSecond: number;
+    /** Event-loop lag p99 above this, seconds. */
+    eventLoopLagSeconds: number;
+    /** Open fds / max fds above this. */
+    fdRatio: number;
+    /** Forecast older than this, seconds. */
+    forecastAgeSeconds: number;
+  };
+  grafana: {
+    /** Prefix of dashboard titles. Default `Tidewatch / `. */
+    titlePrefix: string;
+    /** Prefix of dashboard uids (stable: the same config gives the same uids). */
+    uidPrefix: string;
+    tags: string[];
+    /** Default refresh, e.g. `30s`. */
+    refresh: string;
+    /** Default time range, e.g. `now-6h`. */
+    from: string;
+  };
+}
+
+/** The defaults (what the committed files are generated with). */
+export const DEFAULT_CONFIG: MixinConfig = {
+  metricPrefix: 'realtime_',
+  serverSelector: 'job=~"$job"',
+  predictorSelector: 'job=~".*(tidewatch|predictor).*"',
+  fleetLabels: ['job'],
+  runbookUrlPattern:
+    'https://github.com/tidewatch/tidewatch/blob/main/docs/runbooks.md#{{alertname}}',
+  handshakeSlo: { objective: 0.999, windowDays: 30 },
+  handshakeLatencySlo: { objective: 0.99, windowDays: 30, thresholdSeconds: 0.25 },
+  thresholds: {
+    massDisconnectRatio: 0.25,
+    abnormalCloseRatio: 0.05,
+    droppedMessageRatio: 0.01,
+    slowConsumers: 10,
+    heartbeatTimeoutsPerSecond: 1,
+    eventLoopLagSeconds: 0.1,
+    fdRatio: 0.8,
+    forecastAgeSeconds: 300,
+  },
+  grafana: {
+    titlePrefix: 'Tidewatch / ',
+    uidPrefix: 'tidewatch-',
+    tags: ['tidewatch', 'realtime'],
+    refresh: '30s',
+    from: 'now-6h',
+  },
+};
+
+/** Deep partial of {@link MixinConfig} for overrides. */
+export type MixinConfigInput = {
+  [K in keyof MixinConfig]?: MixinConfig[K] extends unknown[]
+    ? MixinConfig[K]
+    : MixinConfig[K] extends object
+      ? Partial<MixinConfig[K]>
+      : MixinConfig[K];
+};
+
+/**
+ * The defaults with `overrides` merged in (one level deep for the nested groups).
+ * @throws RangeError naming the field for an objective outside (0, 1), a non-positive window,
+ *   a prefix that is not a metric-name prefix, or a runbook pattern without `{{alertname}}`.
+ */
+export function mixinConfig(overrides: MixinConfigInput = {}): MixinConfig {
+  const c: MixinConfig = {
+    ...DEFAULT_CONFIG,
+    ...overrides,
+    handshakeSlo: { ...DEFAULT_CONFIG.handshakeSlo, ...overrides.handshakeSlo },
+    handshakeLatencySlo: {
+      ...DEFAULT_CONFIG.handshakeLatencySlo,
+      ...overrides.handshakeLatencySlo,
+    },
+    thresholds: { ...DEFAULT_CONFIG.thresholds, ...overrides.thresholds },
+    grafana: { ...DEFAULT_CONFIG.grafana, ...overrides.grafana },
+  } as MixinConfig;
+  const bad = (field: string, expected: string, got: unknown) =>
+    new RangeError(`mixinConfig: ${field} must be ${expected}, got ${JSON.stringify(got)}`);
+  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(c.metricPrefix))
+    throw bad('metricPrefix', 'a metric-name prefix like "realtime_"', c.metricPrefix);
+  for (const key of ['handshakeSlo', 'handshakeLatencySlo'] as const) {
+    const slo = c[key];
+    if (!(slo.objective > 0 && slo.objective < 1))
+      throw bad(`${key}.objective`, 'a share between 0 and 1 (exclusive)', slo.objective);
+    if (!(slo.windowDays > 0))
+      throw bad(`${key}.windowDays`, 'a number of days > 0', slo.windowDays);
+  }
+  if (!c.runbookUrlPattern.includes('{{alertname}}'))
+    throw bad('runbookUrlPattern', 'a URL containing {{alertname}}', c.runbookUrlPattern);
+  if (c.fleetLabels.length === 0) throw bad('fleetLabels', 'at least one label', c.fleetLabels);
+  return c;
+}
+
+/** The runbook URL of `alertname` under `config`. */
+export function runbookUrl(config: MixinConfig, alertname: string): string {
+  return config.runbookUrlPattern.replaceAll('{{alertname}}', alertname.toLowerCase());
+}
