@@ -16,8 +16,10 @@ export interface Slo {
 export interface MixinConfig {
   /** Prefix of the middleware's metrics (the middleware's `prefix` option). Default `realtime_`. */
   metricPrefix: string;
-  /** Selector of the realtime servers' scrape jobs. Default `job=~".+"` filtered by `$job`. */
+  /** Selector dashboards put on the realtime servers' series. Default `job=~"$job", instance=~"$instance"`. */
   serverSelector: string;
+  /** Selector recording rules and alerts put on the servers' series (empty: every job). Default ``. */
+  ruleSelector: string;
   /** Selector of the predictor sidecar's series. Default `job=~".*tidewatch.*|.*predictor.*"`. */
   predictorSelector: string;
   /** Labels that identify one fleet in aggregations (recording rules keep them). Default `["job"]`. */
@@ -62,7 +64,8 @@ export interface MixinConfig {
 /** The defaults (what the committed files are generated with). */
 export const DEFAULT_CONFIG: MixinConfig = {
   metricPrefix: 'realtime_',
-  serverSelector: 'job=~"$job"',
+  serverSelector: 'job=~"$job", instance=~"$instance"',
+  ruleSelector: '',
   predictorSelector: 'job=~".*(tidewatch|predictor).*"',
   fleetLabels: ['job'],
   runbookUrlPattern:
