@@ -89,6 +89,7 @@ export {
   type ServeFlags,
 } from './serve/config.js';
 export { createJsonLogger, type Logger, type LogLevel, silentLogger } from './serve/log.js';
+export { statusPageRouter } from './serve/page/index.js';
 export type { ForecastJson, HistoryPointJson } from './serve/routes.js';
 export {
   createHpa,

@@ -20,6 +20,7 @@ import { createEngine, type Engine, type EngineOptions } from './engine.js';
 import { type Jobs, startJobs } from './jobs.js';
 import { createJsonLogger, type Logger } from './log.js';
 import { loadSavedModel, type SavedModel, saveModel } from './model-file.js';
+import { statusPageRouter } from './page/index.js';
 import { type HistoryPointJson, mountFallbacks, mountRoutes } from './routes.js';
 import { seedHistory } from './seed.js';
 import { createSignals } from './signals.js';
@@ -94,8 +95,7 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
 
   const app = express();
   app.disable('x-powered-by');
-  // TODO(page): mount `statusPageRouter()` from './page/index.js' here by default once it exists.
-  if (options.pageRouter) app.use(options.pageRouter);
+  app.use(options.pageRouter ?? statusPageRouter());
   mountRoutes(app, {
     config,
     signals,

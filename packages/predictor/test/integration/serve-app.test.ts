@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { pollUntil } from '@tidewatch/test-utils';
+import { launchChromium, pollUntil } from '@tidewatch/test-utils';
 import { getTasks } from 'node-cron';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createPlanner, peakOver } from '../../src/planner/planner.js';
@@ -302,6 +302,46 @@ describe('sidecar in-process', () => {
       (d) => d.status === 'ok',
       { timeoutMs: 30_000, description: 'ok again' },
     );
+  });
+
+  it('the status page at / shows the live forecast in Chromium', async () => {
+    await using chrome = await launchChromium();
+    const context = await chrome.browser.newContext({ viewport: { width: 1280, height: 800 } });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(m.text());
+    });
+    await page.goto(`${url}/`);
+    await page.waitForSelector('body[data-renders="1"]', { timeout: 20_000 });
+    // What the page fetched from the sidecar (it forecasts every second here, so a second
+    // fetch by the test could already differ) and what it drew from it.
+    const [doc, data] = (await page.evaluate(() => {
+      const s = (globalThis as { tidewatchStatus?: { data: unknown; chart: { data: unknown } } })
+        .tidewatchStatus;
+      return [s?.data, s?.chart.data];
+    })) as [ForecastJson, Array<Array<number | null>>];
+    expect(doc).toMatchObject({
+      status: 'ok',
+      source: SOURCE(),
+      model: (await getForecast()).model,
+    });
+    expect(doc.plan.recommendedReplicas).toBeTypeOf('number');
+    expect(await page.locator('#recommended').textContent()).toBe(
+      String(doc.plan.recommendedReplicas),
+    );
+    expect(await page.locator('#model').textContent()).toContain(doc.model as string);
+    // The chart holds every history and forecast timestamp the sidecar served (merged).
+    const times = new Set(
+      [...doc.history, ...doc.forecast].map((p) => Date.parse(p.timestamp) / 1000),
+    );
+    expect(data[0]?.length).toBe(times.size);
+    expect(data[1]?.filter((v) => v !== null).length).toBe(
+      doc.history.filter((p) => p.value !== null).length,
+    );
+    expect(errors).toEqual([]);
+    await context.close();
   });
 
   it('bad requests get 400/404/405 with a reason', async () => {

@@ -1,0 +1,182 @@
+/**
+ * The status page's script (served as `assets/status.js`). Plain ES2020 in a string: no build
+ * step, and the page's CSP allows only scripts from the sidecar. It polls `forecast` (a
+ * relative URL, so a path prefix in front of the sidecar keeps working), renders the facts as
+ * text and draws the chart with uPlot (loaded before it, as the global `uPlot`).
+ * No template literals inside: this file is itself one.
+ */
+import { CHART_JS } from './chart.js';
+import { FORMAT_JS } from './format.js';
+
+const MAIN_JS = `
+var POLL_MS = 15000;
+var last = null;      // the last good /forecast document: kept when the sidecar goes away
+var lastOkAt = null;  // when it was fetched (ms), to age it while unreachable
+var failure = null;   // why the last poll failed, or null
+var renders = 0;
+
+function $(id) { return document.getElementById(id); }
+function setText(id, text) { $(id).textContent = text; }
+function setState(id, state) { $(id).setAttribute('data-state', state); }
+
+var STATUS_TEXT = { ok: 'OK: forecast published', stale: 'Stale: reactive only', warming: 'Warming up' };
+var NOTICE_TITLE = {
+  stale: 'Stale: publishing nothing, reactive scaling only',
+  warming: 'Warming up: publishing nothing, reactive scaling only',
+};
+
+// Which planner reasons (see planner.ts) make the data or the forecast too old.
+var DATA_REASON = /^(data is |source failing|no current observation)/;
+var FORECAST_REASON = /^(forecast is .* old|no forecast)/;
+
+function freshness(id, age, reasons, pattern, missing, extra) {
+  var state;
+  var label;
+  var text = age === null ? DASH : fmtDuration(age + extra) + ' old';
+  if (failure !== null && age !== null) {
+    // The last answer's age plus the time since: a lower bound, the sidecar may have news.
+    state = 'warn';
+    text = 'at least ' + text;
+    label = 'not updating';
+  } else if (age === null) {
+    state = 'none';
+    label = missing;
+  } else if (reasons.some(function (r) { return pattern.test(r); })) {
+    state = 'bad';
+    // An age over the limit says so; a failing source is listed in the reasons above.
+    label = reasons.some(function (r) { return pattern.test(r) && / old /.test(r); })
+      ? 'too old'
+      : 'see reasons';
+  } else {
+    state = 'ok';
+    label = 'fresh';
+  }
+  setText(id, text);
+  setState(id + '-dot', state);
+  setText(id + '-state', label);
+}
+
+function errorFigure(id, value, text, bad) {
+  setText(id, value === null || value === undefined ? DASH : text);
+  setState(id, value === null || value === undefined ? 'none' : bad ? 'bad' : 'ok');
+}
+
+// Ensemble names are long ("ensemble:holt-winters+seasonal-profile"): let them wrap after
+// ':' and '+' rather than inside a member's name. The text stays the exact name.
+function modelName(name) {
+  var box = $('model');
+  box.replaceChildren();
+  if (!name) {
+    box.textContent = 'none yet';
+    return;
+  }
+  name.split(/(?<=[:+])/).forEach(function (part, i) {
+    if (i > 0) box.appendChild(document.createElement('wbr'));
+    box.appendChild(document.createTextNode(part));
+  });
+}
+
+function render() {
+  var d = last;
+  var failed = failure !== null;
+  var state = failed ? 'unreachable' : d ? d.status : 'loading';
+  document.body.setAttribute('data-state', state);
+  setState('status', state);
+  setText('status', failed ? 'Sidecar unreachable' : STATUS_TEXT[state] || state);
+
+  var conn = $('conn');
+  conn.hidden = !failed;
+  if (failed)
+    conn.textContent = 'Sidecar unreachable (' + failure + '). ' +
+      (d ? 'Showing the last data, fetched ' + fmtClock(lastOkAt) + '.' : 'No data yet.');
+  if (!d) return;
+
+  var plan = d.plan || {};
+  var errors = d.errors || {};
+  var reasons = Array.isArray(d.reasons) ? d.reasons : [];
+  setText('metric', d.metric);
+  setText('source', d.source);
+  setText('step', fmtDuration(d.step));
+
+  var notice = $('notice');
+  notice.hidden = d.status === 'ok';
+  notice.setAttribute('data-state', d.status);
+  setText('notice-title', NOTICE_TITLE[d.status] || d.status);
+  var list = $('reasons');
+  list.replaceChildren();
+  (reasons.length ? reasons : ['no reason given']).forEach(function (r) {
+    var li = document.createElement('li');
+    li.textContent = r;
+    list.appendChild(li);
+  });
+
+  var published = d.status === 'ok' && isNum(plan.recommendedReplicas);
+  $('figures').setAttribute('data-published', String(published));
+  setText('recommended', published ? String(plan.recommendedReplicas) : DASH);
+  setText('reactive', (published ? 'reactive: ' : 'publishing nothing; reactive: ') +
+    (isNum(plan.reactiveReplicas) ? plural(plan.reactiveReplicas, 'replica') : 'unknown'));
+  setText('threshold', isNum(plan.threshold) ? fmtNum(plan.threshold) : DASH);
+  setText('threshold-note', 'HPA target per replica; ' +
+    fmtNum(plan.capacityPerReplica * plan.targetUtilization) + ' without a forecast (' +
+    fmtNum(plan.capacityPerReplica) + ' at ' + fmtPct(plan.targetUtilization, 0) + ')');
+  setText('peak', isNum(plan.predictedPeak) ? fmtNum(plan.predictedPeak) : DASH);
+  setText('lead', 'over the next ' + fmtDuration(plan.leadTimeSeconds) + ' (lead time)' +
+    (published || !isNum(plan.predictedPeak) ? '' : '; not published'));
+
+  var extra = failed && lastOkAt !== null ? (Date.now() - lastOkAt) / 1000 : 0;
+  freshness('data-age', numOrNull(d.dataAgeSeconds), reasons, DATA_REASON, 'no data', extra);
+  freshness('forecast-age', numOrNull(d.forecastAgeSeconds), reasons, FORECAST_REASON,
+    'no forecast', extra);
+
+  modelName(d.model);
+  errorFigure('mase', errors.mase, fmtFixed(errors.mase, 3), errors.mase > 1);
+  errorFigure('wape', errors.wape, fmtPct(errors.wape, 1), false);
+  errorFigure('coverage', errors.coverage90, fmtPct(errors.coverage90, 1), errors.coverage90 < 0.8);
+  errorFigure('rolling', errors.rollingMase, fmtFixed(errors.rollingMase, 3), errors.rollingMase > 1);
+
+  var generated = Date.parse(d.generatedAt);
+  setText('generated', fmtClock(generated));
+  $('generated').setAttribute('datetime', d.generatedAt);
+  drawChart(d, generated / 1000);
+}
+
+function fetchForecast() {
+  return fetch('forecast', { cache: 'no-store', headers: { accept: 'application/json' } })
+    .then(function (res) {
+      return res.json().catch(function () { return null; }).then(function (body) {
+        if (!res.ok)
+          throw new Error('HTTP ' + res.status + (body && body.error ? ': ' + body.error : ''));
+        if (!body || typeof body !== 'object' || !Array.isArray(body.history))
+          throw new Error('not a forecast document');
+        return body;
+      });
+    });
+}
+
+function poll() {
+  var started = Date.now();
+  fetchForecast().then(function (d) {
+    last = d;
+    lastOkAt = started;
+    failure = null;
+  }, function (error) {
+    failure = (error && error.message) || String(error);
+  }).then(function () {
+    // Schedule first: a rendering bug must not stop the polling.
+    setTimeout(poll, POLL_MS);
+    setText('checked', fmtClock(started));
+    render();
+    document.body.setAttribute('data-renders', String(++renders));
+  });
+}
+
+// A handle for debugging from the console (and for the page's tests).
+window.tidewatchStatus = {
+  get chart() { return chart; },
+  get data() { return last; },
+};
+poll();
+`;
+
+/** The whole page script: formatting helpers, the chart, then the polling and rendering. */
+export const STATUS_JS = `'use strict';\n(function () {\n${FORMAT_JS}\n${CHART_JS}\n${MAIN_JS}\n})();\n`;

@@ -1,0 +1,420 @@
+/**
+ * The status page in a real headless Chromium, fed `/forecast` documents built from the real
+ * flights fixture by the real forecaster and planner: the ok case (chart, numbers, model),
+ * a stale one (reasons, nothing recommended), warming (no forecast, then no data at all), the
+ * sidecar going away and coming back, and a path prefix. The page's timers run on
+ * playwright's paused fake clock, so a poll happens when the test says so, not after 15 s.
+ *
+ * `TIDEWATCH_WRITE_SCREENSHOT=1` also writes docs/images/status-page.png (1280x800, ok case).
+ */
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { type ChromiumHandle, launchChromium } from '@tidewatch/test-utils';
+import express from 'express';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { forecast, forecastWith } from '../../src/forecast.js';
+import { MODEL_NAMES } from '../../src/models/registry.js';
+import { seasonalMae } from '../../src/models/stats.js';
+import { createPlanner, type Plan } from '../../src/planner/planner.js';
+import { sliceSeries, timeAt } from '../../src/series.js';
+import { STATUS_CSS } from '../../src/serve/page/css.js';
+import { statusPageRouter } from '../../src/serve/page/index.js';
+import { STATUS_JS } from '../../src/serve/page/script.js';
+import type { ForecastJson } from '../../src/serve/routes.js';
+import { parseSeriesCsv } from '../../src/sources/file.js';
+
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+  "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+const SCREENSHOT = fileURLToPath(
+  new URL('../../../../docs/images/status-page.png', import.meta.url),
+);
+const DASH = '\u2014';
+
+// --- The payloads: real data, real forecaster, real planner ---------------------------------
+
+const HOUR = 3_600_000;
+// History ends on Monday 2001-03-26 05:00 (12 weeks in), the hour before the morning ramp:
+// the forecast sees the ramp coming, the actual load does not yet.
+const END = 12 * 168 + 6;
+const HORIZON = 24;
+const SHOWN = 72;
+const CAPACITY = 100;
+
+function buildPayloads(): { ok: ForecastJson; stale: ForecastJson; warming: ForecastJson } {
+  const csv = fileURLToPath(new URL('../../fixtures/flights-2001-hourly.csv', import.meta.url));
+  const series = parseSeriesCsv(readFileSync(csv, 'utf8'), 'file:flights-2001-hourly.csv');
+  const train = sliceSeries(series, 0, END);
+  const result = forecast(train, {
+    horizon: HORIZON,
+    origins: 4,
+    // Every model but the LSTM ones, whose training would dominate the test's time.
+    candidates: MODEL_NAMES.filter((name) => !name.includes('lstm')),
+  });
+  const score = result.backtest?.models.find((m) => m.model === result.model);
+  if (!score) throw new Error(`the backtest did not score ${result.model}`);
+  // The live error: yesterday's forecast of the model, scored against the last 24 h.
+  const yesterday = forecastWith(result.fitted, sliceSeries(series, 0, END - HORIZON), HORIZON);
+  let absError = 0;
+  yesterday.forEach((p, k) => {
+    absError += Math.abs(Number(train.values[END - HORIZON + k]) - p.p50);
+  });
+  const rollingMase = absError / HORIZON / seasonalMae(train.values, 168);
+
+  const lastMs = timeAt(train, END - 1);
+  const actual = Number(train.values[END - 1]);
+  const history = Array.from({ length: SHOWN }, (_, k) => ({
+    timestamp: new Date(timeAt(train, END - SHOWN + k)).toISOString(),
+    value: Number(train.values[END - SHOWN + k]),
+  }));
+  const planner = createPlanner({ capacityPerReplica: CAPACITY, targetUtilization: 0.7 });
+  const document = (nowMs: number, madeAtMs: number, plan: Plan): ForecastJson => {
+    // The sidecar publishes every planner figure but the p50 peak.
+    const { status, reasons, predictedPeakP50: _, ...figures } = plan;
+    return {
+      status,
+      reasons,
+      metric: 'flights_departing',
+      source: 'file:flights-2001-hourly.csv',
+      step: HOUR / 1000,
+      generatedAt: new Date(nowMs).toISOString(),
+      forecastAgeSeconds: (nowMs - madeAtMs) / 1000,
+      dataAgeSeconds: (nowMs - lastMs) / 1000,
+      model: result.model,
+      errors: { mase: score.mase, wape: score.wape, coverage90: score.coverage90, rollingMase },
+      history,
+      forecast: result.forecast.map(({ timestamp, p50, p90 }) => ({ timestamp, p50, p90 })),
+      plan: { ...figures, capacityPerReplica: CAPACITY, targetUtilization: 0.7 },
+    };
+  };
+  const input = (nowMs: number, madeAtMs: number) => ({
+    nowMs,
+    actual,
+    actualMs: lastMs,
+    forecast: { madeAtMs, points: result.forecast },
+    modelMase: score.mase,
+    rollingMase,
+  });
+  const okNow = lastMs + 45_000;
+  const ok = document(okNow, okNow - 30_000, planner.plan(input(okNow, okNow - 30_000)));
+  // Ten minutes later, nothing new arrived and no new forecast was made.
+  const staleNow = lastMs + 600_000;
+  const stale = document(staleNow, okNow - 30_000, planner.plan(input(staleNow, okNow - 30_000)));
+  // A sidecar that has collected six points (one missed) and not trained yet.
+  const warmingPlan = planner.plan({ nowMs: okNow, actual, actualMs: lastMs });
+  const warming: ForecastJson = {
+    ...document(okNow, okNow, warmingPlan),
+    status: 'warming',
+    forecastAgeSeconds: null,
+    model: null,
+    errors: { mase: null, wape: null, coverage90: null, rollingMase: null },
+    history: history.slice(-6).map((h, k) => (k === 2 ? { ...h, value: null } : h)),
+    forecast: [],
+  };
+  return { ok, stale, warming };
+}
+
+// --- A stand-in sidecar: the router plus /forecast answering what the test says -------------
+
+let current: ForecastJson | 'down';
+let server: Server;
+let base: string;
+let chrome: ChromiumHandle;
+let payloads: ReturnType<typeof buildPayloads>;
+
+beforeAll(async () => {
+  payloads = buildPayloads();
+  const app = express();
+  const serveForecast = (_req: express.Request, res: express.Response) => {
+    if (current === 'down') res.socket?.destroy();
+    else res.set('cache-control', 'no-store').json(current);
+  };
+  // As the sidecar does: the page router first, /forecast after it.
+  app.use(statusPageRouter());
+  app.get('/forecast', serveForecast);
+  app.use('/prefix', statusPageRouter());
+  app.get('/prefix/forecast', serveForecast);
+  server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  chrome = await launchChromium();
+});
+
+afterAll(async () => {
+  await chrome?.close();
+  await new Promise((resolve) => server?.close(resolve));
+});
+
+beforeEach(() => {
+  current = payloads.ok;
+});
+
+/** A fresh page with the fake clock, collecting console errors and page errors. */
+async function openPage(
+  path = '/',
+): Promise<{ page: Page; errors: string[]; [Symbol.asyncDispose](): Promise<void> }> {
+  const context = await chrome.browser.newContext({
+    viewport: { width: 1280, height: 800 },
+    locale: 'en-US',
+    // The fixture's timestamps are UTC: show them as such.
+    timezoneId: 'UTC',
+  });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') errors.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  // Time stands still unless the test moves it: "now" in the page is one second after the
+  // document was generated, as when a sidecar's page polls it.
+  const t = Date.parse(current === 'down' ? payloads.ok.generatedAt : current.generatedAt) + 1000;
+  await page.clock.install({ time: t });
+  await page.clock.pauseAt(t);
+  await page.goto(base + path);
+  await rendered(page, 1);
+  return { page, errors, [Symbol.asyncDispose]: () => context.close() };
+}
+
+/** Waits until the page has rendered `n` polls (the script counts them on `<body>`). */
+async function rendered(page: Page, n: number): Promise<void> {
+  await page.waitForSelector(`body[data-renders="${n}"]`, { timeout: 20_000 });
+}
+
+/** Fires the next 15 s poll on the fake clock and waits for its render. */
+async function nextPoll(page: Page, n: number): Promise<void> {
+  await page.clock.runFor(15_000);
+  await rendered(page, n);
+}
+
+const text = (page: Page, id: string) => page.locator(`#${id}`).textContent();
+const state = (page: Page, id: string) => page.locator(`#${id}`).getAttribute('data-state');
+
+/** The uPlot instance's data as plain arrays (via the page's debugging handle). */
+function chartData(page: Page): Promise<Array<Array<number | null>>> {
+  return page.evaluate(() => (globalThis as any).tidewatchStatus.chart.data);
+}
+
+/**
+ * Counts canvas pixels close to each RGB colour (ignoring alpha, which the band has). One
+ * read of the canvas: repeated reads make Chromium warn on the console.
+ */
+function countPixels(page: Page, colours: Array<[number, number, number]>): Promise<number[]> {
+  return page.evaluate((cs) => {
+    const canvas = (globalThis as any).document.querySelector('#chart canvas');
+    const { data } = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height);
+    return cs.map((c) => {
+      let n = 0;
+      for (let i = 0; i < data.length; i += 4)
+        if (
+          data[i + 3] > 0 &&
+          Math.abs(data[i] - c[0]) < 6 &&
+          Math.abs(data[i + 1] - c[1]) < 6 &&
+          Math.abs(data[i + 2] - c[2]) < 6
+        )
+          n++;
+      return n;
+    });
+  }, colours);
+}
+
+describe('status page over HTTP', () => {
+  it('serves the page with a strict CSP and the assets with their types and cache headers', async () => {
+    const page = await fetch(`${base}/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(page.headers.get('content-security-policy')).toBe(CSP);
+    expect(page.headers.get('cache-control')).toBe('no-cache');
+    expect(page.headers.get('x-content-type-options')).toBe('nosniff');
+    const html = await page.text();
+    // No inline code: every script has a src, and no style attributes or elements.
+    expect(html.match(/<script[^>]*>/g)).toEqual([
+      '<script src="assets/uPlot.iife.min.js" defer>',
+      '<script src="assets/status.js" defer>',
+    ]);
+    expect(html).not.toMatch(/style=|<style/);
+
+    const uplot = (file: string) =>
+      readFileSync(createRequire(import.meta.url).resolve(`uplot/dist/${file}`), 'utf8');
+    const vendor = 'public, max-age=86400';
+    const assets: Record<string, [type: string, cache: string, body: string]> = {
+      'uPlot.iife.min.js': ['text/javascript', vendor, uplot('uPlot.iife.min.js')],
+      'uPlot.min.css': ['text/css', vendor, uplot('uPlot.min.css')],
+      'status.js': ['text/javascript', 'no-cache', STATUS_JS],
+      'status.css': ['text/css', 'no-cache', STATUS_CSS],
+    };
+    for (const [name, [type, cache, body]] of Object.entries(assets)) {
+      const res = await fetch(`${base}/assets/${name}`);
+      expect(res.status, name).toBe(200);
+      expect(res.headers.get('content-type'), name).toBe(`${type}; charset=utf-8`);
+      expect(res.headers.get('cache-control'), name).toBe(cache);
+      expect(await res.text(), name).toBe(body);
+    }
+    // Unknown assets fall through to the app (here express's default 404).
+    expect((await fetch(`${base}/assets/nope.js`)).status).toBe(404);
+  });
+});
+
+describe('status page in Chromium', () => {
+  it('ok: chart of actual vs forecast with the band, the recommendation and the model', async () => {
+    const { ok } = payloads;
+    // The fixture's ramp makes the prediction add capacity; the test depends on it.
+    expect(ok.status).toBe('ok');
+    expect(ok.plan.recommendedReplicas).toBeGreaterThan(ok.plan.reactiveReplicas as number);
+    await using p = await openPage();
+    const { page } = p;
+    expect(await text(p.page, 'status')).toBe('OK: forecast published');
+    expect(await state(page, 'status')).toBe('ok');
+    expect(await text(page, 'recommended')).toBe(String(ok.plan.recommendedReplicas));
+    expect(await text(page, 'reactive')).toBe(`reactive: ${ok.plan.reactiveReplicas} replicas`);
+    expect(await text(page, 'model')).toBe(ok.model);
+    expect(await text(page, 'mase')).toBe((ok.errors.mase as number).toFixed(3));
+    expect(await text(page, 'rolling')).toBe((ok.errors.rollingMase as number).toFixed(3));
+    expect(await text(page, 'coverage')).toBe(
+      `${((ok.errors.coverage90 as number) * 100).toFixed(1)} %`,
+    );
+    expect(await text(page, 'threshold')).toBe(
+      (ok.plan.threshold as number).toLocaleString('en-US', { maximumFractionDigits: 1 }),
+    );
+    expect(await text(page, 'threshold-note')).toBe(
+      'HPA target per replica; 70 without a forecast (100 at 70 %)',
+    );
+    expect(await text(page, 'peak')).toBe(
+      Math.round(ok.plan.predictedPeak as number).toLocaleString('en-US'),
+    );
+    expect(await text(page, 'lead')).toBe('over the next 2 min 30 s (lead time)');
+    expect(await text(page, 'data-age')).toBe('45 s old');
+    expect(await text(page, 'forecast-age')).toBe('30 s old');
+    expect(await state(page, 'data-age-dot')).toBe('ok');
+    expect(await state(page, 'forecast-age-dot')).toBe('ok');
+    expect(await page.locator('#notice').isHidden()).toBe(true);
+    expect(await page.locator('#conn').isHidden()).toBe(true);
+    // Same day as the page's clock: times only, in the context's time zone (UTC).
+    expect(await text(page, 'generated')).toBe('05:00:45');
+    expect(await text(page, 'checked')).toBe('05:00:46');
+
+    // One x value per timestamp: the 72 h of history, then the 24 h of forecast.
+    const data = await chartData(page);
+    const xs = [...ok.history, ...ok.forecast].map((x) => Date.parse(x.timestamp) / 1000);
+    expect(data[0]).toEqual(xs);
+    expect(data[1]).toEqual([...ok.history.map((h) => h.value), ...ok.forecast.map(() => null)]);
+    expect(data[2]).toEqual([...ok.history.map(() => null), ...ok.forecast.map((f) => f.p50)]);
+    expect(data[3]).toEqual([...ok.history.map(() => null), ...ok.forecast.map((f) => f.p90)]);
+    // The band (rgba(37, 99, 235, 0.18)) and the "now" line (#b91c1c) are on the canvas.
+    const [band, now] = await countPixels(page, [
+      [37, 99, 235],
+      [185, 28, 28],
+    ]);
+    expect(band).toBeGreaterThan(500);
+    expect(now).toBeGreaterThan(50);
+    const label = await page.locator('#chart').getAttribute('aria-label');
+    expect(label).toContain('Chart of flights_departing, actual and forecast.');
+    expect(label).toContain(`Forecast of ${HORIZON} points until`);
+
+    if (process.env.TIDEWATCH_WRITE_SCREENSHOT === '1')
+      await page.screenshot({ path: SCREENSHOT, fullPage: false });
+    expect(p.errors).toEqual([]);
+  });
+
+  it('stale: lists the reasons, recommends nothing, marks the old data', async () => {
+    const { stale } = payloads;
+    expect(stale.reasons).toEqual([
+      'data is 600 s old (limit 180 s)',
+      'forecast is 585 s old (limit 180 s)',
+    ]);
+    current = stale;
+    await using p = await openPage();
+    const { page } = p;
+    expect(await text(page, 'status')).toBe('Stale: reactive only');
+    expect(await text(page, 'notice-title')).toBe(
+      'Stale: publishing nothing, reactive scaling only',
+    );
+    expect(await page.locator('#reasons li').allTextContents()).toEqual(stale.reasons);
+    expect(await text(page, 'recommended')).toBe(DASH);
+    expect(await text(page, 'reactive')).toBe(
+      `publishing nothing; reactive: ${stale.plan.reactiveReplicas} replicas`,
+    );
+    expect(await text(page, 'threshold')).toBe(DASH);
+    expect(await text(page, 'data-age')).toBe('10 min old');
+    expect(await text(page, 'data-age-state')).toBe('too old');
+    expect(await text(page, 'forecast-age')).toBe('9 min 45 s old');
+    // The peak is still shown, as a fact, but marked as not published.
+    expect(await text(page, 'lead')).toBe('over the next 2 min 30 s (lead time); not published');
+    expect(await state(page, 'data-age-dot')).toBe('bad');
+    expect(await state(page, 'forecast-age-dot')).toBe('bad');
+    expect(p.errors).toEqual([]);
+  });
+
+  it('warming: no forecast, then no data at all, renders without errors', async () => {
+    const { warming } = payloads;
+    current = warming;
+    await using p = await openPage();
+    const { page } = p;
+    expect(await text(page, 'status')).toBe('Warming up');
+    expect(await text(page, 'notice-title')).toBe(
+      'Warming up: publishing nothing, reactive scaling only',
+    );
+    expect(await page.locator('#reasons li').allTextContents()).toEqual(['no forecast yet']);
+    expect(await text(page, 'model')).toBe('none yet');
+    expect(await text(page, 'mase')).toBe(DASH);
+    expect(await text(page, 'peak')).toBe(DASH);
+    expect(await text(page, 'forecast-age')).toBe(DASH);
+    expect(await state(page, 'forecast-age-dot')).toBe('none');
+    const data = await chartData(page);
+    expect(data[1]).toEqual(warming.history.map((h) => h.value));
+    expect(data[2]).toEqual(warming.history.map(() => null));
+    expect(await page.locator('#chart-summary').textContent()).toContain('No forecast yet.');
+
+    current = {
+      ...warming,
+      history: [],
+      dataAgeSeconds: null,
+      reasons: ['no current observation', 'no forecast yet'],
+    };
+    await nextPoll(page, 2);
+    expect(await chartData(page)).toEqual([[], [], [], []]);
+    expect(await page.locator('#reasons li').allTextContents()).toEqual(current.reasons);
+    expect(await text(page, 'data-age')).toBe(DASH);
+    expect(await page.locator('#chart-summary').textContent()).toBe(
+      'No actual data yet. No forecast yet. Shaded: the band from p50 to p90.',
+    );
+    expect(p.errors).toEqual([]);
+  });
+
+  it('unreachable: says so, keeps the last data, recovers on the next poll', async () => {
+    const { ok } = payloads;
+    await using p = await openPage();
+    const { page } = p;
+    current = 'down';
+    await nextPoll(page, 2);
+    expect(await text(page, 'status')).toBe('Sidecar unreachable');
+    expect(await state(page, 'status')).toBe('unreachable');
+    expect(await text(page, 'conn')).toMatch(
+      /^Sidecar unreachable \(Failed to fetch\)\. Showing the last data, fetched .+\.$/,
+    );
+    expect(await text(page, 'recommended')).toBe(String(ok.plan.recommendedReplicas));
+    expect(await state(page, 'data-age-dot')).toBe('warn');
+    // 45 s old when fetched; the fake clock moved 15 s since.
+    expect(await text(page, 'data-age')).toBe('at least 1 min old');
+    expect(await text(page, 'data-age-state')).toBe('not updating');
+    // The failed request is the browser's own console error, and the only one.
+    expect(p.errors).toEqual(['console: Failed to load resource: net::ERR_EMPTY_RESPONSE']);
+
+    current = ok;
+    await nextPoll(page, 3);
+    expect(await page.locator('#conn').isHidden()).toBe(true);
+    expect(await text(page, 'status')).toBe('OK: forecast published');
+    expect(p.errors).toHaveLength(1);
+  });
+
+  it('works behind a path prefix (every URL is relative)', async () => {
+    await using p = await openPage('/prefix/');
+    expect(await text(p.page, 'recommended')).toBe(String(payloads.ok.plan.recommendedReplicas));
+    expect((await chartData(p.page))[0]).toHaveLength(SHOWN + HORIZON);
+    expect(p.errors).toEqual([]);
+  });
+});
