@@ -3,7 +3,6 @@
  * connection-count stand-in (20 x the rolling 5-minute sum of per-minute departures), 16 days
  * of it, the first 14 as warm-up. Needs the package built (npm run build).
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,27 +10,16 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runSimulation } from '../../src/simulate/run.js';
 import { parseSeriesCsv } from '../../src/sources/file.js';
+import { CLI_PATH, runCli } from './run-cli.js';
 
-const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const cliPath = CLI_PATH;
 const minutely = fileURLToPath(
   new URL('../../fixtures/flights-2001-minutely.csv', import.meta.url),
 );
 const dir = mkdtempSync(join(tmpdir(), 'tw-sim-'));
 const demandFile = join(dir, 'demand.csv');
 
-function cli(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 beforeAll(() => {
   if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build first`);

@@ -3,36 +3,18 @@
  * shipped flights fixture. Needs `npx tsup` (npm run build) in packages/predictor first; the
  * test command builds before vitest runs.
  */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_PATH, runCli } from './run-cli.js';
 
-const cliPath = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
+const cliPath = CLI_PATH;
 const fixture = fileURLToPath(new URL('../../fixtures/flights-2001-hourly.csv', import.meta.url));
 const FAST = 'seasonal-naive-weekly,holt-winters,seasonal-profile';
 
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = runCli;
 
 // Created at collection time: the error cases below name files in it.
 const dir = mkdtempSync(join(tmpdir(), 'tw-cli-'));
