@@ -1,15 +1,19 @@
 // Writes every generated, committed artifact. `--check` compares instead of writing and
 // exits 1 listing stale files (CI runs it through `npm test`).
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderCatalogMarkdown } from '@tidewatch/middleware';
+import { DEFAULT_CONFIG, generateDashboards } from '@tidewatch/mixin';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
 
 /** path (relative to the repo root) -> content */
-const outputs = new Map([['docs/metrics.md', renderCatalogMarkdown()]]);
+const outputs = new Map([
+  ['docs/metrics.md', renderCatalogMarkdown()],
+  ...generateDashboards(DEFAULT_CONFIG),
+]);
 
 const stale = [];
 for (const [rel, content] of outputs) {
@@ -21,6 +25,7 @@ for (const [rel, content] of outputs) {
   if (current === content) continue;
   if (check) stale.push(rel);
   else {
+    mkdirSync(dirname(file), { recursive: true });
     writeFileSync(file, content);
     console.log(`wrote ${rel}`);
   }

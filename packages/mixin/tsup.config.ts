@@ -8,5 +8,5 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   splitting: true,
-  external: ['@tidewatch/middleware', 'grafana-dash-gen'],
+  external: ['@tidewatch/middleware', 'grafana-dash-gen', '@prometheus-io/lezer-promql'],
 });

@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CATALOG, METRIC_KEYS } from '@tidewatch/middleware';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG } from '../../src/config.js';
+import { buildDashboards, type DashboardJson, panelQueries } from '../../src/dashboards/index.js';
+import { analysePromql, metricNames } from '../../src/lint/index.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+
+/** Catalogue metrics as Prometheus exposes them: histograms as _bucket/_sum/_count. */
+function catalogueNames(prefix: string): Set<string> {
+  const names = new Set<string>();
+  for (const key of METRIC_KEYS) {
+    const spec = CATALOG[key];
+    const name = `${prefix}${spec.name}`;
+    if (spec.type === 'histogram')
+      for (const s of ['_bucket', '_sum', '_count']) names.add(name + s);
+    else names.add(name);
+  }
+  return names;
+}
+
+/** The sidecar's signals, from the metric table of docs/sidecar.md. */
+function sidecarSignals(): Set<string> {
+  const doc = readFileSync(join(root, 'docs', 'sidecar.md'), 'utf8');
+  return new Set([...doc.matchAll(/^\| `(tidewatch_[a-z0-9_]+)` \|/gm)].map((m) => m[1] as string));
+}
+
+/** Standard metrics a realtime server or its cluster exposes without tidewatch. */
+const ALLOWLIST = new Set([
+  'up',
+  // prom-client collectDefaultMetrics()
+  'process_cpu_seconds_total',
+  'process_resident_memory_bytes',
+  'process_open_fds',
+  'process_max_fds',
+  'process_start_time_seconds',
+  'nodejs_eventloop_lag_p99_seconds',
+  'nodejs_heap_size_used_bytes',
+  'nodejs_heap_size_total_bytes',
+  'nodejs_gc_duration_seconds_sum',
+  // kube-state-metrics
+  'kube_horizontalpodautoscaler_status_current_replicas',
+  'kube_horizontalpodautoscaler_status_desired_replicas',
+  'kube_horizontalpodautoscaler_spec_max_replicas',
+]);
+
+/** Every PromQL expression of a dashboard: panel targets and annotations. */
+function expressions(d: DashboardJson): Array<{ where: string; expr: string }> {
+  return [
+    ...panelQueries(d).map((q) => ({
+      expr: q.expr,
+      where: `${q.dashboard} / ${q.panel} / ${q.refId}`,
+    })),
+    ...(d.annotations?.list ?? [])
+      .filter((a) => typeof a.expr === 'string')
+      .map((a) => ({ expr: a.expr as string, where: `${d.uid} / annotation ${a.name}` })),
+  ];
+}
+
+/** Metric names in `exprs` that are neither catalogue, sidecar nor allowlisted. */
+function phantoms(exprs: Array<{ where: string; expr: string }>, prefix: string): string[] {
+  const known = new Set([...catalogueNames(prefix), ...sidecarSignals(), ...ALLOWLIST]);
+  return exprs.flatMap(({ where, expr }) =>
+    metricNames(expr)
+      .filter((n) => !known.has(n))
+      .map((n) => `${where}: ${n}`),
+  );
+}
+
+describe('no phantom metrics', () => {
+  const dashboards = [...buildDashboards(DEFAULT_CONFIG).values()];
+
+  it('reads the 14 sidecar signals from docs/sidecar.md', () => {
+    const signals = sidecarSignals();
+    expect(signals.size).toBe(14);
+    expect(signals.has('tidewatch_recommended_replicas')).toBe(true);
+  });
+
+  it('every metric named in a panel or annotation is catalogued, a sidecar signal or allowlisted', () => {
+    const all = dashboards.flatMap(expressions);
+    expect(all.length).toBeGreaterThan(60);
+    expect(phantoms(all, DEFAULT_CONFIG.metricPrefix)).toEqual([]);
+  });
+
+  it('every selector names its metric (no __name__ regex a name check cannot see)', () => {
+    for (const d of dashboards)
+      for (const { where, expr } of expressions(d))
+        for (const s of analysePromql(expr).selectors)
+          expect(s.name, `${where}: ${s.text}`).toBeDefined();
+  });
+
+  it('catches a phantom: a typo, a histogram without suffix, a foreign metric', () => {
+    const exprs = [
+      { expr: 'sum(rate(realtime_mesages_total{job=~"$job"}[$__rate_interval]))', where: 'typo' },
+      {
+        expr: 'histogram_quantile(0.9, sum by (le) (rate(realtime_ping_rtt_seconds[5m])))',
+        where: 'suffix',
+      },
+      { expr: 'websocket_connections_total', where: 'foreign' },
+      { expr: 'sum(realtime_connections) / tidewatch_recommended_replicas', where: 'fine' },
+    ];
+    expect(phantoms(exprs, 'realtime_')).toEqual([
+      'typo: realtime_mesages_total',
+      'suffix: realtime_ping_rtt_seconds',
+      'foreign: websocket_connections_total',
+    ]);
+  });
+
+  it('uses the catalogue metrics a realtime fleet dashboard needs', () => {
+    const used = new Set(dashboards.flatMap(expressions).flatMap((e) => metricNames(e.expr)));
+    for (const key of [
+      'connections',
+      'connectionsOpened',
+      'connectionsClosed',
+      'handshakesInFlight',
+      'messages',
+      'messageBytes',
+      'heartbeats',
+      'sendBuffer',
+      'slowConsumers',
+      'messagesDropped',
+      'errors',
+      'instrumentationErrors',
+      'seriesDropped',
+      'scrapeErrors',
+    ] as const)
+      expect(used.has(`realtime_${CATALOG[key].name}`), key).toBe(true);
+    for (const key of [
+      'connectionDuration',
+      'handshakeDuration',
+      'messageSize',
+      'pingRtt',
+    ] as const)
+      expect(used.has(`realtime_${CATALOG[key].name}_bucket`), key).toBe(true);
+  });
+});
