@@ -10,7 +10,8 @@ const fail = (message) => {
   process.exitCode = 1;
 };
 const [command, ...args] = process.argv.slice(2);
-if (!existsSync(entry)) fail('the package is not built (dist/index.js missing); run `npm run build`');
+if (!existsSync(entry))
+  fail('the package is not built (dist/index.js missing); run `npm run build`');
 else if (command !== 'publish') {
   process.stderr.write(
     'usage: tidewatch-mixin publish [--url URL] [--folder-uid UID] [--message TEXT] [--datasource-uid UID] [--no-overwrite] FILE.json...\n',
@@ -19,7 +20,10 @@ else if (command !== 'publish') {
 } else {
   const { runPublishCommand } = await import(entry.href);
   try {
-    await runPublishCommand(args, { env: process.env, log: (line) => process.stdout.write(`${line}\n`) });
+    await runPublishCommand(args, {
+      env: process.env,
+      log: (line) => process.stdout.write(`${line}\n`),
+    });
   } catch (error) {
     fail(error instanceof Error ? error.message : error);
   }
