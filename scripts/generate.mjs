@@ -4,7 +4,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderCatalogMarkdown } from '@tidewatch/middleware';
-import { DEFAULT_CONFIG, generateDashboards } from '@tidewatch/mixin';
+import { DEFAULT_CONFIG, generateDashboards, generateRules } from '@tidewatch/mixin';
+import { generateDeployFiles } from '@tidewatch/predictor';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');
@@ -13,6 +14,8 @@ const check = process.argv.includes('--check');
 const outputs = new Map([
   ['docs/metrics.md', renderCatalogMarkdown()],
   ...generateDashboards(DEFAULT_CONFIG),
+  ...generateRules(DEFAULT_CONFIG),
+  ...generateDeployFiles(),
 ]);
 
 const stale = [];

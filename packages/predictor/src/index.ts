@@ -32,6 +32,30 @@ export {
   loadHistoryStore,
   type OnCorrupt,
 } from './history/store.js';
+// k8s (issue 5)
+export {
+  ACTUAL_EXTERNAL_METRIC,
+  ACTUAL_TRIGGER,
+  createPatcher,
+  DEFAULT_DEPLOY_CONFIG,
+  type DeployConfig,
+  DeployConfigError,
+  type DeployConfigInput,
+  type DeployFile,
+  deployConfig,
+  deployFiles,
+  generateDeployFiles,
+  type Manifest,
+  type Patcher,
+  type PatcherOptions,
+  type PatcherStats,
+  type PatchKind,
+  type PatchResult,
+  PREDICTED_EXTERNAL_METRIC,
+  PREDICTED_TRIGGER,
+  renderDeployFile,
+  targetPerReplica,
+} from './k8s/index.js';
 export { cleanValues, contextFor, type SeasonOptions } from './models/context.js';
 export {
   type HoltWintersOptions,

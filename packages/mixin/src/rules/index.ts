@@ -1,0 +1,145 @@
+/**
+ * Prometheus recording and alert rules, their promtool unit tests, the runbooks and the
+ * PrometheusRule manifest, all generated from the middleware's catalogue and the mixin config.
+ */
+import type { MixinConfig } from '../config.js';
+import { alertGroup } from './alerts.js';
+import {
+  DEFAULT_RULES_OPTIONS,
+  type RulesContext,
+  type RulesOptions,
+  rulesOptions,
+} from './options.js';
+import { renderPrometheusRule } from './prometheusrule.js';
+import { fleetRecordingGroup } from './recording.js';
+import { renderRuleFile } from './render.js';
+import { renderRunbooks } from './runbooks.js';
+import { sloRecordingGroup } from './slo.js';
+import { alertTests } from './tests-alerts.js';
+import { renderTestFile, type TestFileSpec } from './tests-gen.js';
+import { recordingTests } from './tests-recording.js';
+import { burnRateTests } from './tests-slo.js';
+import type { AlertingRule, RecordingRule, RuleGroup } from './types.js';
+
+/** Where the generated files go, relative to the repository root. */
+export const RULE_PATHS = {
+  alerts: 'alerts/tidewatch-alerts.yaml',
+  prometheusRule: 'deploy/prometheusrule.yaml',
+  recording: 'alerts/tidewatch-rules.yaml',
+  runbooks: 'docs/runbooks.md',
+  testsDir: 'alerts/tests',
+} as const;
+
+/** The rule groups of `config`: recording groups first, then the alert group. */
+export interface RuleGroups {
+  recording: RuleGroup<RecordingRule>[];
+  alerts: RuleGroup<AlertingRule>;
+}
+
+/** Resolves the rule-only options (defaults merged in). */
+function context(config: MixinConfig, options?: Partial<RulesOptions>): RulesContext {
+  return { config, options: options ? rulesOptions(options) : DEFAULT_RULES_OPTIONS };
+}
+
+/** The recording and alert groups under `config`. */
+export function buildRuleGroups(config: MixinConfig, options?: Partial<RulesOptions>): RuleGroups {
+  const ctx = context(config, options);
+  return {
+    alerts: alertGroup(ctx),
+    recording: [fleetRecordingGroup(config), sloRecordingGroup(config)],
+  };
+}
+
+/** Every promtool test file spec under `config` (recording rules, SLO burns, other alerts). */
+export function buildRuleTests(
+  config: MixinConfig,
+  options?: Partial<RulesOptions>,
+): TestFileSpec[] {
+  const ctx = context(config, options);
+  return [recordingTests(config), ...burnRateTests(config), ...alertTests(ctx)];
+}
+
+/**
+ * Generates every rules artifact: `alerts/tidewatch-rules.yaml`, `alerts/tidewatch-alerts.yaml`,
+ * `alerts/tests/*.yaml`, `deploy/prometheusrule.yaml` and `docs/runbooks.md`. Pure and
+ * byte-stable: the same config gives the same bytes.
+ *
+ * @param config - The mixin config (selectors, SLOs, thresholds, runbook URL pattern).
+ * @param options - Rule-only settings ({@link RulesOptions}); defaults when omitted.
+ * @returns Relative path -> file content.
+ * @throws RangeError for an SLO latency bound that is not a bucket bound; Error when a test
+ *   scenario no longer means what it states under `config`.
+ */
+export function generateRules(
+  config: MixinConfig,
+  options?: Partial<RulesOptions>,
+): Map<string, string> {
+  const ctx = context(config, options);
+  const groups = buildRuleGroups(config, ctx.options);
+  const out = new Map<string, string>();
+  out.set(RULE_PATHS.recording, renderRuleFile({ groups: groups.recording }));
+  out.set(RULE_PATHS.alerts, renderRuleFile({ groups: [groups.alerts] }));
+  const ruleFiles = [RULE_PATHS.recording, RULE_PATHS.alerts].map(
+    (p) => `../${p.split('/').at(-1)}`,
+  );
+  const order = [...groups.recording.map((g) => g.name), groups.alerts.name];
+  for (const spec of buildRuleTests(config, ctx.options))
+    out.set(spec.path, renderTestFile(spec, ruleFiles, groups.alerts.rules, order));
+  out.set(RULE_PATHS.prometheusRule, renderPrometheusRule([...groups.recording, groups.alerts]));
+  out.set(RULE_PATHS.runbooks, renderRunbooks(ctx, groups.alerts.rules));
+  return out;
+}
+
+export { ALERT_GROUP, alertGroup, alertingRules, alertNames, KSM } from './alerts.js';
+export {
+  DEFAULT_RULES_OPTIONS,
+  type RulesContext,
+  type RulesOptions,
+  rulesOptions,
+} from './options.js';
+export {
+  type PrometheusRuleOptions,
+  prometheusRule,
+  renderPrometheusRule,
+} from './prometheusrule.js';
+export {
+  FLEET_GROUP,
+  type FleetRecords,
+  fleetRecordingGroup,
+  fleetRecords,
+  HANDSHAKE_QUANTILES,
+} from './recording.js';
+export { GENERATED_HEADER, renderRuleFile, toYaml } from './render.js';
+export { type DiagnosisStep, type RunbookContent, runbookContent } from './runbook-content.js';
+export { renderRunbooks } from './runbooks.js';
+export {
+  BURN_WINDOWS,
+  type BurnWindow,
+  burnFactor,
+  burnRateAlerts,
+  errorBudget,
+  SLI_WINDOWS,
+  SLO_GROUP,
+  type SliSpec,
+  type SliWindow,
+  slis,
+  sloRecordingGroup,
+} from './slo.js';
+export { goG, humanize, humanizeDuration, humanizePercentage, renderTemplate } from './template.js';
+export {
+  type AlertCheck,
+  type ExpectedAlert,
+  type ExprCheck,
+  renderTestFile,
+  type Scenario,
+  type SeriesSpec,
+  type TestFileSpec,
+} from './tests-gen.js';
+export type {
+  AlertAnnotations,
+  AlertingRule,
+  RecordingRule,
+  RuleFile,
+  RuleGroup,
+  Severity,
+} from './types.js';

@@ -1,0 +1,229 @@
+/**
+ * The autoscaling manifests: the KEDA ScaledObject with actual and predicted triggers (the
+ * default integration), the autoscaling/v2 HPA on Prometheus Adapter external metrics (the
+ * alternative), the ServiceMonitor both need, and the RBAC of the opt-in patch mode.
+ */
+import { stringify } from 'yaml';
+import { type DeployConfig, targetPerReplica } from './config.js';
+import {
+  ACTUAL_EXTERNAL_METRIC,
+  ACTUAL_TRIGGER,
+  actualQuery,
+  labels,
+  type Manifest,
+  PREDICTED_EXTERNAL_METRIC,
+  PREDICTED_TRIGGER,
+  predictedQuery,
+  predictorName,
+} from './manifests.js';
+
+/** KEDA's failed polls before `fallback.replicas` applies. */
+export const FALLBACK_FAILURE_THRESHOLD = 3;
+
+/**
+ * A threshold as a Kubernetes quantity / KEDA threshold string: integers plain (`"350"`),
+ * fractions in milli-units (`"233100m"`), the quantity's canonical form.
+ */
+export function formatQuantity(value: number): string {
+  const milli = Math.round(value * 1000);
+  return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
+}
+
+/**
+ * HPA behaviour for connection-holding servers. Scale-up is the Kubernetes default (the larger
+ * of +4 pods or +100 % per 15 s). Scale-down waits `scaleDownStabilizationSeconds` (default
+ * 30 min instead of 5): existing WebSockets stay on their pod, so a pod added for a peak only
+ * fills with new connections, and every removed pod drops its clients into a reconnect wave.
+ * It then removes at most max(1 pod, 10 %) per minute (a bare 10 % rounds to zero pods below
+ * ten replicas).
+ */
+export function behavior(c: DeployConfig): Record<string, unknown> {
+  return {
+    scaleUp: {
+      stabilizationWindowSeconds: 0,
+      selectPolicy: 'Max',
+      policies: [
+        { type: 'Pods', value: 4, periodSeconds: 15 },
+        { type: 'Percent', value: 100, periodSeconds: 15 },
+      ],
+    },
+    scaleDown: {
+      stabilizationWindowSeconds: c.scaleDownStabilizationSeconds,
+      selectPolicy: 'Max',
+      policies: [
+        { type: 'Pods', value: 1, periodSeconds: 60 },
+        { type: 'Percent', value: 10, periodSeconds: 60 },
+      ],
+    },
+  };
+}
+
+/**
+ * The KEDA ScaledObject: two `prometheus` triggers with the same threshold (capacity x target
+ * utilisation); the HPA takes the larger replica count, so a prediction can only add capacity.
+ * `ignoreNullValues` differs on purpose: an absent prediction (stale forecast: the sidecar
+ * publishes nothing) reads as 0 and the actual trigger decides alone (reactive fallback);
+ * an error there would also block every scale-down and, after the failure threshold, force
+ * `fallback.replicas`. An absent actual load is an observability outage, not zero load, so
+ * it stays an error: the HPA then never scales down on it.
+ */
+export function scaledObject(c: DeployConfig): Manifest {
+  // KEDA parses `threshold` as a float (no quantity suffixes): 233.1, not 233100m.
+  const threshold = String(targetPerReplica(c));
+  const trigger = (name: string, query: string, ignoreNullValues: boolean) => ({
+    type: 'prometheus',
+    name,
+    metricType: 'AverageValue',
+    metadata: {
+      serverAddress: c.prometheusUrl,
+      query,
+      threshold,
+      ignoreNullValues: String(ignoreNullValues),
+    },
+  });
+  return {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata: { name: c.name, namespace: c.namespace, labels: labels(c) },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: c.name },
+      pollingInterval: c.lead.pollingSeconds,
+      minReplicaCount: c.minReplicas,
+      maxReplicaCount: c.maxReplicas,
+      fallback: { failureThreshold: FALLBACK_FAILURE_THRESHOLD, replicas: c.fallbackReplicas },
+      advanced: { horizontalPodAutoscalerConfig: { behavior: behavior(c) } },
+      triggers: [
+        trigger(ACTUAL_TRIGGER, actualQuery(c), false),
+        trigger(PREDICTED_TRIGGER, predictedQuery(c), true),
+      ],
+    },
+  };
+}
+
+/** The autoscaling/v2 HPA on the adapter's two external metrics, AverageValue = threshold. */
+export function horizontalPodAutoscaler(c: DeployConfig): Manifest {
+  const averageValue = formatQuantity(targetPerReplica(c));
+  const external = (name: string, matchLabels: Record<string, string>) => ({
+    type: 'External',
+    external: {
+      metric: { name, selector: { matchLabels } },
+      target: { type: 'AverageValue', averageValue },
+    },
+  });
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: c.name, namespace: c.namespace, labels: labels(c) },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: c.name },
+      minReplicas: c.minReplicas,
+      maxReplicas: c.maxReplicas,
+      metrics: [
+        external(ACTUAL_EXTERNAL_METRIC, { job: c.name }),
+        external(PREDICTED_EXTERNAL_METRIC, { job: c.name, metric: c.metric }),
+      ],
+      behavior: behavior(c),
+    },
+  };
+}
+
+/**
+ * Prometheus Adapter `externalRules` exposing both metrics (the adapter adds the HPA's
+ * namespace and selector labels as `<<.LabelMatchers>>`). The predicted rule is discovered
+ * through `tidewatch_scheduled_jobs`, a series every running sidecar always has, and falls
+ * back to `vector(0)`: the adapter only serves metrics it discovered, and an absent or empty
+ * external metric is an HPA error that blocks scale-down, whereas 0 leaves the actual load
+ * in charge, as KEDA's `ignoreNullValues` does.
+ */
+export function adapterRules(c: DeployConfig): Record<string, unknown> {
+  const resources = { overrides: { namespace: { resource: 'namespace' } } };
+  const agg = c.source === 'prometheus' ? 'max' : 'sum';
+  return {
+    externalRules: [
+      {
+        seriesQuery: `${c.metric}{namespace!="",job!=""}`,
+        resources,
+        name: { matches: `^${c.metric}$`, as: ACTUAL_EXTERNAL_METRIC },
+        metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>})',
+      },
+      {
+        seriesQuery: 'tidewatch_scheduled_jobs{namespace!="",job!=""}',
+        resources,
+        name: { matches: '^tidewatch_scheduled_jobs$', as: PREDICTED_EXTERNAL_METRIC },
+        metricsQuery: `${agg}(tidewatch_predicted_load{<<.LabelMatchers>>}) or vector(0)`,
+      },
+    ],
+  };
+}
+
+/** The adapter's ConfigMap (the Helm chart's name and key); merge into an existing config. */
+export function adapterConfigMap(c: DeployConfig): Manifest {
+  return {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: {
+      name: 'prometheus-adapter',
+      namespace: c.adapterNamespace,
+      labels: {
+        'app.kubernetes.io/name': 'prometheus-adapter',
+        'app.kubernetes.io/part-of': 'tidewatch',
+      },
+    },
+    data: {
+      'config.yaml': stringify(adapterRules(c), { lineWidth: 0, aliasDuplicateObjects: false }),
+    },
+  };
+}
+
+/** Scrapes the server's and the sidecar's `/metrics` through the Service (job = Service name). */
+export function serviceMonitor(c: DeployConfig): Manifest {
+  return {
+    apiVersion: 'monitoring.coreos.com/v1',
+    kind: 'ServiceMonitor',
+    metadata: { name: c.name, namespace: c.namespace, labels: labels(c) },
+    spec: {
+      selector: { matchLabels: { 'app.kubernetes.io/name': c.name } },
+      namespaceSelector: { matchNames: [c.namespace] },
+      endpoints: [
+        { port: 'http', path: c.metricsPath, interval: '15s' },
+        { port: 'predictor', path: '/metrics', interval: '15s' },
+      ],
+    },
+  };
+}
+
+/** The API group and resource patch mode writes to. */
+export function patchResource(c: DeployConfig): { apiGroup: string; resource: string } {
+  return c.patchKind === 'scaledobject'
+    ? { apiGroup: 'keda.sh', resource: 'scaledobjects' }
+    : { apiGroup: 'autoscaling', resource: 'horizontalpodautoscalers' };
+}
+
+/** Patch mode's Role: get and patch on the one ScaledObject (or HPA), by name. */
+export function patchRole(c: DeployConfig): Manifest {
+  const { apiGroup, resource } = patchResource(c);
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'Role',
+    metadata: { name: predictorName(c), namespace: c.namespace, labels: labels(c) },
+    rules: [
+      {
+        apiGroups: [apiGroup],
+        resources: [resource],
+        resourceNames: [c.name],
+        verbs: ['get', 'patch'],
+      },
+    ],
+  };
+}
+
+/** Binds {@link patchRole} to the sidecar's ServiceAccount. */
+export function patchRoleBinding(c: DeployConfig): Manifest {
+  return {
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: predictorName(c), namespace: c.namespace, labels: labels(c) },
+    roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: predictorName(c) },
+    subjects: [{ kind: 'ServiceAccount', name: predictorName(c), namespace: c.namespace }],
+  };
+}

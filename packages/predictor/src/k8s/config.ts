@@ -1,0 +1,264 @@
+/**
+ * The one configuration every generated Kubernetes manifest is built from: names, images,
+ * capacity, replica bounds and the lead time. Defaults make the committed `deploy/` examples;
+ * {@link deployConfig} fills them and validates, naming the field that is wrong.
+ */
+
+/** The lead time parts (seconds) the sidecar's planner adds up (see docs/sidecar.md). */
+export interface LeadTime {
+  /** Pod scheduled -> containers started. Default 60. */
+  podStartSeconds: number;
+  /** Started -> Ready (and taking new connections). Default 30. */
+  readinessSeconds: number;
+  /** Load happens -> Prometheus has it (scrape interval plus slack). Default 30. */
+  metricLagSeconds: number;
+  /** KEDA `pollingInterval` (or the HPA's 15 s sync plus the adapter's cache). Default 30. */
+  pollingSeconds: number;
+}
+
+/** Which autoscaling object patch mode writes to. */
+export type PatchKind = 'hpa' | 'scaledobject';
+
+/** A fully resolved deployment config (every field set). */
+export interface DeployConfig {
+  /** Namespace of every object except the Prometheus Adapter's ConfigMap. Default `realtime`. */
+  namespace: string;
+  /** Name of the Deployment, Service, ScaledObject/HPA and the Prometheus `job`. Default `realtime-server`. */
+  name: string;
+  /** The realtime server's image (an example). */
+  image: string;
+  /** The server's container port, serving WebSockets and `/metrics`. Default 8080. */
+  port: number;
+  /** The server's metrics path. Default `/metrics`. */
+  metricsPath: string;
+  /** The predictor image (runs `tidewatch-predictor serve`). */
+  predictorImage: string;
+  /** The sidecar's port. Default 9464 (the sidecar's own default). */
+  predictorPort: number;
+  /** Prometheus as KEDA, the adapter and the sidecar's `prometheus` source reach it. */
+  prometheusUrl: string;
+  /** The load metric (a gauge of the middleware catalogue). Default `realtime_connections`. */
+  metric: string;
+  /**
+   * Where the sidecar reads history. `prometheus` (default): the fleet's sum, backfilled at
+   * start, identical in every replica's sidecar, so the predicted query takes `max()` over
+   * them. `scrape`: each sidecar scrapes only its own server (`127.0.0.1`), so the query sums
+   * the per-pod forecasts; beware that an autoscaled fleet holds per-pod load near the target,
+   * which leaves little for a forecast of one pod to see.
+   */
+  source: 'prometheus' | 'scrape';
+  /** Load one replica carries at 100 %. Default 500. */
+  capacityPerReplica: number;
+  /** Utilisation the autoscaler aims for, (0, 1]. Default 0.7. */
+  targetUtilization: number;
+  /** Default 2 (WebSocket servers never scale to zero: a client needs a pod to connect to). */
+  minReplicas: number;
+  /** Default 50. */
+  maxReplicas: number;
+  /** KEDA `fallback.replicas` after 3 failed polls (Prometheus down). Default `maxReplicas`. */
+  fallbackReplicas: number;
+  /** Lead time parts, seconds. */
+  lead: LeadTime;
+  /** HPA scale-down stabilisation window, seconds (0..3600). Default 1800. */
+  scaleDownStabilizationSeconds: number;
+  /** Time the server gets after SIGTERM to close its WebSockets gradually, seconds. Default 300. */
+  drainSeconds: number;
+  /** preStop sleep before SIGTERM (endpoint removal propagates meanwhile), seconds. Default 15. */
+  preStopSeconds: number;
+  /** The object patch mode writes to (the RBAC Role is scoped to it). Default `scaledobject`. */
+  patchKind: PatchKind;
+  /** Namespace of the Prometheus Adapter (its ConfigMap). Default `monitoring`. */
+  adapterNamespace: string;
+}
+
+/** What a caller passes: any subset (lead parts individually). */
+export type DeployConfigInput = Partial<Omit<DeployConfig, 'lead' | 'fallbackReplicas'>> & {
+  lead?: Partial<LeadTime>;
+  fallbackReplicas?: number;
+};
+
+/** An invalid deployment config; the message names the field and the value given. */
+export class DeployConfigError extends Error {
+  override readonly name = 'DeployConfigError';
+  constructor(
+    readonly field: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** Defaults of every field but `fallbackReplicas` (which follows `maxReplicas`). */
+export const DEFAULT_DEPLOY_CONFIG: Readonly<Omit<DeployConfig, 'fallbackReplicas'>> = {
+  namespace: 'realtime',
+  name: 'realtime-server',
+  image: 'ghcr.io/example/realtime-server:1.0.0',
+  port: 8080,
+  metricsPath: '/metrics',
+  predictorImage: 'ghcr.io/tidewatch/predictor:0.1.0',
+  predictorPort: 9464,
+  prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
+  metric: 'realtime_connections',
+  source: 'prometheus',
+  capacityPerReplica: 500,
+  targetUtilization: 0.7,
+  minReplicas: 2,
+  maxReplicas: 50,
+  lead: { podStartSeconds: 60, readinessSeconds: 30, metricLagSeconds: 30, pollingSeconds: 30 },
+  scaleDownStabilizationSeconds: 1800,
+  drainSeconds: 300,
+  preStopSeconds: 15,
+  patchKind: 'scaledobject',
+  adapterNamespace: 'monitoring',
+};
+
+/** RFC 1123 label (names of Services and namespaces; at most 63 characters). */
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/**
+ * Fills the defaults and validates.
+ * @throws DeployConfigError naming the first bad field, e.g.
+ *   `deploy config: capacityPerReplica must be a number > 0, got -1`.
+ */
+export function deployConfig(input: DeployConfigInput = {}): DeployConfig {
+  const d = DEFAULT_DEPLOY_CONFIG;
+  const maxReplicas = input.maxReplicas ?? d.maxReplicas;
+  const c: DeployConfig = {
+    ...d,
+    ...stripUndefined(input),
+    lead: { ...d.lead, ...stripUndefined(input.lead ?? {}) },
+    fallbackReplicas: input.fallbackReplicas ?? maxReplicas,
+  };
+  for (const field of ['namespace', 'name', 'adapterNamespace'] as const)
+    check(
+      field,
+      c[field],
+      isDnsLabel(c[field]),
+      'a DNS label (a-z, 0-9, "-", at most 63 characters)',
+    );
+  for (const field of ['image', 'predictorImage'] as const)
+    check(
+      field,
+      c[field],
+      typeof c[field] === 'string' && /^\S+$/.test(c[field]),
+      'an image reference',
+    );
+  for (const field of ['port', 'predictorPort'] as const)
+    check(field, c[field], isInt(c[field], 1, 65535), 'an integer 1..65535');
+  check('predictorPort', c.predictorPort, c.predictorPort !== c.port, 'different from port');
+  check(
+    'metricsPath',
+    c.metricsPath,
+    typeof c.metricsPath === 'string' && /^\/\S*$/.test(c.metricsPath),
+    'a path starting with "/"',
+  );
+  check('prometheusUrl', c.prometheusUrl, isHttpUrl(c.prometheusUrl), 'an http(s) URL');
+  check(
+    'metric',
+    c.metric,
+    typeof c.metric === 'string' && METRIC_NAME.test(c.metric),
+    'a Prometheus metric name',
+  );
+  check(
+    'source',
+    c.source,
+    c.source === 'prometheus' || c.source === 'scrape',
+    '"prometheus" or "scrape"',
+  );
+  check(
+    'capacityPerReplica',
+    c.capacityPerReplica,
+    isNum(c.capacityPerReplica) && c.capacityPerReplica > 0,
+    'a number > 0',
+  );
+  check(
+    'targetUtilization',
+    c.targetUtilization,
+    isNum(c.targetUtilization) && c.targetUtilization > 0 && c.targetUtilization <= 1,
+    'a number in (0, 1]',
+  );
+  check('minReplicas', c.minReplicas, isInt(c.minReplicas, 1, 100_000), 'an integer 1..100000');
+  check(
+    'maxReplicas',
+    c.maxReplicas,
+    isInt(c.maxReplicas, c.minReplicas, 100_000),
+    `an integer ${c.minReplicas} (minReplicas)..100000`,
+  );
+  check(
+    'fallbackReplicas',
+    c.fallbackReplicas,
+    isInt(c.fallbackReplicas, c.minReplicas, c.maxReplicas),
+    `an integer ${c.minReplicas}..${c.maxReplicas} (minReplicas..maxReplicas)`,
+  );
+  for (const part of [
+    'podStartSeconds',
+    'readinessSeconds',
+    'metricLagSeconds',
+    'pollingSeconds',
+  ] as const)
+    check(`lead.${part}`, c.lead[part], isNum(c.lead[part]) && c.lead[part] >= 0, 'a number >= 0');
+  check(
+    'lead.pollingSeconds',
+    c.lead.pollingSeconds,
+    isInt(c.lead.pollingSeconds, 1, 3600),
+    'an integer 1..3600 (it is also KEDA pollingInterval)',
+  );
+  // The HPA rejects windows above one hour.
+  check(
+    'scaleDownStabilizationSeconds',
+    c.scaleDownStabilizationSeconds,
+    isInt(c.scaleDownStabilizationSeconds, 0, 3600),
+    'an integer 0..3600',
+  );
+  check('drainSeconds', c.drainSeconds, isInt(c.drainSeconds, 0, 86_400), 'an integer 0..86400');
+  check('preStopSeconds', c.preStopSeconds, isInt(c.preStopSeconds, 0, 600), 'an integer 0..600');
+  check(
+    'patchKind',
+    c.patchKind,
+    c.patchKind === 'hpa' || c.patchKind === 'scaledobject',
+    '"hpa" or "scaledobject"',
+  );
+  return c;
+}
+
+/**
+ * The per-replica target both triggers share: capacity x target utilisation, rounded to
+ * milli-units (what a Kubernetes quantity can hold). 500 x 0.7 = 350.
+ */
+export function targetPerReplica(
+  c: Pick<DeployConfig, 'capacityPerReplica' | 'targetUtilization'>,
+): number {
+  return Math.round(c.capacityPerReplica * c.targetUtilization * 1000) / 1000;
+}
+
+/** The lead time, seconds: the sum of its parts (150 with the defaults). */
+export function leadTimeSeconds(c: Pick<DeployConfig, 'lead'>): number {
+  const l = c.lead;
+  return l.podStartSeconds + l.readinessSeconds + l.metricLagSeconds + l.pollingSeconds;
+}
+
+function check(field: string, value: unknown, ok: boolean, what: string): void {
+  if (!ok)
+    throw new DeployConfigError(
+      field,
+      `deploy config: ${field} must be ${what}, got ${show(value)}`,
+    );
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const isInt = (v: unknown, min: number, max: number): v is number =>
+  isNum(v) && Number.isInteger(v) && v >= min && v <= max;
+const isDnsLabel = (v: unknown): boolean =>
+  typeof v === 'string' && v.length <= 63 && DNS_LABEL.test(v);
+const isHttpUrl = (v: unknown): boolean =>
+  typeof v === 'string' && /^https?:\/\/\S+$/.test(v) && URL.canParse(v);
+
+function show(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  return JSON.stringify(value) ?? String(value);
+}

@@ -1,0 +1,344 @@
+/**
+ * Patch mode (opt-in, off by default): writes the sidecar's dynamic threshold into the actual
+ * load's target, the HPA's External metric `averageValue` or the ScaledObject trigger's
+ * `metadata.threshold`, for clusters that cannot run the predicted trigger. The two-trigger
+ * setup needs no write access and stays the default.
+ *
+ * Each apply reads the object (RBAC `get`), finds the metric or trigger by name, skips values
+ * within the hysteresis of the live one, and writes a JSON patch (RBAC `patch`,
+ * `application/json-patch+json`): a merge patch would replace the whole `metrics`/`triggers`
+ * list (custom resources have no strategic merge), while a JSON patch addresses one field and
+ * its `test` op makes the write fail, rather than hit another entry, if the list changed since
+ * the read. `@kubernetes/client-node` is imported on the first apply only.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { formatQuantity } from './autoscaling.js';
+import type { PatchKind } from './config.js';
+import { ACTUAL_EXTERNAL_METRIC, ACTUAL_TRIGGER } from './manifests.js';
+
+/** Options of {@link createPatcher}. */
+export interface PatcherOptions {
+  /** `scaledobject` (KEDA, patch the ScaledObject: KEDA owns its HPA) or `hpa`. */
+  kind: PatchKind;
+  namespace: string;
+  /** The ScaledObject's or HPA's name. */
+  name: string;
+  /**
+   * ScaledObject: the trigger's `name` (default `actual-load`); HPA: the External metric's
+   * `metric.name` (default `tidewatch_actual_load`), as deploy/ generates them.
+   */
+  triggerName?: string;
+  /** Relative change below which a write is skipped, [0, 1). Default 0.05. */
+  hysteresis?: number;
+  /** Per request (read, write), ms. Default 10000. */
+  timeoutMs?: number;
+  /** `fieldManager` of the writes (shows in managedFields). Default `tidewatch-predictor`. */
+  fieldManager?: string;
+  /** A loaded KubeConfig. Default: `loadFromDefault()` (in a pod: the service account). */
+  kubeConfig?: KubeConfig;
+}
+
+/** Where an apply failed. */
+export type PatchStep = 'validate' | 'load' | 'get' | 'locate' | 'patch';
+
+/** What one {@link Patcher.apply} did. Never thrown: failures are results too. */
+export type PatchResult =
+  | { status: 'patched'; value: number; written: string; previous: number | null }
+  | { status: 'skipped'; value: number; current: number; change: number }
+  | {
+      status: 'failed';
+      value: number;
+      step: PatchStep;
+      /** HTTP status from the API server, when it answered. */
+      httpStatus?: number;
+      /** The RBAC verb that was refused (on a 403). */
+      missingVerb?: 'get' | 'patch';
+      message: string;
+    };
+
+/** Running counts since creation. */
+export interface PatcherStats {
+  patches: number;
+  skips: number;
+  failures: number;
+  lastError: string | undefined;
+}
+
+/** Writes a threshold; see {@link createPatcher}. */
+export interface Patcher {
+  /** `scaledobjects.keda.sh realtime/realtime-server trigger actual-load`, for logs. */
+  readonly target: string;
+  /**
+   * Writes `threshold` (load per replica, > 0; rounded to 0.001) unless the live value is within
+   * the hysteresis. Calls run one at a time in call order. Never rejects.
+   */
+  apply(threshold: number): Promise<PatchResult>;
+  stats(): PatcherStats;
+}
+
+/** One JSON patch (RFC 6902) operation. */
+interface PatchOp {
+  op: 'test' | 'replace' | 'add';
+  path: string;
+  value: unknown;
+}
+
+/** The kind-specific part: how to read, find the field, format and write. */
+interface Access {
+  read(): Promise<unknown>;
+  write(ops: PatchOp[]): Promise<unknown>;
+}
+
+const DNS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/**
+ * Creates a patcher. Nothing is loaded or contacted until the first {@link Patcher.apply}.
+ * @throws TypeError naming the option when an option is invalid (the only time it throws).
+ */
+export function createPatcher(options: PatcherOptions): Patcher {
+  const { kind, namespace, name } = options;
+  if (kind !== 'hpa' && kind !== 'scaledobject')
+    throw new TypeError(`patch: kind must be "hpa" or "scaledobject", got ${JSON.stringify(kind)}`);
+  for (const [field, value] of [
+    ['namespace', namespace],
+    ['name', name],
+  ] as const)
+    if (typeof value !== 'string' || !DNS_NAME.test(value) || value.length > 253)
+      throw new TypeError(
+        `patch: ${field} must be a Kubernetes object name, got ${JSON.stringify(value)}`,
+      );
+  const triggerName =
+    options.triggerName ?? (kind === 'scaledobject' ? ACTUAL_TRIGGER : ACTUAL_EXTERNAL_METRIC);
+  if (typeof triggerName !== 'string' || triggerName === '')
+    throw new TypeError(
+      `patch: triggerName must be a non-empty string, got ${JSON.stringify(triggerName)}`,
+    );
+  const hysteresis = options.hysteresis ?? 0.05;
+  if (!(Number.isFinite(hysteresis) && hysteresis >= 0 && hysteresis < 1))
+    throw new TypeError(
+      `patch: hysteresis must be a number in [0, 1), got ${JSON.stringify(hysteresis)}`,
+    );
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
+    throw new TypeError(`patch: timeoutMs must be a number > 0, got ${JSON.stringify(timeoutMs)}`);
+  const fieldManager = options.fieldManager ?? 'tidewatch-predictor';
+
+  const resource =
+    kind === 'scaledobject' ? 'scaledobjects.keda.sh' : 'horizontalpodautoscalers.autoscaling';
+  const target = `${resource} ${namespace}/${name} ${kind === 'scaledobject' ? 'trigger' : 'external metric'} ${triggerName}`;
+  const stats: PatcherStats = { patches: 0, skips: 0, failures: 0, lastError: undefined };
+  let access: Promise<Access> | undefined;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  const load = async (): Promise<Access> => {
+    const k8s = await import('@kubernetes/client-node');
+    let kc = options.kubeConfig;
+    if (!kc) {
+      kc = new k8s.KubeConfig();
+      kc.loadFromDefault();
+    }
+    const jsonPatch = k8s.setHeaderOptions('Content-Type', k8s.PatchStrategy.JsonPatch);
+    if (kind === 'hpa') {
+      const api = kc.makeApiClient(k8s.AutoscalingV2Api);
+      return {
+        read: () => api.readNamespacedHorizontalPodAutoscaler({ name, namespace }),
+        write: (body) =>
+          api.patchNamespacedHorizontalPodAutoscaler(
+            { name, namespace, body, fieldManager },
+            jsonPatch,
+          ),
+      };
+    }
+    const api = kc.makeApiClient(k8s.CustomObjectsApi);
+    const ref = { group: 'keda.sh', version: 'v1alpha1', namespace, plural: 'scaledobjects', name };
+    return {
+      read: () => api.getNamespacedCustomObject(ref),
+      write: (body) => api.patchNamespacedCustomObject({ ...ref, body, fieldManager }, jsonPatch),
+    };
+  };
+
+  const run = async (threshold: number): Promise<PatchResult> => {
+    const value = Math.round(threshold * 1000) / 1000;
+    const fail = (
+      step: PatchStep,
+      message: string,
+      extra: Partial<PatchResult> = {},
+    ): PatchResult => {
+      stats.failures++;
+      stats.lastError = message;
+      return { status: 'failed', value, step, message, ...extra } as PatchResult;
+    };
+    if (!(Number.isFinite(threshold) && value > 0))
+      return fail('validate', `threshold must be a number >= 0.001, got ${String(threshold)}`);
+    let api: Access;
+    try {
+      access ??= load();
+      api = await access;
+    } catch (error) {
+      access = undefined; // retried on the next apply
+      return fail(
+        'load',
+        `cannot load @kubernetes/client-node or the kubeconfig: ${errorText(error)}`,
+      );
+    }
+    let object: unknown;
+    try {
+      object = await withTimeout(api.read(), timeoutMs);
+    } catch (error) {
+      return fail('get', ...describe(error, 'get'));
+    }
+    const found = locate(kind, object, triggerName);
+    if (typeof found === 'string')
+      return fail('locate', `${resource} ${namespace}/${name}: ${found}`);
+    const current = found.current === undefined ? Number.NaN : parseThreshold(kind, found.current);
+    if (Number.isFinite(current) && current > 0) {
+      const change = Math.abs(value - current) / current;
+      if (change < hysteresis) {
+        stats.skips++;
+        return { status: 'skipped', value, current, change };
+      }
+    }
+    const written = kind === 'hpa' ? formatQuantity(value) : String(value);
+    const ops: PatchOp[] = [
+      { op: 'test', path: found.namePath, value: triggerName },
+      {
+        op: found.current === undefined ? 'add' : 'replace',
+        path: found.valuePath,
+        value: written,
+      },
+    ];
+    try {
+      await withTimeout(api.write(ops), timeoutMs);
+    } catch (error) {
+      return fail('patch', ...describe(error, 'patch'));
+    }
+    stats.patches++;
+    return {
+      status: 'patched',
+      value,
+      written,
+      previous: Number.isFinite(current) ? current : null,
+    };
+  };
+
+  function describe(error: unknown, verb: 'get' | 'patch'): [string, Partial<PatchResult>] {
+    const code = (error as { code?: unknown }).code;
+    const httpStatus = typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
+    const what = `${verb} ${resource} ${namespace}/${name}`;
+    if (httpStatus === 403)
+      return [
+        `${what}: forbidden (403): RBAC verb "${verb}" on ${resource} "${name}" is missing for this service account (see deploy/rbac-patch-mode.yaml)`,
+        { httpStatus, missingVerb: verb },
+      ];
+    if (httpStatus === 404) return [`${what}: not found (404)`, { httpStatus }];
+    if (httpStatus === 409 || httpStatus === 422)
+      return [
+        `${what}: rejected (${httpStatus}): the object changed since it was read; the next apply retries`,
+        { httpStatus },
+      ];
+    const prefix = httpStatus ? `HTTP ${httpStatus}: ` : '';
+    return [`${what}: ${prefix}${errorText(error)}`, httpStatus ? { httpStatus } : {}];
+  }
+
+  return {
+    target,
+    apply(threshold) {
+      const result = queue.then(() => run(threshold));
+      queue = result.catch(() => undefined);
+      return result;
+    },
+    stats: () => ({ ...stats }),
+  };
+}
+
+/** The JSON pointers of the name (for `test`) and the value, and the value now. */
+function locate(
+  kind: PatchKind,
+  object: unknown,
+  triggerName: string,
+): { namePath: string; valuePath: string; current: string | undefined } | string {
+  const spec = (object as { spec?: Record<string, unknown> } | null)?.spec;
+  if (kind === 'hpa') {
+    const metrics = Array.isArray(spec?.metrics)
+      ? (spec.metrics as Array<Record<string, any>>)
+      : [];
+    const i = metrics.findIndex(
+      (m) => m?.type === 'External' && m.external?.metric?.name === triggerName,
+    );
+    if (i < 0) return `no External metric named "${triggerName}"`;
+    const t = metrics[i]?.external?.target;
+    if (t?.type !== 'AverageValue')
+      return `External metric "${triggerName}" has target type ${JSON.stringify(t?.type)}, not "AverageValue"`;
+    return {
+      namePath: `/spec/metrics/${i}/external/metric/name`,
+      valuePath: `/spec/metrics/${i}/external/target/averageValue`,
+      current: t.averageValue === undefined ? undefined : String(t.averageValue),
+    };
+  }
+  const triggers = Array.isArray(spec?.triggers)
+    ? (spec.triggers as Array<Record<string, any>>)
+    : [];
+  const i = triggers.findIndex((t) => t?.name === triggerName);
+  if (i < 0) return `no trigger named "${triggerName}"`;
+  const metadata = triggers[i]?.metadata;
+  if (typeof metadata !== 'object' || metadata === null)
+    return `trigger "${triggerName}" has no metadata`;
+  return {
+    namePath: `/spec/triggers/${i}/name`,
+    valuePath: `/spec/triggers/${i}/metadata/threshold`,
+    current: metadata.threshold === undefined ? undefined : String(metadata.threshold),
+  };
+}
+
+const SUFFIX: Record<string, number> = {
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  '': 1,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
+};
+
+/**
+ * A Kubernetes quantity as a number (`"350"`, `"350500m"`, `"1.5k"`, `"2Ki"`, `"1e3"`); NaN
+ * when it is not one.
+ */
+export function parseQuantity(text: string): number {
+  const m = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$/.exec(
+    text.trim(),
+  );
+  if (!m) return Number.NaN;
+  const base = Number(m[1]);
+  if (m[2] !== undefined) return base * 10 ** Number(m[2]);
+  return base * (SUFFIX[m[3] ?? ''] as number);
+}
+
+/** KEDA parses `threshold` as a float; the HPA's `averageValue` is a quantity. */
+function parseThreshold(kind: PatchKind, text: string): number {
+  if (kind === 'hpa') return parseQuantity(text);
+  return /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text) ? Number(text) : Number.NaN;
+}
+
+/** The first line of an error's message (ApiException messages carry the whole body). */
+function errorText(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.split('\n')[0] ?? message;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,351 @@
+/**
+ * Patch mode against a real HTTP server on loopback playing the Kubernetes API: the real
+ * @kubernetes/client-node builds and sends the requests, the fake records them.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { KubeConfig } from '@kubernetes/client-node';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createPatcher, type PatchResult } from '../../src/k8s/patch.js';
+
+interface Recorded {
+  method: string;
+  path: string;
+  query: Record<string, string>;
+  contentType: string | undefined;
+  authorization: string | undefined;
+  body: unknown;
+}
+
+const HPA_PATH =
+  '/apis/autoscaling/v2/namespaces/realtime/horizontalpodautoscalers/realtime-server';
+const SO_PATH = '/apis/keda.sh/v1alpha1/namespaces/realtime/scaledobjects/realtime-server';
+
+/** What the fake API serves: objects by path, and statuses to answer instead per method. */
+const state = {
+  objects: new Map<string, unknown>(),
+  refuse: new Map<string, number>(), // "GET" | "PATCH" -> status
+  delayMs: 0,
+  requests: [] as Recorded[],
+};
+
+function hpa(averageValue: string): unknown {
+  const external = (name: string, value: string) => ({
+    type: 'External',
+    external: {
+      metric: { name, selector: { matchLabels: { job: 'realtime-server' } } },
+      target: { type: 'AverageValue', averageValue: value },
+    },
+  });
+  return {
+    apiVersion: 'autoscaling/v2',
+    kind: 'HorizontalPodAutoscaler',
+    metadata: { name: 'realtime-server', namespace: 'realtime' },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'realtime-server' },
+      maxReplicas: 50,
+      metrics: [
+        external('tidewatch_predicted_load', '350'),
+        external('tidewatch_actual_load', averageValue),
+      ],
+    },
+  };
+}
+
+function scaledObject(threshold: string): unknown {
+  const trigger = (name: string, value: string) => ({
+    type: 'prometheus',
+    name,
+    metadata: { serverAddress: 'http://prom:9090', query: 'sum(x)', threshold: value },
+  });
+  return {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata: { name: 'realtime-server', namespace: 'realtime' },
+    spec: {
+      scaleTargetRef: { name: 'realtime-server' },
+      triggers: [trigger('predicted-load', '350'), trigger('actual-load', threshold)],
+    },
+  };
+}
+
+function forbidden(verb: string, path: string) {
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    status: 'Failure',
+    message: `${path.includes('keda') ? 'scaledobjects.keda.sh' : 'horizontalpodautoscalers.autoscaling'} "realtime-server" is forbidden: User "system:serviceaccount:realtime:realtime-server-predictor" cannot ${verb} resource`,
+    reason: 'Forbidden',
+    code: 403,
+  };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const url = new URL(req.url ?? '/', 'http://x');
+  const text = Buffer.concat(chunks).toString('utf8');
+  state.requests.push({
+    method: req.method ?? '',
+    path: url.pathname,
+    query: Object.fromEntries(url.searchParams),
+    contentType: req.headers['content-type'],
+    authorization: req.headers.authorization,
+    body: text === '' ? undefined : JSON.parse(text),
+  });
+  if (state.delayMs > 0) await new Promise((r) => setTimeout(r, state.delayMs));
+  const send = (status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  };
+  const refused = state.refuse.get(req.method ?? '');
+  if (refused === 403)
+    return send(403, forbidden(req.method === 'GET' ? 'get' : 'patch', url.pathname));
+  if (refused !== undefined) return send(refused, { kind: 'Status', code: refused, message: 'no' });
+  const object = state.objects.get(url.pathname);
+  if (object === undefined) return send(404, { kind: 'Status', code: 404, reason: 'NotFound' });
+  // The fake applies nothing: the recorded request is what the tests check.
+  send(200, object);
+}
+
+let server: Server;
+let kubeConfig: KubeConfig;
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      res.writeHead(500);
+      res.end(String(error));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  kubeConfig = new KubeConfig();
+  kubeConfig.loadFromOptions({
+    clusters: [{ name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    users: [{ name: 'predictor', token: 'test-token' }],
+    contexts: [{ name: 'fake', cluster: 'fake', user: 'predictor' }],
+    currentContext: 'fake',
+  });
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
+});
+
+beforeEach(() => {
+  state.objects = new Map<string, unknown>([
+    [HPA_PATH, hpa('350')],
+    [SO_PATH, scaledObject('350')],
+  ]);
+  state.refuse.clear();
+  state.delayMs = 0;
+  state.requests = [];
+});
+
+const patches = () => state.requests.filter((r) => r.method === 'PATCH');
+
+describe('patch mode against a fake Kubernetes API', () => {
+  it('patches the HPA external metric averageValue with a guarded JSON patch', async () => {
+    const p = createPatcher({
+      kind: 'hpa',
+      namespace: 'realtime',
+      name: 'realtime-server',
+      kubeConfig,
+    });
+    const result = await p.apply(280);
+    expect(result).toEqual({ status: 'patched', value: 280, written: '280', previous: 350 });
+    expect(state.requests.map((r) => [r.method, r.path])).toEqual([
+      ['GET', HPA_PATH],
+      ['PATCH', HPA_PATH],
+    ]);
+    const [patch] = patches();
+    expect(patch?.contentType).toBe('application/json-patch+json');
+    expect(patch?.authorization).toBe('Bearer test-token');
+    expect(patch?.query).toEqual({ fieldManager: 'tidewatch-predictor' });
+    expect(patch?.body).toEqual([
+      { op: 'test', path: '/spec/metrics/1/external/metric/name', value: 'tidewatch_actual_load' },
+      { op: 'replace', path: '/spec/metrics/1/external/target/averageValue', value: '280' },
+    ]);
+    expect(p.stats()).toEqual({ patches: 1, skips: 0, failures: 0, lastError: undefined });
+  });
+
+  it('writes fractions as milli-quantities to the HPA and reads them back', async () => {
+    state.objects.set(HPA_PATH, hpa('233100m'));
+    const p = createPatcher({
+      kind: 'hpa',
+      namespace: 'realtime',
+      name: 'realtime-server',
+      kubeConfig,
+    });
+    expect(await p.apply(240)).toMatchObject({ status: 'skipped', current: 233.1 });
+    expect(await p.apply(300.25)).toEqual({
+      status: 'patched',
+      value: 300.25,
+      written: '300250m',
+      previous: 233.1,
+    });
+  });
+
+  it('patches the ScaledObject trigger threshold (a float string)', async () => {
+    const p = createPatcher({
+      kind: 'scaledobject',
+      namespace: 'realtime',
+      name: 'realtime-server',
+      kubeConfig,
+    });
+    expect(p.target).toBe('scaledobjects.keda.sh realtime/realtime-server trigger actual-load');
+    const result = await p.apply(233.1);
+    expect(result).toEqual({ status: 'patched', value: 233.1, written: '233.1', previous: 350 });
+    expect(state.requests.map((r) => [r.method, r.path])).toEqual([
+      ['GET', SO_PATH],
+      ['PATCH', SO_PATH],
+    ]);
+    const [patch] = patches();
+    expect(patch?.contentType).toBe('application/json-patch+json');
+    expect(patch?.body).toEqual([
+      { op: 'test', path: '/spec/triggers/1/name', value: 'actual-load' },
+      { op: 'replace', path: '/spec/triggers/1/metadata/threshold', value: '233.1' },
+    ]);
+  });
+
+  it('skips writes within 5 % of the live value, writes at 5 % and beyond', async () => {
+    const p = createPatcher({
+      kind: 'scaledobject',
+      namespace: 'realtime',
+      name: 'realtime-server',
+      kubeConfig,
+    });
+    const skipped = await p.apply(333);
+    expect(skipped.status).toBe('skipped');
+    expect(skipped).toMatchObject({ current: 350 });
+    expect((skipped as Extract<PatchResult, { status: 'skipped' }>).change).toBeCloseTo(
+      17 / 350,
+      12,
+    );
+    expect(await p.apply(367)).toMatchObject({ status: 'skipped' });
+    expect(patches()).toHaveLength(0);
+    expect(await p.apply(332.5)).toMatchObject({ status: 'patched', written: '332.5' }); // exactly 5 %
+    expect(patches()).toHaveLength(1);
+    expect(p.stats()).toMatchObject({ patches: 1, skips: 2, failures: 0 });
+  });
+
+  it('turns a 403 on the write into a result naming the missing RBAC verb', async () => {
+    state.refuse.set('PATCH', 403);
+    const p = createPatcher({
+      kind: 'scaledobject',
+      namespace: 'realtime',
+      name: 'realtime-server',
+      kubeConfig,
+    });
+    const result = await p.apply(200);
+    expect(result).toMatchObject({
+      status: 'failed',
+      step: 'patch',
+      httpStatus: 403,
+      missingVerb: 'patch',
+    });
+    expect((result as { message: string }).message).toBe(
+      'patch scaledobjects.keda.sh realtime/realtime-server: forbidden (403): RBAC verb "patch" on scaledobjects.keda.sh "realtime-server" is missing for this service account (see deploy/rbac-patch-mode.yaml)',
+    );
+    expect(p.stats()).toMatchObject({ patches: 0, failures: 1 });
+  });
+
+  it('turns a 403 on the read into a result naming "get"', async () => {
+    state.refuse.set('GET', 403);
+    const p = createPatcher({
+      kind: 'hpa',
+      namespace: 'realtime',
+      name: 'realtime-server',
+      kubeConfig,
+    });
+    expect(await p.apply(200)).toMatchObject({
+      status: 'failed',
+      step: 'get',
+      httpStatus: 403,
+      missingVerb: 'get',
+    });
+    expect(patches()).toHaveLength(0);
+  });
+
+  it('reports a missing object, a missing trigger, a conflict and a bad value without throwing', async () => {
+    const missing = createPatcher({
+      kind: 'hpa',
+      namespace: 'realtime',
+      name: 'other',
+      kubeConfig,
+    });
+    expect(await missing.apply(200)).toMatchObject({
+      status: 'failed',
+      step: 'get',
+      httpStatus: 404,
+    });
+    const wrongTrigger = createPatcher({
+      kind: 'scaledobject',
+      namespace: 'realtime',
+      name: 'realtime-server',
+      triggerName: 'nope',
+      kubeConfig,
+    });
+    expect(await wrongTrigger.apply(200)).toEqual({
+      status: 'failed',
+      value: 200,
+      step: 'locate',
+      message: 'scaledobjects.keda.sh realtime/realtime-server: no trigger named "nope"',
+    });
+    state.refuse.set('PATCH', 422);
+    const p = createPatcher({
+      kind: 'scaledobject',
+      namespace: 'realtime',
+      name: 'realtime-server',
+      kubeConfig,
+    });
+    expect(await p.apply(200)).toMatchObject({ status: 'failed', step: 'patch', httpStatus: 422 });
+    const requestsBefore = state.requests.length;
+    for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 0.0004])
+      expect(await p.apply(bad)).toMatchObject({ status: 'failed', step: 'validate' });
+    expect(state.requests.length).toBe(requestsBefore);
+    expect(p.stats().failures).toBe(6);
+  });
+
+  it('times out a hanging API server and runs concurrent applies one at a time', async () => {
+    state.delayMs = 300;
+    const slow = createPatcher({
+      kind: 'hpa',
+      namespace: 'realtime',
+      name: 'realtime-server',
+      timeoutMs: 100,
+      kubeConfig,
+    });
+    expect(await slow.apply(200)).toMatchObject({
+      status: 'failed',
+      step: 'get',
+      message:
+        'get horizontalpodautoscalers.autoscaling realtime/realtime-server: timed out after 100 ms',
+    });
+    state.delayMs = 0;
+    await new Promise((r) => setTimeout(r, 300)); // let the abandoned request finish
+    state.requests = [];
+    const p = createPatcher({
+      kind: 'hpa',
+      namespace: 'realtime',
+      name: 'realtime-server',
+      kubeConfig,
+    });
+    const results = await Promise.all([p.apply(200), p.apply(100)]);
+    expect(results.map((r) => r.status)).toEqual(['patched', 'patched']);
+    expect(state.requests.map((r) => r.method)).toEqual(['GET', 'PATCH', 'GET', 'PATCH']);
+  });
+
+  it('rejects bad options at construction, naming the option', () => {
+    const base = { kind: 'hpa', namespace: 'realtime', name: 'realtime-server' } as const;
+    expect(() => createPatcher({ ...base, kind: 'deployment' as 'hpa' })).toThrow(
+      'patch: kind must be "hpa" or "scaledobject", got "deployment"',
+    );
+    expect(() => createPatcher({ ...base, namespace: 'Bad_NS' })).toThrow(
+      /^patch: namespace must be/,
+    );
+    expect(() => createPatcher({ ...base, hysteresis: 1 })).toThrow(/^patch: hysteresis must be/);
+    expect(() => createPatcher({ ...base, timeoutMs: 0 })).toThrow(/^patch: timeoutMs must be/);
+  });
+});

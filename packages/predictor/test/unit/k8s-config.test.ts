@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { formatQuantity } from '../../src/k8s/autoscaling.js';
+import {
+  DeployConfigError,
+  deployConfig,
+  leadTimeSeconds,
+  targetPerReplica,
+} from '../../src/k8s/config.js';
+import { parseQuantity } from '../../src/k8s/patch.js';
+
+describe('deployConfig', () => {
+  it('fills the defaults: threshold 350, lead time 150 s, fallback = maxReplicas', () => {
+    const c = deployConfig();
+    expect(targetPerReplica(c)).toBe(350);
+    expect(leadTimeSeconds(c)).toBe(150);
+    expect(c.fallbackReplicas).toBe(50);
+    expect(deployConfig({ maxReplicas: 20 }).fallbackReplicas).toBe(20);
+    expect(deployConfig({ lead: { podStartSeconds: 120 } }).lead).toEqual({
+      podStartSeconds: 120,
+      readinessSeconds: 30,
+      metricLagSeconds: 30,
+      pollingSeconds: 30,
+    });
+  });
+
+  it.each([
+    [{ capacityPerReplica: -1 }, 'deploy config: capacityPerReplica must be a number > 0, got -1'],
+    [
+      { targetUtilization: 1.2 },
+      'deploy config: targetUtilization must be a number in (0, 1], got 1.2',
+    ],
+    [
+      { name: 'Realtime_Server' },
+      'deploy config: name must be a DNS label (a-z, 0-9, "-", at most 63 characters), got "Realtime_Server"',
+    ],
+    [{ minReplicas: 0 }, 'deploy config: minReplicas must be an integer 1..100000, got 0'],
+    [
+      { minReplicas: 5, maxReplicas: 3 },
+      'deploy config: maxReplicas must be an integer 5 (minReplicas)..100000, got 3',
+    ],
+    [
+      { fallbackReplicas: 99 },
+      'deploy config: fallbackReplicas must be an integer 2..50 (minReplicas..maxReplicas), got 99',
+    ],
+    [
+      { lead: { metricLagSeconds: -5 } },
+      'deploy config: lead.metricLagSeconds must be a number >= 0, got -5',
+    ],
+    [
+      { scaleDownStabilizationSeconds: 7200 },
+      'deploy config: scaleDownStabilizationSeconds must be an integer 0..3600, got 7200',
+    ],
+    [
+      { prometheusUrl: 'prometheus:9090' },
+      'deploy config: prometheusUrl must be an http(s) URL, got "prometheus:9090"',
+    ],
+    [{ predictorPort: 8080 }, 'deploy config: predictorPort must be different from port, got 8080'],
+    [
+      { patchKind: 'deployment' as 'hpa' },
+      'deploy config: patchKind must be "hpa" or "scaledobject", got "deployment"',
+    ],
+  ])('rejects %j naming the field', (input, message) => {
+    let caught: unknown;
+    try {
+      deployConfig(input);
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toBeInstanceOf(DeployConfigError);
+    expect((caught as Error).message).toBe(message);
+    expect((caught as DeployConfigError).field).toBe(message.split(' ')[2]);
+  });
+});
+
+describe('quantities', () => {
+  it('formats thresholds as canonical quantities', () => {
+    expect(formatQuantity(350)).toBe('350');
+    expect(formatQuantity(233.1)).toBe('233100m');
+    expect(formatQuantity(0.5)).toBe('500m');
+  });
+
+  it('parses what the API server returns', () => {
+    expect(parseQuantity('350')).toBe(350);
+    expect(parseQuantity('350500m')).toBe(350.5);
+    expect(parseQuantity('1.5k')).toBe(1500);
+    expect(parseQuantity('2Ki')).toBe(2048);
+    expect(parseQuantity('1e3')).toBe(1000);
+    expect(parseQuantity('abc')).toBeNaN();
+    expect(parseQuantity('')).toBeNaN();
+  });
+});
