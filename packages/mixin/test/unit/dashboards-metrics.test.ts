@@ -6,27 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import { buildDashboards, type DashboardJson, panelQueries } from '../../src/dashboards/index.js';
 import { analysePromql, metricNames } from '../../src/lint/index.js';
+import { catalogueNames, sidecarSignals } from './known-metrics.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
-
-/** Catalogue metrics as Prometheus exposes them: histograms as _bucket/_sum/_count. */
-function catalogueNames(prefix: string): Set<string> {
-  const names = new Set<string>();
-  for (const key of METRIC_KEYS) {
-    const spec = CATALOG[key];
-    const name = `${prefix}${spec.name}`;
-    if (spec.type === 'histogram')
-      for (const s of ['_bucket', '_sum', '_count']) names.add(name + s);
-    else names.add(name);
-  }
-  return names;
-}
-
-/** The sidecar's signals, from the metric table of docs/sidecar.md. */
-function sidecarSignals(): Set<string> {
-  const doc = readFileSync(join(root, 'docs', 'sidecar.md'), 'utf8');
-  return new Set([...doc.matchAll(/^\| `(tidewatch_[a-z0-9_]+)` \|/gm)].map((m) => m[1] as string));
-}
 
 /** Standard metrics a realtime server or its cluster exposes without tidewatch. */
 const ALLOWLIST = new Set([
