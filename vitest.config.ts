@@ -60,6 +60,35 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'loadgen-unit',
+          root: 'packages/loadgen',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'loadgen-integration',
+          root: 'packages/loadgen',
+          include: ['test/integration/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        // Cross-package end-to-end tests: real servers, real Prometheus, real Chromium.
+        test: {
+          name: 'e2e',
+          root: 'test',
+          include: ['**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 180_000,
+          hookTimeout: 120_000,
+        },
+      },
+      {
+        test: {
           name: 'test-utils',
           root: 'packages/test-utils',
           include: ['test/**/*.test.ts'],

@@ -1,0 +1,1 @@
+process.stdout.write('tidewatch-loadgen: not implemented yet\n');
