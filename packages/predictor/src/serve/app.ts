@@ -8,19 +8,23 @@ import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { KubeConfig } from '@kubernetes/client-node';
 import express, { type Express, type Router } from 'express';
 import { getTasks } from 'node-cron';
 import { HistoryError } from '../history/errors.js';
 import { createHistoryStore, type HistoryStore } from '../history/store.js';
+import { createPatcher } from '../k8s/patch.js';
 import { createPlanner, type Planner } from '../planner/planner.js';
 import { timeAt } from '../series.js';
 import { createCollector } from './collector.js';
 import { ConfigError, type ServeConfig } from './config.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
 import { type Jobs, startJobs } from './jobs.js';
+import { createLiveStats } from './live.js';
 import { createJsonLogger, type Logger } from './log.js';
 import { loadSavedModel, type SavedModel, saveModel } from './model-file.js';
 import { statusPageRouter } from './page/index.js';
+import { createPatchLoop } from './patching.js';
 import { type HistoryPointJson, mountFallbacks, mountRoutes } from './routes.js';
 import { seedHistory } from './seed.js';
 import { createSignals } from './signals.js';
@@ -35,6 +39,11 @@ export interface SidecarOptions {
   pageRouter?: Router;
   /** Replaces the worker-thread training (tests of the HTTP layer). */
   train?: EngineOptions['train'];
+  /**
+   * The cluster patch mode talks to. Default: `loadFromDefault()` on the first apply (in a pod:
+   * the service account). Only read when `config.patch.enabled`.
+   */
+  kubeConfig?: KubeConfig;
 }
 
 /** A sidecar instance. */
@@ -66,14 +75,24 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
   const log = options.log ?? createJsonLogger();
   const now = options.now ?? Date.now;
   const planner = makePlanner(config);
-  if (config.patch.enabled) {
-    // TODO(k8s): `const { ... } = await import('../k8s/patch.js')` in start() once
-    // src/k8s/patch.ts exists; until then an enabled patcher must not be silently ignored.
-    throw new ConfigError([
-      'config: patch.enabled is true but this build has no Kubernetes patcher yet',
-    ]);
-  }
   const signals = createSignals(config, planner.leadTimeSeconds);
+  const live =
+    config.source.kind === 'scrape'
+      ? createLiveStats({ prefix: config.live.prefix, windowSeconds: config.live.windowSeconds })
+      : undefined;
+  const patch = config.patch.enabled
+    ? createPatchLoop({
+        config,
+        log,
+        now,
+        createPatcher: (o) =>
+          createPatcher({
+            ...o,
+            ...(options.kubeConfig ? { kubeConfig: options.kubeConfig } : {}),
+          }),
+        onResult: (result, mode) => signals.patched(result, mode),
+      })
+    : undefined;
   const files = config.dataDir
     ? { history: join(config.dataDir, 'history.json'), model: join(config.dataDir, 'model.json') }
     : undefined;
@@ -102,6 +121,8 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
     get sourceName() {
       return sourceName;
     },
+    patch: () => patch?.json() ?? null,
+    live: () => live?.snapshot() ?? null,
     decide() {
       if (!engine || !store) return undefined;
       const decision = engine.evaluate(now());
@@ -190,6 +211,7 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
       config,
       store: s,
       now,
+      ...(live ? { onExposition: live.observe } : {}),
       onError(error) {
         signals.sourceError(error.source);
         log.log('warn', 'collection failed', { source: error.source, error: error.detail });
@@ -226,12 +248,17 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
     log.log('info', 'listening', { url, source: collector.name, model: model?.model ?? null });
+    // Patch mode follows every forecast: the threshold it writes is the one just decided.
+    const forecastAndPatch = async () => {
+      await e.forecast();
+      if (patch && stopping === undefined) await patch.tick(e.evaluate(now()));
+    };
     await e.collect();
-    await e.forecast();
+    await forecastAndPatch();
     jobs = startJobs(
       [
         { name: 'collect', cron: config.schedule.collect, run: () => e.collect() },
-        { name: 'forecast', cron: config.schedule.forecast, run: () => e.forecast() },
+        { name: 'forecast', cron: config.schedule.forecast, run: forecastAndPatch },
         { name: 'retrain', cron: config.schedule.retrain, run: () => e.retrain('scheduled') },
       ],
       { log, ...(config.schedule.timezone ? { timezone: config.schedule.timezone } : {}) },

@@ -41,6 +41,8 @@ export interface CollectorOptions {
   onError(error: SourceError): void;
   /** The clock, unix ms. Default `Date.now`. */
   now?: () => number;
+  /** Scrape source only: every exposition fetched (see `ScraperOptions.onExposition`). */
+  onExposition?: (url: string, text: string, atMs: number) => void;
 }
 
 /**
@@ -72,6 +74,7 @@ function scrapeCollector(options: CollectorOptions): Collector {
     store,
     seriesName: config.metric,
     ...(source.bearerToken ? { bearerToken: source.bearerToken } : {}),
+    ...(options.onExposition ? { onExposition: options.onExposition } : {}),
     onError(error) {
       failures.push(error);
       onError(error);

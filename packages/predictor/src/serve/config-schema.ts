@@ -54,6 +54,37 @@ const scrapeSource = z.strictObject({
   bearerToken: z.string(must('a string')).optional(),
 });
 
+/** Kubernetes object names (namespace, HPA, ScaledObject): DNS subdomain rules. */
+const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const k8sName = () =>
+  z
+    .string(must('a Kubernetes object name'))
+    .max(253, must('a Kubernetes object name'))
+    .regex(K8S_NAME, must('a Kubernetes object name (lower case, digits, "-" and ".")'));
+
+/**
+ * Patch mode (off by default): the sidecar writes its dynamic threshold into the HPA's or the
+ * ScaledObject's actual-load target. `namespace` and `name` are required once enabled.
+ */
+const patchSchema = z
+  .strictObject({
+    enabled: z.boolean(must('true or false')).default(false),
+    kind: z.enum(['scaledobject', 'hpa'], must('"scaledobject" or "hpa"')).default('scaledobject'),
+    namespace: k8sName().optional(),
+    name: k8sName().optional(),
+    /** Default: the generated trigger / external metric on the actual load. */
+    triggerName: text().optional(),
+    /** Relative change below which a write is skipped. */
+    hysteresis: z
+      .number(must('a number in [0, 1)'))
+      .min(0, must('a number in [0, 1)'))
+      .lt(1, must('a number in [0, 1)'))
+      .default(0.05),
+    timeoutSeconds: num(0).default(10),
+    fieldManager: text().default('tidewatch-predictor'),
+  })
+  .prefault({});
+
 /** The `prometheus` source: range queries against a Prometheus server. */
 const prometheusSource = z.strictObject({
   kind: z.literal('prometheus'),
@@ -154,11 +185,29 @@ export const configSchema = z
       })
       .optional(),
     historyMinutes: int(1, 10_080).default(360),
-    patch: z.looseObject({ enabled: z.boolean(must('true or false')).default(false) }).prefault({}),
+    patch: patchSchema,
+    /** The status page's live figures (scrape source only). */
+    live: z
+      .strictObject({
+        prefix: z
+          .string(must('a metric name prefix'))
+          .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, must('a metric name prefix, e.g. "realtime_"'))
+          .default('realtime_'),
+        windowSeconds: num(0).default(30),
+      })
+      .prefault({}),
   })
   .superRefine((c, ctx) => {
     // zod runs this even when fields failed; cross-checks only make sense on valid values.
     const valid = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+    if (c.patch?.enabled === true)
+      for (const field of ['namespace', 'name'] as const)
+        if (c.patch[field] === undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: ['patch', field],
+            message: 'must be set when patch.enabled is true',
+          });
     if (!valid(c.stepSeconds) || !valid(c.forecast.horizonSteps) || !valid(c.planner.maxReplicas))
       return;
     if (c.planner.maxReplicas < c.planner.minReplicas)

@@ -81,6 +81,10 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'TIDEWATCH_SEED_FILE', path: ['seed', 'file'], kind: 'string' },
   { name: 'TIDEWATCH_HISTORY_MINUTES', path: ['historyMinutes'], kind: 'int' },
   { name: 'TIDEWATCH_PATCH_ENABLED', path: ['patch', 'enabled'], kind: 'bool' },
+  { name: 'TIDEWATCH_PATCH_KIND', path: ['patch', 'kind'], kind: 'string' },
+  { name: 'TIDEWATCH_PATCH_NAMESPACE', path: ['patch', 'namespace'], kind: 'string' },
+  { name: 'TIDEWATCH_PATCH_NAME', path: ['patch', 'name'], kind: 'string' },
+  { name: 'TIDEWATCH_PATCH_TRIGGER', path: ['patch', 'triggerName'], kind: 'string' },
 ];
 
 /** The command-line flags of `serve` (strings as commander gives them). */

@@ -6,6 +6,8 @@
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { ServeConfig } from './config.js';
 import type { Decision } from './engine.js';
+import type { LiveJson } from './live.js';
+import type { PatchJson } from './patching.js';
 import type { Signals } from './signals.js';
 
 /** One point of `/forecast`'s history (`null` = no data that step). */
@@ -45,6 +47,10 @@ export interface ForecastJson {
     capacityPerReplica: number;
     targetUtilization: number;
   };
+  /** Patch mode's state; null when it is off. */
+  patch: PatchJson | null;
+  /** Live figures from the scraped servers; null with a `prometheus` source or before a scrape. */
+  live: LiveJson | null;
 }
 
 /** What the routes read from the running sidecar; `undefined` before `start()`. */
@@ -53,6 +59,10 @@ export interface RouteContext {
   signals: Signals;
   /** The source's name (`scrape:URL` ...). */
   sourceName: string;
+  /** Patch mode's state (null when off). */
+  patch(): PatchJson | null;
+  /** Live figures (null when none). */
+  live(): LiveJson | null;
   /** The decision now, or `undefined` while starting. */
   decide(): { decision: Decision; history(minutes: number): HistoryPointJson[] } | undefined;
   /** Refreshes the gauges before a scrape; false while starting. */
@@ -88,6 +98,7 @@ export function forecastJson(
   history: HistoryPointJson[],
   config: ServeConfig,
   sourceName: string,
+  extras: { patch?: PatchJson | null; live?: LiveJson | null } = {},
 ): ForecastJson {
   const { plan, model } = decision;
   const num = (v: number | null | undefined) =>
@@ -124,6 +135,8 @@ export function forecastJson(
       capacityPerReplica: config.planner.capacityPerReplica,
       targetUtilization: config.planner.targetUtilization,
     },
+    patch: extras.patch ?? null,
+    live: extras.live ?? null,
   };
 }
 
@@ -163,9 +176,12 @@ export function mountRoutes(app: Express, ctx: RouteContext): void {
       return;
     }
     const history = now.history(q.minutes);
-    res
-      .set('cache-control', 'no-store')
-      .json(forecastJson(now.decision, history, ctx.config, ctx.sourceName));
+    res.set('cache-control', 'no-store').json(
+      forecastJson(now.decision, history, ctx.config, ctx.sourceName, {
+        patch: ctx.patch(),
+        live: ctx.live(),
+      }),
+    );
   });
 
   app.get('/metrics', async (_req, res, next) => {

@@ -5,8 +5,10 @@
  * series are removed, and `tidewatch_forecast_stale{reason}` says why.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { PatchResult } from '../k8s/patch.js';
 import type { ServeConfig } from './config.js';
 import type { Decision } from './engine.js';
+import type { PatchMode } from './patching.js';
 
 /** Facts besides the decision that `/metrics` shows. */
 export interface HealthInfo {
@@ -25,6 +27,8 @@ export interface Signals {
   sourceError(source: string, by?: number): void;
   /** Records a training run. */
   trained(seconds: number, ok: boolean): void;
+  /** Records a patch-mode apply (`tidewatch_patch_requests_total`, `tidewatch_patch_threshold`). */
+  patched(result: PatchResult, mode: PatchMode): void;
   /** Rewrites every gauge from `decision` and `health`. */
   update(decision: Decision, health: HealthInfo): void;
 }
@@ -143,6 +147,20 @@ export function createSignals(config: ServeConfig, leadTimeSeconds: number): Sig
     help: 'Scheduled jobs alive (collect, forecast, retrain).',
     registers,
   });
+  const patchRequests = new Counter({
+    name: 'tidewatch_patch_requests_total',
+    help: 'Patch-mode applies by result: patched (written), skipped (within the hysteresis), failed (see the log and /forecast).',
+    labelNames: ['target', 'result'],
+    registers,
+  });
+  const patchThreshold = new Gauge({
+    name: 'tidewatch_patch_threshold',
+    help: 'The threshold patch mode last wrote or found in place, by mode (predicted or reactive = the static capacity x target); absent before the first success.',
+    labelNames: ['target', 'mode'],
+    registers,
+  });
+  if (config.patch.enabled)
+    for (const result of ['patched', 'skipped', 'failed']) patchRequests.inc({ target, result }, 0);
   // Counters start at 0 so rate() sees the first failure.
   for (const outcome of ['success', 'failure']) trainRuns.inc({ outcome }, 0);
   age.remove();
@@ -157,6 +175,15 @@ export function createSignals(config: ServeConfig, leadTimeSeconds: number): Sig
     trained(seconds, ok) {
       trainRuns.inc({ outcome: ok ? 'success' : 'failure' });
       if (ok) trainDuration.set(seconds);
+    },
+    patched(result, mode) {
+      patchRequests.inc({ target, result: result.status });
+      if (result.status === 'failed') return;
+      patchThreshold.reset();
+      patchThreshold.set(
+        { target, mode },
+        result.status === 'skipped' ? result.current : result.value,
+      );
     },
     update(decision, health) {
       const { plan } = decision;

@@ -37,18 +37,21 @@ export function parseFloatText(text: string | undefined): number | undefined {
   return Number(text);
 }
 
+/** A parsed exposition, to pick several metrics from one parse (see {@link pickFrom}). */
+export interface ParsedExposition {
+  readonly families: ReturnType<typeof parsePrometheusTextFormat>;
+  /** Declared `# TYPE` of each family, lower case. */
+  readonly declared: ReadonlyMap<string, string>;
+  /** `process_start_time_seconds` when exposed. */
+  readonly startTimeSeconds: number | undefined;
+}
+
 /**
- * Finds `metric` in `text` and returns the samples whose labels include every `matchers`
- * pair. A histogram or summary name gives the samples of its `_count`.
- * @returns The picked samples; an `Error` (returned, not thrown) describing why the text is
- *   unusable: not the text format, a malformed line, or the metric absent.
+ * Parses and validates a text exposition once.
+ * @returns The parsed families, or an `Error` (returned, not thrown) saying why the text is
+ *   unusable: not the text format, or a malformed line.
  */
-export function pickMetric(
-  text: string,
-  metric: string,
-  matchers: Readonly<Record<string, string>> = {},
-): PickedMetric | Error {
-  if (!METRIC_NAME.test(metric)) return new Error(`invalid metric name "${metric}"`);
+export function parseExposition(text: string): ParsedExposition | Error {
   // The parser drops the labels of histogram/summary children, so declare those families
   // untyped: their _count, _sum and _bucket lines then parse as plain labelled families.
   const declared = new Map<string, string>();
@@ -91,6 +94,22 @@ export function pickMetric(
       if (family.name === 'process_start_time_seconds') startTimeSeconds = v;
     }
   }
+  return { families, declared, startTimeSeconds };
+}
+
+/**
+ * The samples of `metric` in a parsed exposition whose labels include every `matchers` pair.
+ * A histogram or summary name gives the samples of its `_count`; `<histogram>_bucket` its
+ * buckets (with `le`).
+ * @returns The picked samples, or an `Error` when the metric is absent.
+ */
+export function pickFrom(
+  parsed: ParsedExposition,
+  metric: string,
+  matchers: Readonly<Record<string, string>> = {},
+): PickedMetric | Error {
+  if (!METRIC_NAME.test(metric)) return new Error(`invalid metric name "${metric}"`);
+  const { families, declared, startTimeSeconds } = parsed;
   const type = declared.get(metric) ?? 'untyped';
   const wanted = type === 'histogram' || type === 'summary' ? `${metric}_count` : metric;
   // Untyped children interleave (_bucket, _sum, _count per label set), so one name can come
@@ -105,6 +124,22 @@ export function pickMetric(
       samples.push({ labels, value: parseFloatText(sample.value) as number });
   }
   return { type, samples, startTimeSeconds };
+}
+
+/**
+ * Finds `metric` in `text` and returns the samples whose labels include every `matchers`
+ * pair. A histogram or summary name gives the samples of its `_count`.
+ * @returns The picked samples; an `Error` (returned, not thrown) describing why the text is
+ *   unusable: not the text format, a malformed line, or the metric absent.
+ */
+export function pickMetric(
+  text: string,
+  metric: string,
+  matchers: Readonly<Record<string, string>> = {},
+): PickedMetric | Error {
+  if (!METRIC_NAME.test(metric)) return new Error(`invalid metric name "${metric}"`);
+  const parsed = parseExposition(text);
+  return parsed instanceof Error ? parsed : pickFrom(parsed, metric, matchers);
 }
 
 /** A stable key for a label set (sorted), to follow one series across scrapes. */

@@ -34,6 +34,11 @@ export interface ScraperOptions {
   timeoutMs?: number;
   /** Sent as `Authorization: Bearer ...` to every URL. */
   bearerToken?: string;
+  /**
+   * Called with every exposition fetched (status 200), before it is checked, e.g. to read more
+   * metrics from the same response. Exceptions it throws are ignored.
+   */
+  onExposition?: (url: string, text: string, atMs: number) => void;
   /** Called for every failed scrape (already counted in `errors`). */
   onError?: (error: SourceError) => void;
   /** The clock, unix ms. Default `Date.now` (tests pass a fake one). */
@@ -149,7 +154,14 @@ export function createScraper(options: ScraperOptions): Scraper {
   /** Scrapes one URL and folds it into a value; throws SourceError for anything unusable. */
   async function scrapeUrl(url: string, atMs: number, signal: AbortSignal): Promise<UrlResult> {
     const source = `scrape:${url}`;
-    const picked = pickMetric(await fetchText(url, source, signal), metric, matchers);
+    const text = await fetchText(url, source, signal);
+    if (options.onExposition)
+      try {
+        options.onExposition(url, text, atMs);
+      } catch {
+        // An observer's bug must not cost the history a point.
+      }
+    const picked = pickMetric(text, metric, matchers);
     if (picked instanceof Error) throw new SourceError(source, picked.message);
     const allowed = kind === 'counter' ? COUNTER_TYPES : GAUGE_TYPES;
     if (!allowed.includes(picked.type)) {

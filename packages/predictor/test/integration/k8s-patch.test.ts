@@ -2,146 +2,32 @@
  * Patch mode against a real HTTP server on loopback playing the Kubernetes API: the real
  * @kubernetes/client-node builds and sends the requests, the fake records them.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPatcher, type PatchResult } from '../../src/k8s/patch.js';
+import {
+  type FakeKube,
+  type FakeKubeState,
+  HPA_PATH,
+  hpa,
+  SO_PATH,
+  scaledObject,
+  startFakeKube,
+} from './fake-kube.js';
 
-interface Recorded {
-  method: string;
-  path: string;
-  query: Record<string, string>;
-  contentType: string | undefined;
-  authorization: string | undefined;
-  body: unknown;
-}
-
-const HPA_PATH =
-  '/apis/autoscaling/v2/namespaces/realtime/horizontalpodautoscalers/realtime-server';
-const SO_PATH = '/apis/keda.sh/v1alpha1/namespaces/realtime/scaledobjects/realtime-server';
-
-/** What the fake API serves: objects by path, and statuses to answer instead per method. */
-const state = {
-  objects: new Map<string, unknown>(),
-  refuse: new Map<string, number>(), // "GET" | "PATCH" -> status
-  delayMs: 0,
-  requests: [] as Recorded[],
-};
-
-function hpa(averageValue: string): unknown {
-  const external = (name: string, value: string) => ({
-    type: 'External',
-    external: {
-      metric: { name, selector: { matchLabels: { job: 'realtime-server' } } },
-      target: { type: 'AverageValue', averageValue: value },
-    },
-  });
-  return {
-    apiVersion: 'autoscaling/v2',
-    kind: 'HorizontalPodAutoscaler',
-    metadata: { name: 'realtime-server', namespace: 'realtime' },
-    spec: {
-      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'realtime-server' },
-      maxReplicas: 50,
-      metrics: [
-        external('tidewatch_predicted_load', '350'),
-        external('tidewatch_actual_load', averageValue),
-      ],
-    },
-  };
-}
-
-function scaledObject(threshold: string): unknown {
-  const trigger = (name: string, value: string) => ({
-    type: 'prometheus',
-    name,
-    metadata: { serverAddress: 'http://prom:9090', query: 'sum(x)', threshold: value },
-  });
-  return {
-    apiVersion: 'keda.sh/v1alpha1',
-    kind: 'ScaledObject',
-    metadata: { name: 'realtime-server', namespace: 'realtime' },
-    spec: {
-      scaleTargetRef: { name: 'realtime-server' },
-      triggers: [trigger('predicted-load', '350'), trigger('actual-load', threshold)],
-    },
-  };
-}
-
-function forbidden(verb: string, path: string) {
-  return {
-    kind: 'Status',
-    apiVersion: 'v1',
-    status: 'Failure',
-    message: `${path.includes('keda') ? 'scaledobjects.keda.sh' : 'horizontalpodautoscalers.autoscaling'} "realtime-server" is forbidden: User "system:serviceaccount:realtime:realtime-server-predictor" cannot ${verb} resource`,
-    reason: 'Forbidden',
-    code: 403,
-  };
-}
-
-async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const c of req) chunks.push(c as Buffer);
-  const url = new URL(req.url ?? '/', 'http://x');
-  const text = Buffer.concat(chunks).toString('utf8');
-  state.requests.push({
-    method: req.method ?? '',
-    path: url.pathname,
-    query: Object.fromEntries(url.searchParams),
-    contentType: req.headers['content-type'],
-    authorization: req.headers.authorization,
-    body: text === '' ? undefined : JSON.parse(text),
-  });
-  if (state.delayMs > 0) await new Promise((r) => setTimeout(r, state.delayMs));
-  const send = (status: number, body: unknown) => {
-    res.writeHead(status, { 'content-type': 'application/json' });
-    res.end(JSON.stringify(body));
-  };
-  const refused = state.refuse.get(req.method ?? '');
-  if (refused === 403)
-    return send(403, forbidden(req.method === 'GET' ? 'get' : 'patch', url.pathname));
-  if (refused !== undefined) return send(refused, { kind: 'Status', code: refused, message: 'no' });
-  const object = state.objects.get(url.pathname);
-  if (object === undefined) return send(404, { kind: 'Status', code: 404, reason: 'NotFound' });
-  // The fake applies nothing: the recorded request is what the tests check.
-  send(200, object);
-}
-
-let server: Server;
+let fake: FakeKube;
+let state: FakeKubeState;
 let kubeConfig: KubeConfig;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    handle(req, res).catch((error: unknown) => {
-      res.writeHead(500);
-      res.end(String(error));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  kubeConfig = new KubeConfig();
-  kubeConfig.loadFromOptions({
-    clusters: [{ name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
-    users: [{ name: 'predictor', token: 'test-token' }],
-    contexts: [{ name: 'fake', cluster: 'fake', user: 'predictor' }],
-    currentContext: 'fake',
-  });
+  fake = await startFakeKube();
+  state = fake.state;
+  kubeConfig = fake.kubeConfig;
 });
 
-afterAll(async () => {
-  await new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve())));
-});
+afterAll(() => fake.close());
 
-beforeEach(() => {
-  state.objects = new Map<string, unknown>([
-    [HPA_PATH, hpa('350')],
-    [SO_PATH, scaledObject('350')],
-  ]);
-  state.refuse.clear();
-  state.delayMs = 0;
-  state.requests = [];
-});
+beforeEach(() => fake.reset());
 
 const patches = () => state.requests.filter((r) => r.method === 'PATCH');
 

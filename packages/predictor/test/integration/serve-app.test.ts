@@ -128,6 +128,8 @@ describe('sidecar in-process', () => {
       'history',
       'forecast',
       'plan',
+      'patch',
+      'live',
     ]);
     expect(doc).toMatchObject({
       status: 'ok',
@@ -234,6 +236,17 @@ describe('sidecar in-process', () => {
       },
     );
     expect(doc.history.at(-1)?.value).toBe(5);
+    // The live figures read the same scrapes: 5 open, the 2 new handshakes in the window, and
+    // these test clients send nothing.
+    const live = await pollUntil(
+      () => getForecast('?history=1'),
+      (d) => d.live?.connections === 5 && (d.live.handshakesPerSecond ?? 0) > 0,
+      { description: 'live figures with the new handshakes' },
+    );
+    expect(live.live).toMatchObject({ messagesInPerSecond: 0, messagesOutPerSecond: 0 });
+    expect(live.live?.handshakeP50Ms).toBeGreaterThan(0);
+    expect(live.live?.handshakeP99Ms).toBeGreaterThanOrEqual(live.live?.handshakeP50Ms as number);
+    expect(live.live?.windowSeconds).toBeGreaterThan(0);
   });
 
   it('source down: keeps serving, goes stale naming the source, publishes no forecast series', async () => {
@@ -332,6 +345,14 @@ describe('sidecar in-process', () => {
       String(doc.plan.recommendedReplicas),
     );
     expect(await page.locator('#model').textContent()).toContain(doc.model as string);
+    expect(doc.live?.connections).toBeTypeOf('number');
+    expect(await page.locator('#live').isVisible()).toBe(true);
+    expect(await page.locator('#live-connections').textContent()).toBe(
+      String(doc.live?.connections),
+    );
+    expect(await page.locator('#live-handshake-p50').textContent()).toMatch(
+      /^(\d[\d.,]* ms|\u2014)$/,
+    );
     // The chart holds every history and forecast timestamp the sidecar served (merged).
     const times = new Set(
       [...doc.history, ...doc.forecast].map((p) => Date.parse(p.timestamp) / 1000),

@@ -89,6 +89,8 @@ function buildPayloads(): { ok: ForecastJson; stale: ForecastJson; warming: Fore
       history,
       forecast: result.forecast.map(({ timestamp, p50, p90 }) => ({ timestamp, p50, p90 })),
       plan: { ...figures, capacityPerReplica: CAPACITY, targetUtilization: 0.7 },
+      patch: null,
+      live: null,
     };
   };
   const input = (nowMs: number, madeAtMs: number) => ({

@@ -73,7 +73,14 @@ describe('defaults', () => {
       },
       staleness: {},
       historyMinutes: 360,
-      patch: { enabled: false },
+      patch: {
+        enabled: false,
+        kind: 'scaledobject',
+        hysteresis: 0.05,
+        timeoutSeconds: 10,
+        fieldManager: 'tidewatch-predictor',
+      },
+      live: { prefix: 'realtime_', windowSeconds: 30 },
     });
   });
 
@@ -161,6 +168,20 @@ describe('each bad field names itself and shows the value', () => {
     [{ seed: { retime: true } }, 'config: seed.file is required (must be a file path)'],
     [{ historyMinutes: 20_000 }, 'config: historyMinutes must be an integer 1..10080, got 20000'],
     [{ patch: { enabled: 'yes' } }, 'config: patch.enabled must be true or false, got "yes"'],
+    [
+      { patch: { enabled: true, namespace: 'realtime' } },
+      'config: patch.name is required (must be set when patch.enabled is true)',
+    ],
+    [
+      { patch: { enabled: true, name: 'Realtime_Server', namespace: 'realtime' } },
+      'config: patch.name must be a Kubernetes object name (lower case, digits, "-" and "."), got "Realtime_Server"',
+    ],
+    [
+      { patch: { kind: 'deployment' } },
+      'config: patch.kind must be "scaledobject" or "hpa", got "deployment"',
+    ],
+    [{ patch: { hysteresis: 1 } }, 'config: patch.hysteresis must be a number in [0, 1), got 1'],
+    [{ patch: { enabeld: true } }, 'config: patch.enabeld is not a known setting'],
   ])('%j', (fields, message) => {
     expect(problem({ source: scrape, ...fields })).toBe(message);
   });
@@ -311,6 +332,10 @@ describe('environment', () => {
       TIDEWATCH_SEED_FILE: ['/seed.csv', '/seed.csv'],
       TIDEWATCH_HISTORY_MINUTES: ['60', 60],
       TIDEWATCH_PATCH_ENABLED: ['false', false],
+      TIDEWATCH_PATCH_KIND: ['hpa', 'hpa'],
+      TIDEWATCH_PATCH_NAMESPACE: ['realtime', 'realtime'],
+      TIDEWATCH_PATCH_NAME: ['chat-server', 'chat-server'],
+      TIDEWATCH_PATCH_TRIGGER: ['load', 'load'],
     };
     expect(Object.keys(samples).sort()).toEqual(ENV_VARS.map((v) => v.name).sort());
     for (const v of ENV_VARS) {

@@ -158,6 +158,8 @@ describe('/forecast rendering and query', () => {
         capacityPerReplica: 100,
         targetUtilization: 0.5,
       },
+      patch: null,
+      live: null,
     });
   });
 

@@ -40,6 +40,8 @@ h2 { font-size: 15px; margin: 0 0 8px; font-weight: 600; }
 .primary { border-color: #93c5fd; box-shadow: inset 4px 0 0 var(--p50); }
 .primary .big { color: var(--p50); }
 .figures[data-published="false"] .big { color: var(--muted); }
+.live h2 .note { font-weight: 400; }
+.live[hidden] { display: none; }
 body[data-state="unreachable"] .big { opacity: 0.55; }
 .note { color: var(--muted); font-size: 13px; }
 .fresh { font-size: 15px; margin-top: 8px !important; display: flex; align-items: center; gap: 6px; flex-wrap: wrap; }

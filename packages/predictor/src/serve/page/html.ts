@@ -53,6 +53,31 @@ export const STATUS_HTML = `<!doctype html>
       </div>
     </dl>
   </section>
+  <section class="figures live" id="live" aria-labelledby="live-title" hidden>
+    <h2 id="live-title">Live from the server <span class="note" id="live-window"></span></h2>
+    <dl>
+      <div class="figure">
+        <dt>Connections</dt>
+        <dd class="big" id="live-connections">\u2014</dd>
+        <dd class="note">open now, all servers scraped</dd>
+      </div>
+      <div class="figure">
+        <dt>Handshakes</dt>
+        <dd class="big" id="live-handshakes">\u2014</dd>
+        <dd class="note">per second</dd>
+      </div>
+      <div class="figure">
+        <dt>Handshake latency p50</dt>
+        <dd class="big" id="live-handshake-p50">\u2014</dd>
+        <dd class="note">p99 <span id="live-handshake-p99">\u2014</span></dd>
+      </div>
+      <div class="figure">
+        <dt>Messages in</dt>
+        <dd class="big" id="live-messages-in">\u2014</dd>
+        <dd class="note">per second; out <span id="live-messages-out">\u2014</span> per second</dd>
+      </div>
+    </dl>
+  </section>
   <div class="grid">
     <section class="card chart-card" aria-labelledby="chart-title">
       <h2 id="chart-title">Actual vs forecast</h2>
@@ -80,7 +105,7 @@ export const STATUS_HTML = `<!doctype html>
 </main>
 <footer>
   <span>Generated <time id="generated">\u2014</time></span>
-  <span>Checked <time id="checked">\u2014</time>, every 15 s</span>
+  <span>Checked <time id="checked">\u2014</time>, every <span id="poll-every">15 s</span></span>
   <a href="forecast">forecast JSON</a>
   <a href="metrics">metrics</a>
 </footer>

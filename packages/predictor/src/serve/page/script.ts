@@ -9,6 +9,7 @@ import { CHART_JS } from './chart.js';
 import { FORMAT_JS } from './format.js';
 
 const MAIN_JS = `
+// Every 15 s, faster for sidecars with short steps (demos, tests): at most once per step, 2 s floor.
 var POLL_MS = 15000;
 var last = null;      // the last good /forecast document: kept when the sidecar goes away
 var lastOkAt = null;  // when it was fetched (ms), to age it while unreachable
@@ -134,10 +135,31 @@ function render() {
   errorFigure('coverage', errors.coverage90, fmtPct(errors.coverage90, 1), errors.coverage90 < 0.8);
   errorFigure('rolling', errors.rollingMase, fmtFixed(errors.rollingMase, 3), errors.rollingMase > 1);
 
+  renderLive(d.live);
+
   var generated = Date.parse(d.generatedAt);
   setText('generated', fmtClock(generated));
   $('generated').setAttribute('datetime', d.generatedAt);
   drawChart(d, generated / 1000);
+}
+
+function fmtMs(v) {
+  if (!isNum(v)) return DASH;
+  return (v < 10 ? v.toFixed(1) : WHOLE.format(v)) + ' ms';
+}
+
+function renderLive(live) {
+  var box = $('live');
+  box.hidden = !live;
+  if (!live) return;
+  setText('live-window', isNum(live.windowSeconds) && live.windowSeconds > 0
+    ? '(rates over the last ' + fmtDuration(live.windowSeconds) + ')' : '(rates after the next scrape)');
+  setText('live-connections', fmtNum(live.connections));
+  setText('live-handshakes', fmtNum(live.handshakesPerSecond));
+  setText('live-handshake-p50', fmtMs(live.handshakeP50Ms));
+  setText('live-handshake-p99', fmtMs(live.handshakeP99Ms));
+  setText('live-messages-in', fmtNum(live.messagesInPerSecond));
+  setText('live-messages-out', fmtNum(live.messagesOutPerSecond));
 }
 
 function fetchForecast() {
@@ -157,6 +179,7 @@ function poll() {
   var started = Date.now();
   fetchForecast().then(function (d) {
     last = d;
+    if (isNum(d.step)) POLL_MS = Math.max(2000, Math.min(15000, d.step * 1000));
     lastOkAt = started;
     failure = null;
   }, function (error) {
@@ -165,6 +188,7 @@ function poll() {
     // Schedule first: a rendering bug must not stop the polling.
     setTimeout(poll, POLL_MS);
     setText('checked', fmtClock(started));
+    setText('poll-every', fmtDuration(POLL_MS / 1000));
     render();
     document.body.setAttribute('data-renders', String(++renders));
   });

@@ -1,0 +1,172 @@
+/**
+ * Live figures for the status page, from the expositions the embedded scraper already fetches
+ * (no extra requests): connections, handshake rate and latency quantiles, message rates. Rates
+ * and quantiles are over a sliding window of scrapes, the way `rate()` and
+ * `histogram_quantile()` compute them in Prometheus, so the page agrees with the dashboards.
+ * Only the `scrape` source has them: with a `prometheus` source `/forecast`'s `live` is null.
+ */
+import { type ParsedExposition, parseExposition, pickFrom } from '../sources/exposition.js';
+
+/** `/forecast`'s `live` block. `null` figures are unknown (too few scrapes, or no handshakes). */
+export interface LiveJson {
+  /** When the newest scrape was taken. */
+  at: string;
+  /** Seconds between the oldest and newest scrape the rates use (0 with one scrape). */
+  windowSeconds: number;
+  /** Open connections, all states, summed over the scraped servers. */
+  connections: number | null;
+  handshakesPerSecond: number | null;
+  /** Handshake latency quantiles over the window, milliseconds (bucket interpolation). */
+  handshakeP50Ms: number | null;
+  handshakeP99Ms: number | null;
+  messagesInPerSecond: number | null;
+  messagesOutPerSecond: number | null;
+}
+
+/** One scrape, reduced to what the figures need (cumulative values). */
+interface Snapshot {
+  atMs: number;
+  connections: number | undefined;
+  handshakes: number;
+  /** Handshake duration buckets: upper bound (s) -> cumulative count, summed over labels. */
+  buckets: Map<number, number>;
+  messagesIn: number;
+  messagesOut: number;
+}
+
+/** See {@link createLiveStats}. */
+export interface LiveStats {
+  /** Folds one successful scrape of `url`; text that does not parse is ignored. */
+  observe(url: string, text: string, atMs: number): void;
+  /** The figures now, or `null` before the first scrape. */
+  snapshot(): LiveJson | null;
+}
+
+/** Options of {@link createLiveStats}. */
+export interface LiveStatsOptions {
+  /** The middleware's metric prefix. Default `realtime_`. */
+  prefix?: string;
+  /** Width of the rate window, seconds. Default 30 (at least two scrapes are used). */
+  windowSeconds?: number;
+}
+
+/** Creates the live figures keeper. Nothing runs on its own: the scraper feeds it. */
+export function createLiveStats(options: LiveStatsOptions = {}): LiveStats {
+  const prefix = options.prefix ?? 'realtime_';
+  const windowMs = (options.windowSeconds ?? 30) * 1000;
+  const rings = new Map<string, Snapshot[]>();
+
+  function reduce(parsed: ParsedExposition, atMs: number): Snapshot {
+    const sum = (metric: string, matchers: Record<string, string> = {}) => {
+      const picked = pickFrom(parsed, prefix + metric, matchers);
+      return picked instanceof Error ? undefined : picked.samples.reduce((a, s) => a + s.value, 0);
+    };
+    const buckets = new Map<number, number>();
+    const picked = pickFrom(parsed, `${prefix}handshake_duration_seconds_bucket`);
+    if (!(picked instanceof Error))
+      for (const s of picked.samples) {
+        const le = s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels.le);
+        if (!Number.isNaN(le)) buckets.set(le, (buckets.get(le) ?? 0) + s.value);
+      }
+    return {
+      atMs,
+      connections: sum('connections'),
+      handshakes: sum('handshake_duration_seconds') ?? 0,
+      buckets,
+      messagesIn: sum('messages_total', { direction: 'in' }) ?? 0,
+      messagesOut: sum('messages_total', { direction: 'out' }) ?? 0,
+    };
+  }
+
+  return {
+    observe(url, text, atMs) {
+      const parsed = parseExposition(text);
+      if (parsed instanceof Error) return;
+      const snap = reduce(parsed, atMs);
+      let ring = rings.get(url);
+      if (!ring) {
+        ring = [];
+        rings.set(url, ring);
+      }
+      const first = ring[0];
+      // A counter went down: the server restarted; rates restart from this scrape.
+      if (
+        first &&
+        (snap.handshakes < first.handshakes ||
+          snap.messagesIn < first.messagesIn ||
+          snap.messagesOut < first.messagesOut)
+      )
+        ring.length = 0;
+      ring.push(snap);
+      // Keep the window, but always two scrapes: slow scrapes still give a rate.
+      while (ring.length > 2 && atMs - (ring[1] as Snapshot).atMs >= windowMs) ring.shift();
+    },
+    snapshot() {
+      if (rings.size === 0) return null;
+      let newestMs = 0;
+      let windowSeconds = Number.POSITIVE_INFINITY;
+      let connections: number | null = 0;
+      let handshakes = 0;
+      let messagesIn = 0;
+      let messagesOut = 0;
+      let rated = true;
+      const buckets = new Map<number, number>();
+      for (const ring of rings.values()) {
+        const a = ring[0] as Snapshot;
+        const b = ring[ring.length - 1] as Snapshot;
+        newestMs = Math.max(newestMs, b.atMs);
+        connections =
+          connections === null || b.connections === undefined ? null : connections + b.connections;
+        const dt = (b.atMs - a.atMs) / 1000;
+        windowSeconds = Math.min(windowSeconds, dt);
+        if (dt <= 0) {
+          rated = false;
+          continue;
+        }
+        handshakes += (b.handshakes - a.handshakes) / dt;
+        messagesIn += (b.messagesIn - a.messagesIn) / dt;
+        messagesOut += (b.messagesOut - a.messagesOut) / dt;
+        for (const [le, n] of b.buckets)
+          buckets.set(le, (buckets.get(le) ?? 0) + n - (a.buckets.get(le) ?? 0));
+      }
+      const rate = (v: number) => (rated ? v : null);
+      return {
+        at: new Date(newestMs).toISOString(),
+        windowSeconds: Number.isFinite(windowSeconds) ? windowSeconds : 0,
+        connections,
+        handshakesPerSecond: rate(handshakes),
+        handshakeP50Ms: rated ? toMs(quantile(0.5, buckets)) : null,
+        handshakeP99Ms: rated ? toMs(quantile(0.99, buckets)) : null,
+        messagesInPerSecond: rate(messagesIn),
+        messagesOutPerSecond: rate(messagesOut),
+      };
+    },
+  };
+}
+
+const toMs = (seconds: number | null) => (seconds === null ? null : seconds * 1000);
+
+/**
+ * `histogram_quantile` over bucket increases (upper bound -> cumulative count): linear
+ * interpolation inside the bucket holding the rank, the lower bound of the first bucket 0, and
+ * the highest finite bound when the rank falls in `+Inf`.
+ * @returns Seconds, or `null` when the window saw no observation.
+ */
+export function quantile(q: number, buckets: ReadonlyMap<number, number>): number | null {
+  const sorted = [...buckets].sort(([a], [b]) => a - b);
+  const total = sorted.at(-1)?.[1] ?? 0;
+  if (!(total > 0)) return null;
+  const rank = q * total;
+  let prevLe = 0;
+  let prevCount = 0;
+  for (const [le, count] of sorted) {
+    if (count >= rank) {
+      if (le === Number.POSITIVE_INFINITY) return prevLe;
+      if (count === prevCount) return le;
+      return prevLe + ((le - prevLe) * (rank - prevCount)) / (count - prevCount);
+    }
+    prevLe = le;
+    prevCount = count;
+  }
+  return prevLe;
+}
