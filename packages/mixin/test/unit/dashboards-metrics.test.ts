@@ -55,10 +55,11 @@ function phantoms(exprs: Array<{ where: string; expr: string }>, prefix: string)
 describe('no phantom metrics', () => {
   const dashboards = [...buildDashboards(DEFAULT_CONFIG).values()];
 
-  it('reads the 14 sidecar signals from docs/sidecar.md', () => {
+  it('reads the 16 sidecar signals from docs/sidecar.md', () => {
     const signals = sidecarSignals();
-    expect(signals.size).toBe(14);
+    expect(signals.size).toBe(16);
     expect(signals.has('tidewatch_recommended_replicas')).toBe(true);
+    expect(signals.has('tidewatch_patch_requests_total')).toBe(true);
   });
 
   it('every metric named in a panel or annotation is catalogued, a sidecar signal or allowlisted', () => {
