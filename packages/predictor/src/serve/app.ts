@@ -68,8 +68,7 @@ const MODEL_MAX_AGE_MS = 86_400_000;
 /**
  * Builds a sidecar for a validated configuration (see `loadServeConfig`). No I/O happens
  * until `start()`.
- * @throws ConfigError when the planner rejects its options, or `patch.enabled` is set
- *   (patching is not part of this build yet).
+ * @throws ConfigError when the planner rejects its options.
  */
 export function createSidecar(config: ServeConfig, options: SidecarOptions = {}): Sidecar {
   const log = options.log ?? createJsonLogger();

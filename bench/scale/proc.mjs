@@ -1,0 +1,70 @@
+// Process plumbing of the scale benchmarks: children with a raised open-file limit, pinned to
+// one core when taskset exists, plus the limits checks that turn a mid-run EMFILE or
+// EADDRNOTAVAIL into a clear message before anything starts.
+import { fork, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { ROOT } from '../common/resolve.mjs';
+import { Peer } from './ipc.mjs';
+
+const taskset = ['/usr/bin/taskset', '/bin/taskset'].find((p) => fs.existsSync(p)) ?? null;
+/** True when server and client can be pinned to different cores. */
+export const pinned = taskset !== null && os.cpus().length >= 2;
+
+/**
+ * The open-file hard limit children get. Node cannot raise RLIMIT_NOFILE itself, and an
+ * unprivileged (or capability-less root) shell can raise the soft limit only up to the hard
+ * one, so that is what every child is started with.
+ */
+export function hardFdLimit() {
+  const out = spawnSync('sh', ['-c', 'ulimit -Hn'], { encoding: 'utf8' }).stdout.trim();
+  return out === 'unlimited' ? Number.POSITIVE_INFINITY : Number(out);
+}
+
+/** Throws a clear error when `fds` descriptors per process or `ports` client ports won't fit. */
+export function checkLimits({ fds, ports }) {
+  const hard = hardFdLimit();
+  if (!(hard >= fds)) {
+    throw new Error(
+      `open-file hard limit is ${hard} but one process needs ~${fds}: raise it ` +
+        `(\`ulimit -Hn\` as a privileged user, LimitNOFILE= for a service) or use fewer connections`,
+    );
+  }
+  try {
+    const [lo, hi] = fs
+      .readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8')
+      .trim()
+      .split(/\s+/)
+      .map(Number);
+    if (hi - lo + 1 < ports) {
+      throw new Error(
+        `only ${hi - lo + 1} ephemeral ports (net.ipv4.ip_local_port_range ${lo}-${hi}) for ` +
+          `${ports} client connections: widen the range or use fewer connections`,
+      );
+    }
+  } catch (err) {
+    if (err.code !== 'ENOENT') throw err;
+  }
+  return hard;
+}
+
+/**
+ * fork()s `script` through `sh -c 'ulimit -n <hard> && exec [taskset -c core] node …'`. The
+ * IPC channel fork() sets up is an inherited fd plus an env var, both of which survive the
+ * exec chain.
+ */
+export function spawnChild(name, script, args, { core, execArgv = [] } = {}) {
+  const pin = pinned && core !== undefined ? `${taskset} -c ${core} ` : '';
+  const child = fork(script, args, {
+    cwd: ROOT,
+    stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
+    execPath: '/bin/sh',
+    execArgv: [
+      '-c',
+      `ulimit -n "$(ulimit -Hn)" && exec ${pin}"$0" "$@"`,
+      process.execPath,
+      ...execArgv,
+    ],
+  });
+  return new Peer(name, child);
+}
