@@ -9,6 +9,8 @@ export default defineConfig([
     clean: ['!cli.js', '!cli.js.map'],
     target: 'node20',
     splitting: true,
+    // flightsFixturePath() uses import.meta.url; the CommonJS build needs it shimmed.
+    shims: true,
   },
   {
     entry: { cli: 'src/cli.ts' },

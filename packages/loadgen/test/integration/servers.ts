@@ -1,0 +1,289 @@
+/**
+ * Real servers on 127.0.0.1:0 for the integration tests, instrumented with
+ * `@tidewatch/middleware` in their own prom-client Registry and serving `/metrics`. Each
+ * counts what it did by itself too, independently of the middleware.
+ */
+import http, { type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createRealtimeMetrics, metricsHandler, type RealtimeMetrics } from '@tidewatch/middleware';
+import { instrumentWs } from '@tidewatch/middleware/ws';
+import { Registry } from 'prom-client';
+import { type WebSocket, WebSocketServer } from 'ws';
+
+/** What a test server counted itself. */
+export interface AppCounts {
+  /** Upgrade / stream requests that reached the server. */
+  requests: number;
+  /** Connections the application saw open. */
+  connections: number;
+  /** Data messages the application received. */
+  received: number;
+  /** Data messages the application sent. */
+  sent: number;
+  /** Of `received`: room joins. */
+  joins: number;
+  /** Connections open now, and the most at once. */
+  open: number;
+  peak: number;
+}
+
+/** A running test server. */
+export interface TestServer {
+  port: number;
+  /** Base URL, `http://127.0.0.1:<port>`. */
+  http: string;
+  app: AppCounts;
+  metrics: RealtimeMetrics;
+  /** GET /metrics, the body. */
+  scrape(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** Starts an HTTP server with `/metrics`; `handle` gets every other request. */
+export async function listen(
+  metrics: RealtimeMetrics,
+  handle?: (req: IncomingMessage, res: http.ServerResponse) => void,
+): Promise<{ server: http.Server; port: number; scrape: () => Promise<string> }> {
+  const serve = metricsHandler(metrics);
+  const server = http.createServer((req, res) => {
+    if (req.url === '/metrics') return void serve(req, res);
+    if (handle) return handle(req, res);
+    res.writeHead(404).end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const scrape = async () => {
+    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
+    return res.text();
+  };
+  return { server, port, scrape };
+}
+
+/** Closes a server and everything still connected to it. */
+export function closeServer(server: http.Server): Promise<void> {
+  server.closeAllConnections();
+  return new Promise((resolve) => server.close(() => resolve()));
+}
+
+/** Options of {@link startWsServer}. */
+export interface WsServerOptions {
+  /** Decide the upgrade: return an HTTP status to refuse (401, 503), or 0 to accept. */
+  refuse?: (req: IncomingMessage) => number;
+  /** Called for each open socket after the echo handler is attached. */
+  onConnection?: (ws: WebSocket) => void;
+}
+
+/**
+ * An instrumented `ws` echo server on `/ws`: every frame comes back to its sender, so the
+ * loadgen's own messages return (RTT) and the server sends exactly what it received.
+ */
+export async function startWsServer(
+  options: WsServerOptions = {},
+): Promise<TestServer & { url: string }> {
+  const metrics = createRealtimeMetrics({ registry: new Registry() });
+  const { server, port, scrape } = await listen(metrics);
+  const app: AppCounts = {
+    requests: 0,
+    connections: 0,
+    received: 0,
+    sent: 0,
+    joins: 0,
+    open: 0,
+    peak: 0,
+  };
+  const wss = new WebSocketServer({
+    server,
+    path: '/ws',
+    verifyClient: (info: { req: IncomingMessage }, cb: (ok: boolean, code?: number) => void) => {
+      app.requests++;
+      const status = options.refuse?.(info.req) ?? 0;
+      if (status > 0) cb(false, status);
+      else cb(true);
+    },
+  });
+  const detach = instrumentWs(wss, metrics, { endpoint: '/ws' });
+  wss.on('connection', (ws) => {
+    app.connections++;
+    app.peak = Math.max(app.peak, ++app.open);
+    ws.on('close', () => app.open--);
+    ws.on('error', () => {});
+    ws.on('message', (data, isBinary) => {
+      app.received++;
+      if (!isBinary && (data as Buffer).toString('latin1', 0, 14) === '{"type":"join"') app.joins++;
+      if (ws.readyState !== ws.OPEN) return;
+      ws.send(data, { binary: isBinary });
+      app.sent++;
+    });
+    options.onConnection?.(ws);
+  });
+  return {
+    port,
+    http: `http://127.0.0.1:${port}`,
+    url: `ws://127.0.0.1:${port}/ws`,
+    app,
+    metrics,
+    scrape,
+    async close() {
+      for (const ws of wss.clients) ws.terminate();
+      detach();
+      metrics.close();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await closeServer(server);
+    },
+  };
+}
+
+/** Options of {@link startSocketIoServer}. */
+export interface SocketIoServerOptions {
+  /** `echo`: a `msg` goes back to its sender only; `room`: to everyone in its room. */
+  mode: 'echo' | 'room';
+  /** Refuse connections (middleware `next(err)`) whose `auth.token` is not this. */
+  token?: string;
+}
+
+/**
+ * An instrumented Socket.IO server (namespace `/`): `join` joins a room, `msg` is echoed to
+ * its sender or broadcast to its room, per `mode`.
+ */
+export async function startSocketIoServer(
+  options: SocketIoServerOptions,
+): Promise<TestServer & { url: string }> {
+  const { Server } = await import('socket.io');
+  const { instrumentSocketIo } = await import('@tidewatch/middleware/socket.io');
+  const metrics = createRealtimeMetrics({ registry: new Registry() });
+  const { server, port, scrape } = await listen(metrics);
+  const app: AppCounts = {
+    requests: 0,
+    connections: 0,
+    received: 0,
+    sent: 0,
+    joins: 0,
+    open: 0,
+    peak: 0,
+  };
+  const io = new Server(server, { transports: ['websocket'] });
+  const detach = instrumentSocketIo(io, metrics);
+  io.use((socket, next) => {
+    app.requests++;
+    const token = options.token;
+    if (token === undefined || socket.handshake.auth?.token === token) next();
+    else next(new Error('unauthorized'));
+  });
+  io.on('connection', (socket) => {
+    app.connections++;
+    app.peak = Math.max(app.peak, ++app.open);
+    socket.on('disconnect', () => app.open--);
+    socket.on('join', (room: string) => {
+      app.received++;
+      app.joins++;
+      void socket.join(room);
+    });
+    socket.on('msg', (m: { room: string }) => {
+      app.received++;
+      if (options.mode === 'echo') {
+        socket.emit('msg', m);
+        app.sent++;
+      } else {
+        io.to(m.room).emit('msg', m);
+        app.sent += io.sockets.adapter.rooms.get(m.room)?.size ?? 0;
+      }
+    });
+  });
+  return {
+    port,
+    http: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}/`,
+    app,
+    metrics,
+    scrape,
+    async close() {
+      detach();
+      metrics.close();
+      await io.close();
+      await closeServer(server);
+    },
+  };
+}
+
+/**
+ * An instrumented SSE server: `GET /events?room=r` streams (with `sse(metrics)` in front),
+ * `POST /post` with a `msg` JSON body sends it as an event with an id to every stream in
+ * its room, and a comment heartbeat every 100 ms (not a message: tests that it is not
+ * counted). `?deny` gets a 401.
+ */
+export async function startSseServer(): Promise<TestServer & { url: string; postUrl: string }> {
+  const { sse } = await import('@tidewatch/middleware/express');
+  const metrics = createRealtimeMetrics({ registry: new Registry() });
+  const mw = sse(metrics);
+  const app: AppCounts = {
+    requests: 0,
+    connections: 0,
+    received: 0,
+    sent: 0,
+    joins: 0,
+    open: 0,
+    peak: 0,
+  };
+  const rooms = new Map<string, Set<http.ServerResponse>>();
+  let nextId = 0;
+  const { server, port, scrape } = await listen(metrics, (req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x');
+    if (url.pathname === '/events') {
+      app.requests++;
+      mw(req, res);
+      if (url.searchParams.has('deny')) {
+        res.writeHead(401).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+      res.write(': welcome\n\n');
+      app.connections++;
+      app.peak = Math.max(app.peak, ++app.open);
+      const joined = url.searchParams.getAll('room');
+      for (const r of joined) {
+        if (!rooms.has(r)) rooms.set(r, new Set());
+        rooms.get(r)!.add(res);
+      }
+      const beat = setInterval(() => res.write(': beat\n\n'), 100);
+      res.on('close', () => {
+        app.open--;
+        clearInterval(beat);
+        for (const r of joined) rooms.get(r)?.delete(res);
+      });
+      return;
+    }
+    if (url.pathname === '/post' && req.method === 'POST') {
+      let body = '';
+      req.setEncoding('utf8');
+      req.on('data', (d: string) => {
+        body += d;
+      });
+      req.on('end', () => {
+        app.received++;
+        const m = JSON.parse(body) as { room: string };
+        const event = `id: ${++nextId}\nevent: msg\ndata: ${body}\n\n`;
+        for (const stream of rooms.get(m.room) ?? []) {
+          if (stream.writableEnded || stream.destroyed) continue;
+          stream.write(event);
+          app.sent++;
+        }
+        res.writeHead(204).end();
+      });
+      return;
+    }
+    res.writeHead(404).end();
+  });
+  return {
+    port,
+    http: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}/events`,
+    postUrl: `http://127.0.0.1:${port}/post`,
+    app,
+    metrics,
+    scrape,
+    async close() {
+      metrics.close();
+      await closeServer(server);
+    },
+  };
+}
