@@ -20,8 +20,14 @@ export interface MixinConfig {
   serverSelector: string;
   /** Selector recording rules and alerts put on the servers' series (empty: every job). Default ``. */
   ruleSelector: string;
-  /** Selector of the predictor sidecar's series. Default `job=~".*tidewatch.*|.*predictor.*"`. */
+  /** Selector of the predictor sidecar's series. Default `job=~".*(tidewatch|predictor).*"`. */
   predictorSelector: string;
+  /**
+   * Selector of kube-state-metrics' HPA series for the autoscaling alerts. Narrow it to the
+   * realtime fleets' HPAs (e.g. `job="kube-state-metrics", horizontalpodautoscaler=~"chat.*"`),
+   * otherwise every HPA in the cluster is watched. Default `job="kube-state-metrics"`.
+   */
+  hpaSelector: string;
   /** Labels that identify one fleet in aggregations (recording rules keep them). Default `["job"]`. */
   fleetLabels: string[];
   /** `{{alertname}}` is replaced by the alert's name. */
@@ -33,6 +39,17 @@ export interface MixinConfig {
   thresholds: {
     /** Fleet connections drop by more than this share within 10 min. */
     massDisconnectRatio: number;
+    /**
+     * A fleet smaller than this (connections at its 10-minute peak) never raises
+     * RealtimeMassDisconnect: 3 of 4 test clients leaving is not an incident. Default 100.
+     */
+    massDisconnectMinConnections: number;
+    /**
+     * Share of the lost connections that closes with reason `server_shutdown` must explain for
+     * a drop to count as a drain (rollout, scale-in) rather than a mass disconnect, in (0, 1].
+     * Default 0.5.
+     */
+    drainExplainedRatio: number;
     /** Abnormal closes / all closes above this. */
     abnormalCloseRatio: number;
     /** Dropped / sent messages above this. */
@@ -67,6 +84,7 @@ export const DEFAULT_CONFIG: MixinConfig = {
   serverSelector: 'job=~"$job", instance=~"$instance"',
   ruleSelector: '',
   predictorSelector: 'job=~".*(tidewatch|predictor).*"',
+  hpaSelector: 'job="kube-state-metrics"',
   fleetLabels: ['job'],
   runbookUrlPattern:
     'https://github.com/tidewatch/tidewatch/blob/main/docs/runbooks.md#{{alertname}}',
@@ -74,6 +92,8 @@ export const DEFAULT_CONFIG: MixinConfig = {
   handshakeLatencySlo: { objective: 0.99, windowDays: 30, thresholdSeconds: 0.25 },
   thresholds: {
     massDisconnectRatio: 0.25,
+    massDisconnectMinConnections: 100,
+    drainExplainedRatio: 0.5,
     abnormalCloseRatio: 0.05,
     droppedMessageRatio: 0.01,
     slowConsumers: 10,
@@ -103,7 +123,8 @@ export type MixinConfigInput = {
 /**
  * The defaults with `overrides` merged in (one level deep for the nested groups).
  * @throws RangeError naming the field for an objective outside (0, 1), a non-positive window,
- *   a prefix that is not a metric-name prefix, or a runbook pattern without `{{alertname}}`.
+ *   a prefix that is not a metric-name prefix, a runbook pattern without `{{alertname}}`, no
+ *   fleet label, a mass-disconnect minimum that is not > 0, or a drain ratio outside (0, 1].
  */
 export function mixinConfig(overrides: MixinConfigInput = {}): MixinConfig {
   const c: MixinConfig = {
@@ -131,6 +152,15 @@ export function mixinConfig(overrides: MixinConfigInput = {}): MixinConfig {
   if (!c.runbookUrlPattern.includes('{{alertname}}'))
     throw bad('runbookUrlPattern', 'a URL containing {{alertname}}', c.runbookUrlPattern);
   if (c.fleetLabels.length === 0) throw bad('fleetLabels', 'at least one label', c.fleetLabels);
+  const t = c.thresholds;
+  if (!(t.massDisconnectMinConnections > 0))
+    throw bad(
+      'thresholds.massDisconnectMinConnections',
+      'a number of connections > 0',
+      t.massDisconnectMinConnections,
+    );
+  if (!(t.drainExplainedRatio > 0 && t.drainExplainedRatio <= 1))
+    throw bad('thresholds.drainExplainedRatio', 'a share in (0, 1]', t.drainExplainedRatio);
   return c;
 }
 

@@ -5,9 +5,8 @@
  * down) and the autoscaling and forecast alerts. Thresholds, selectors and the runbook URL
  * come from the config; every rule has `for`, a `severity` and the three annotations.
  */
-import { runbookUrl } from '../config.js';
+import { type MixinConfig, runbookUrl } from '../config.js';
 import { braces, by, metric, num, on, sel } from './naming.js';
-import type { RulesContext } from './options.js';
 import { fleetRecords } from './recording.js';
 import { burnRateAlerts, fleetTemplate } from './slo.js';
 import type { AlertingRule, RuleGroup, Severity } from './types.js';
@@ -31,7 +30,7 @@ const HPA = 'namespace, horizontalpodautoscaler';
 
 /** Builds one alert; `alert` also names its runbook section. */
 function alert(
-  ctx: RulesContext,
+  config: MixinConfig,
   name: string,
   severity: Severity,
   forDuration: string,
@@ -41,7 +40,7 @@ function alert(
 ): AlertingRule {
   return {
     alert: name,
-    annotations: { description, runbook_url: runbookUrl(ctx.config, name), summary },
+    annotations: { description, runbook_url: runbookUrl(config, name), summary },
     expr,
     for: forDuration,
     labels: { severity },
@@ -49,8 +48,7 @@ function alert(
 }
 
 /** Every alerting rule, in the order of the rendered file and the runbook. */
-export function alertingRules(ctx: RulesContext): AlertingRule[] {
-  const { config, options } = ctx;
+export function alertingRules(config: MixinConfig): AlertingRule[] {
   const t = config.thresholds;
   const r = fleetRecords(config);
   const fleet = fleetTemplate(config);
@@ -58,27 +56,27 @@ export function alertingRules(ctx: RulesContext): AlertingRule[] {
   const conns = metric(config, 'connections');
   const peak = `max_over_time(${r.connections}[10m])`;
   const pred = (name: string) => `${name}${braces(config.predictorSelector)}`;
-  const hpa = (name: string, ...m: string[]) => `${name}${braces(options.hpaSelector, ...m)}`;
+  const hpa = (name: string, ...m: string[]) => `${name}${braces(config.hpaSelector, ...m)}`;
   const onInstance = on(config, 'instance');
   return [
     ...burnRateAlerts(config),
     alert(
-      ctx,
+      config,
       'RealtimeMassDisconnect',
       'critical',
       '2m',
       `(\n  (${peak} - ${r.connections})\n  / ${peak}\n  > ${num(t.massDisconnectRatio)}\n` +
-        `  and\n  ${peak} >= ${num(options.massDisconnectMinConnections)}\n)\n` +
+        `  and\n  ${peak} >= ${num(t.massDisconnectMinConnections)}\n)\n` +
         // A drain (rollout, scale-in) closes with server_shutdown; it is not an incident.
         `unless ${on(config)}\n(\n  sum ${by(config)} (increase(${metric(config, 'connectionsClosed')}${sel(config, 'reason="server_shutdown"')}[10m]))\n` +
-        `  >= ${num(options.drainExplainedRatio)} * (${peak} - ${r.connections})\n)`,
+        `  >= ${num(t.drainExplainedRatio)} * (${peak} - ${r.connections})\n)`,
       `${fleet} lost {{ $value | humanizePercentage }} of its connections within 10 minutes.`,
       `The open connections of ${fleet} fell {{ $value | humanizePercentage }} below their 10-minute peak ` +
         `(threshold ${num(t.massDisconnectRatio * 100)}%), and server_shutdown closes (a drain) explain ` +
-        `less than ${num(options.drainExplainedRatio * 100)}% of the loss. Clients were cut off and are reconnecting.`,
+        `less than ${num(t.drainExplainedRatio * 100)}% of the loss. Clients were cut off and are reconnecting.`,
     ),
     alert(
-      ctx,
+      config,
       'RealtimeAbnormalClosuresHigh',
       'warning',
       '15m',
@@ -89,7 +87,7 @@ export function alertingRules(ctx: RulesContext): AlertingRule[] {
         `the threshold is ${num(t.abnormalCloseRatio * 100)}%.`,
     ),
     alert(
-      ctx,
+      config,
       'RealtimeMessagesDropped',
       'warning',
       '10m',
@@ -99,7 +97,7 @@ export function alertingRules(ctx: RulesContext): AlertingRule[] {
         `left (socket no longer open, or send buffer full); the threshold is ${num(t.droppedMessageRatio * 100)}%.`,
     ),
     alert(
-      ctx,
+      config,
       'RealtimeSlowConsumers',
       'warning',
       '15m',
@@ -109,7 +107,7 @@ export function alertingRules(ctx: RulesContext): AlertingRule[] {
         `(alert above ${num(t.slowConsumers)} for 15 minutes). Their buffered messages hold memory and arrive late.`,
     ),
     alert(
-      ctx,
+      config,
       'RealtimeHeartbeatTimeouts',
       'warning',
       '10m',
@@ -119,7 +117,7 @@ export function alertingRules(ctx: RulesContext): AlertingRule[] {
         `did not answer a ping in time (threshold ${num(t.heartbeatTimeoutsPerSecond)}/s).`,
     ),
     alert(
-      ctx,
+      config,
       'RealtimeEventLoopLagHigh',
       'warning',
       '10m',
@@ -130,7 +128,7 @@ export function alertingRules(ctx: RulesContext): AlertingRule[] {
         `${num(t.eventLoopLagSeconds)}s): every message, ping and handshake on this instance waits that long.`,
     ),
     alert(
-      ctx,
+      config,
       'RealtimeFdExhaustion',
       'warning',
       '10m',
@@ -141,7 +139,7 @@ export function alertingRules(ctx: RulesContext): AlertingRule[] {
         `${num(t.fdRatio * 100)}%). Every connection holds one; at the limit accept() fails with EMFILE and new clients are refused.`,
     ),
     alert(
-      ctx,
+      config,
       'RealtimeMetricsAbsent',
       'critical',
       '10m',
@@ -151,7 +149,7 @@ export function alertingRules(ctx: RulesContext): AlertingRule[] {
         `instrumented. Every other realtime alert is blind while this fires.`,
     ),
     alert(
-      ctx,
+      config,
       'RealtimeTargetDown',
       'warning',
       '5m',
@@ -161,7 +159,7 @@ export function alertingRules(ctx: RulesContext): AlertingRule[] {
         `the instance is down, hung, or its endpoint rejects the scrape.`,
     ),
     alert(
-      ctx,
+      config,
       'RealtimeAutoscalerMaxedOut',
       'warning',
       '15m',
@@ -172,7 +170,7 @@ export function alertingRules(ctx: RulesContext): AlertingRule[] {
         'for 15 minutes with ScalingLimited=True: the load on its metrics (actual or predicted) is above the target per pod, so every pod runs hotter than planned.',
     ),
     alert(
-      ctx,
+      config,
       'TidewatchPredictedLoadAboveCapacity',
       'warning',
       '10m',
@@ -186,7 +184,7 @@ export function alertingRules(ctx: RulesContext): AlertingRule[] {
         'fleet cannot scale further and runs above its target utilisation.',
     ),
     alert(
-      ctx,
+      config,
       'TidewatchForecastStale',
       'warning',
       '15m',
@@ -203,11 +201,11 @@ export function alertingRules(ctx: RulesContext): AlertingRule[] {
 }
 
 /** The alert group. */
-export function alertGroup(ctx: RulesContext): RuleGroup<AlertingRule> {
-  return { name: ALERT_GROUP, rules: alertingRules(ctx) };
+export function alertGroup(config: MixinConfig): RuleGroup<AlertingRule> {
+  return { name: ALERT_GROUP, rules: alertingRules(config) };
 }
 
 /** The distinct alert names, in file order. */
-export function alertNames(ctx: RulesContext): string[] {
-  return [...new Set(alertingRules(ctx).map((a) => a.alert))];
+export function alertNames(config: MixinConfig): string[] {
+  return [...new Set(alertingRules(config).map((a) => a.alert))];
 }

@@ -4,12 +4,6 @@
  */
 import type { MixinConfig } from '../config.js';
 import { alertGroup } from './alerts.js';
-import {
-  DEFAULT_RULES_OPTIONS,
-  type RulesContext,
-  type RulesOptions,
-  rulesOptions,
-} from './options.js';
 import { renderPrometheusRule } from './prometheusrule.js';
 import { fleetRecordingGroup } from './recording.js';
 import { renderRuleFile } from './render.js';
@@ -36,27 +30,17 @@ export interface RuleGroups {
   alerts: RuleGroup<AlertingRule>;
 }
 
-/** Resolves the rule-only options (defaults merged in). */
-function context(config: MixinConfig, options?: Partial<RulesOptions>): RulesContext {
-  return { config, options: options ? rulesOptions(options) : DEFAULT_RULES_OPTIONS };
-}
-
 /** The recording and alert groups under `config`. */
-export function buildRuleGroups(config: MixinConfig, options?: Partial<RulesOptions>): RuleGroups {
-  const ctx = context(config, options);
+export function buildRuleGroups(config: MixinConfig): RuleGroups {
   return {
-    alerts: alertGroup(ctx),
+    alerts: alertGroup(config),
     recording: [fleetRecordingGroup(config), sloRecordingGroup(config)],
   };
 }
 
 /** Every promtool test file spec under `config` (recording rules, SLO burns, other alerts). */
-export function buildRuleTests(
-  config: MixinConfig,
-  options?: Partial<RulesOptions>,
-): TestFileSpec[] {
-  const ctx = context(config, options);
-  return [recordingTests(config), ...burnRateTests(config), ...alertTests(ctx)];
+export function buildRuleTests(config: MixinConfig): TestFileSpec[] {
+  return [recordingTests(config), ...burnRateTests(config), ...alertTests(config)];
 }
 
 /**
@@ -65,17 +49,12 @@ export function buildRuleTests(
  * byte-stable: the same config gives the same bytes.
  *
  * @param config - The mixin config (selectors, SLOs, thresholds, runbook URL pattern).
- * @param options - Rule-only settings ({@link RulesOptions}); defaults when omitted.
  * @returns Relative path -> file content.
  * @throws RangeError for an SLO latency bound that is not a bucket bound; Error when a test
  *   scenario no longer means what it states under `config`.
  */
-export function generateRules(
-  config: MixinConfig,
-  options?: Partial<RulesOptions>,
-): Map<string, string> {
-  const ctx = context(config, options);
-  const groups = buildRuleGroups(config, ctx.options);
+export function generateRules(config: MixinConfig): Map<string, string> {
+  const groups = buildRuleGroups(config);
   const out = new Map<string, string>();
   out.set(RULE_PATHS.recording, renderRuleFile({ groups: groups.recording }));
   out.set(RULE_PATHS.alerts, renderRuleFile({ groups: [groups.alerts] }));
@@ -83,20 +62,14 @@ export function generateRules(
     (p) => `../${p.split('/').at(-1)}`,
   );
   const order = [...groups.recording.map((g) => g.name), groups.alerts.name];
-  for (const spec of buildRuleTests(config, ctx.options))
+  for (const spec of buildRuleTests(config))
     out.set(spec.path, renderTestFile(spec, ruleFiles, groups.alerts.rules, order));
   out.set(RULE_PATHS.prometheusRule, renderPrometheusRule([...groups.recording, groups.alerts]));
-  out.set(RULE_PATHS.runbooks, renderRunbooks(ctx, groups.alerts.rules));
+  out.set(RULE_PATHS.runbooks, renderRunbooks(config, groups.alerts.rules));
   return out;
 }
 
 export { ALERT_GROUP, alertGroup, alertingRules, alertNames, KSM } from './alerts.js';
-export {
-  DEFAULT_RULES_OPTIONS,
-  type RulesContext,
-  type RulesOptions,
-  rulesOptions,
-} from './options.js';
 export {
   type PrometheusRuleOptions,
   prometheusRule,

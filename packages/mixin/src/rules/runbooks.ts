@@ -3,7 +3,7 @@
  * `runbook_url` anchor `#<alertname lower-cased>` lands on it), each with when it fires, what
  * it means, the impact, diagnosis steps with PromQL, mitigation, and the rule itself.
  */
-import type { RulesContext } from './options.js';
+import type { MixinConfig } from '../config.js';
 import type { RunbookContent } from './runbook-content.js';
 import { runbookContent } from './runbook-content.js';
 import type { AlertingRule } from './types.js';
@@ -46,8 +46,8 @@ function section(name: string, rules: readonly AlertingRule[], c: RunbookContent
  * Renders `docs/runbooks.md` for `rules`.
  * @throws Error when an alert has no runbook content, or content names no alert.
  */
-export function renderRunbooks(ctx: RulesContext, rules: readonly AlertingRule[]): string {
-  const content = runbookContent(ctx.config);
+export function renderRunbooks(config: MixinConfig, rules: readonly AlertingRule[]): string {
+  const content = runbookContent(config);
   const names = [...new Set(rules.map((r) => r.alert))];
   const missing = names.filter((n) => !content[n]);
   const extra = Object.keys(content).filter((n) => !names.includes(n));

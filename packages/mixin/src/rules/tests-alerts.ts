@@ -4,8 +4,9 @@
  * (drains, non-realtime jobs, other HPAs) one that shows the scope holds. Every number is
  * derived from the config's thresholds, so changing a threshold moves the test with it.
  */
+
+import type { MixinConfig } from '../config.js';
 import { metric } from './naming.js';
-import type { RulesContext } from './options.js';
 import { autoscalingScenarios } from './tests-autoscaling.js';
 import {
   checks,
@@ -25,25 +26,24 @@ import {
 const RUN = 40;
 
 /** Server-side label sets for `instance`, satisfying the rule selector. */
-function server(ctx: RulesContext, instance: string, extra: Record<string, string> = {}) {
-  return satisfying(ctx.config.ruleSelector, { ...fleetValues(ctx.config), instance, ...extra });
+function server(config: MixinConfig, instance: string, extra: Record<string, string> = {}) {
+  return satisfying(config.ruleSelector, { ...fleetValues(config), instance, ...extra });
 }
 
 /** Fleet-level scenarios: mass disconnect, abnormal closes, dropped messages. */
-function fleetScenarios(ctx: RulesContext): Scenario[] {
-  const { config, options } = ctx;
+function fleetScenarios(config: MixinConfig): Scenario[] {
   const t = config.thresholds;
   const fleet = fleetValues(config);
   const conns = metric(config, 'connections');
   const closed = metric(config, 'connectionsClosed');
   const ws = { endpoint: '/ws', transport: 'websocket' };
   const conn = (instance: string, values: string): SeriesSpec => ({
-    labels: server(ctx, instance, { ...ws, state: 'active' }),
+    labels: server(config, instance, { ...ws, state: 'active' }),
     name: conns,
     values,
   });
   // A fleet of 2 x half the peak; chat-1 loses `lost` of the fleet's connections at minute 20.
-  const peak = Math.max(1000, options.massDisconnectMinConnections * 10);
+  const peak = Math.max(1000, config.thresholds.massDisconnectMinConnections * 10);
   const lostShare = Math.min(0.95, t.massDisconnectRatio + 0.15);
   const lost = Math.round(peak * lostShare);
   const dropTo = (share: number) => [
@@ -57,7 +57,7 @@ function fleetScenarios(ctx: RulesContext): Scenario[] {
     ),
   ];
   const shutdown = (closes: number): SeriesSpec => ({
-    labels: server(ctx, 'chat-1', { ...ws, initiator: 'server', reason: 'server_shutdown' }),
+    labels: server(config, 'chat-1', { ...ws, initiator: 'server', reason: 'server_shutdown' }),
     name: closed,
     values: counter([
       [0, 19],
@@ -67,9 +67,9 @@ function fleetScenarios(ctx: RulesContext): Scenario[] {
   });
   const crit = { ...fleet, severity: 'critical' };
   const warn = { ...fleet, severity: 'warning' };
-  const small = options.massDisconnectMinConnections;
+  const small = config.thresholds.massDisconnectMinConnections;
   const closes = (reason: string, perMinute: number): SeriesSpec => ({
-    labels: server(ctx, 'chat-0', { ...ws, initiator: 'client', reason }),
+    labels: server(config, 'chat-0', { ...ws, initiator: 'client', reason }),
     name: closed,
     values: counter([[perMinute, RUN]]),
   });
@@ -81,12 +81,12 @@ function fleetScenarios(ctx: RulesContext): Scenario[] {
   ];
   const abnormalHigh = Math.round(t.abnormalCloseRatio * 100) + 5;
   const msgs = (direction: string, perMinute: number, clientType = 'browser'): SeriesSpec => ({
-    labels: server(ctx, 'chat-0', { ...ws, client_type: clientType, direction }),
+    labels: server(config, 'chat-0', { ...ws, client_type: clientType, direction }),
     name: metric(config, 'messages'),
     values: counter([[perMinute, RUN]]),
   });
   const drops = (perMinute: number): SeriesSpec => ({
-    labels: server(ctx, 'chat-0', { reason: 'backpressure', transport: 'websocket' }),
+    labels: server(config, 'chat-0', { reason: 'backpressure', transport: 'websocket' }),
     name: metric(config, 'messagesDropped'),
     values: counter([[perMinute, RUN]]),
   });
@@ -121,7 +121,7 @@ function fleetScenarios(ctx: RulesContext): Scenario[] {
       name: 'mass disconnect: shutdown closes that explain too little do not hide it',
       series: [
         ...dropTo(lostShare),
-        shutdown(Math.floor(lost * options.drainExplainedRatio * 0.5)),
+        shutdown(Math.floor(lost * config.thresholds.drainExplainedRatio * 0.5)),
       ],
     },
     {
@@ -166,23 +166,22 @@ function fleetScenarios(ctx: RulesContext): Scenario[] {
 }
 
 /** Instance-level scenarios: slow consumers, heartbeats, event-loop lag, fds, scrape health. */
-function instanceScenarios(ctx: RulesContext): Scenario[] {
-  const { config } = ctx;
+function instanceScenarios(config: MixinConfig): Scenario[] {
   const t = config.thresholds;
   const warn = (instance: string) => ({ ...fleetValues(config), instance, severity: 'warning' });
   const conns = (instance: string): SeriesSpec => ({
-    labels: server(ctx, instance, { endpoint: '/ws', state: 'active', transport: 'websocket' }),
+    labels: server(config, instance, { endpoint: '/ws', state: 'active', transport: 'websocket' }),
     name: metric(config, 'connections'),
     values: constant(100, RUN),
   });
   const slow = (instance: string, transport: string, v: number): SeriesSpec => ({
-    labels: server(ctx, instance, { transport }),
+    labels: server(config, instance, { transport }),
     name: metric(config, 'slowConsumers'),
     values: constant(v, RUN),
   });
   const slowHigh = Math.floor(t.slowConsumers) + 5;
   const hb = (instance: string, outcome: string, perMinute: number): SeriesSpec => ({
-    labels: server(ctx, instance, { outcome, transport: 'websocket' }),
+    labels: server(config, instance, { outcome, transport: 'websocket' }),
     name: metric(config, 'heartbeats'),
     values: counter([[perMinute, RUN]]),
   });
@@ -241,8 +240,12 @@ function instanceScenarios(ctx: RulesContext): Scenario[] {
       series: [
         conns('chat-0'),
         conns('chat-1'),
-        gauge('nodejs_eventloop_lag_p99_seconds', server(ctx, 'chat-0'), lagHigh),
-        gauge('nodejs_eventloop_lag_p99_seconds', server(ctx, 'chat-1'), t.eventLoopLagSeconds / 2),
+        gauge('nodejs_eventloop_lag_p99_seconds', server(config, 'chat-0'), lagHigh),
+        gauge(
+          'nodejs_eventloop_lag_p99_seconds',
+          server(config, 'chat-1'),
+          t.eventLoopLagSeconds / 2,
+        ),
         gauge('nodejs_eventloop_lag_p99_seconds', other, lagHigh),
       ],
     },
@@ -258,10 +261,10 @@ function instanceScenarios(ctx: RulesContext): Scenario[] {
       series: [
         conns('chat-0'),
         conns('chat-1'),
-        gauge('process_open_fds', server(ctx, 'chat-0'), fdHigh),
-        gauge('process_max_fds', server(ctx, 'chat-0'), fdMax),
-        gauge('process_open_fds', server(ctx, 'chat-1'), Math.floor((t.fdRatio * fdMax) / 2)),
-        gauge('process_max_fds', server(ctx, 'chat-1'), fdMax),
+        gauge('process_open_fds', server(config, 'chat-0'), fdHigh),
+        gauge('process_max_fds', server(config, 'chat-0'), fdMax),
+        gauge('process_open_fds', server(config, 'chat-1'), Math.floor((t.fdRatio * fdMax) / 2)),
+        gauge('process_max_fds', server(config, 'chat-1'), fdMax),
         gauge('process_open_fds', other, fdMax),
         gauge('process_max_fds', other, fdMax),
       ],
@@ -269,7 +272,7 @@ function instanceScenarios(ctx: RulesContext): Scenario[] {
     {
       alerts: checks('RealtimeMetricsAbsent', [{ labels: absentLabels, value: 1 }], 15, 9),
       name: 'metrics absent: fires 10m after no server reports connections',
-      series: [gauge('up', server(ctx, 'chat-0'), 1)],
+      series: [gauge('up', server(config, 'chat-0'), 1)],
     },
     {
       alerts: [{ alert: 'RealtimeMetricsAbsent', at: 15, firing: [] }],
@@ -282,8 +285,8 @@ function instanceScenarios(ctx: RulesContext): Scenario[] {
       name: 'target down: chat-1 down fires; a down target outside the realtime jobs stays silent',
       series: [
         conns('chat-0'),
-        gauge('up', server(ctx, 'chat-0'), 1),
-        gauge('up', server(ctx, 'chat-1'), 0),
+        gauge('up', server(config, 'chat-0'), 1),
+        gauge('up', server(config, 'chat-1'), 0),
         gauge('up', other, 0),
       ],
     },
@@ -291,10 +294,10 @@ function instanceScenarios(ctx: RulesContext): Scenario[] {
 }
 
 /** The non-SLO alert test files. */
-export function alertTests(ctx: RulesContext): TestFileSpec[] {
+export function alertTests(config: MixinConfig): TestFileSpec[] {
   return [
-    { path: 'alerts/tests/fleet.yaml', scenarios: fleetScenarios(ctx) },
-    { path: 'alerts/tests/instances.yaml', scenarios: instanceScenarios(ctx) },
-    { path: 'alerts/tests/autoscaling.yaml', scenarios: autoscalingScenarios(ctx) },
+    { path: 'alerts/tests/fleet.yaml', scenarios: fleetScenarios(config) },
+    { path: 'alerts/tests/instances.yaml', scenarios: instanceScenarios(config) },
+    { path: 'alerts/tests/autoscaling.yaml', scenarios: autoscalingScenarios(config) },
   ];
 }

@@ -3,8 +3,9 @@
  * the predictor sidecar's signals: firing with exact labels, pending before `for`, and silent
  * for HPAs and targets below their limits.
  */
+
+import type { MixinConfig } from '../config.js';
 import { KSM } from './alerts.js';
-import type { RulesContext } from './options.js';
 import {
   checks,
   constant,
@@ -18,15 +19,14 @@ import {
 const RUN = 40;
 
 /** Autoscaling and forecast scenarios (kube-state-metrics and the predictor sidecar). */
-export function autoscalingScenarios(ctx: RulesContext): Scenario[] {
-  const { config, options } = ctx;
+export function autoscalingScenarios(config: MixinConfig): Scenario[] {
   const ksm = (
     name: string,
     hpa: string,
     v: number,
     extra: Record<string, string> = {},
   ): SeriesSpec => ({
-    labels: satisfying(options.hpaSelector, {
+    labels: satisfying(config.hpaSelector, {
       horizontalpodautoscaler: hpa,
       instance: 'kube-state-metrics:8080',
       job: 'kube-state-metrics',

@@ -1,14 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CATALOG, METRIC_KEYS } from '@tidewatch/middleware';
+import { CATALOG } from '@tidewatch/middleware';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import { buildDashboards, type DashboardJson, panelQueries } from '../../src/dashboards/index.js';
 import { analysePromql, metricNames } from '../../src/lint/index.js';
 import { catalogueNames, sidecarSignals } from './known-metrics.js';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 /** Standard metrics a realtime server or its cluster exposes without tidewatch. */
 const ALLOWLIST = new Set([

@@ -1,14 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CATALOG, METRIC_KEYS } from '@tidewatch/middleware';
+import { CATALOG } from '@tidewatch/middleware';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import { analysePromql, metricNames } from '../../src/lint/index.js';
 import { buildRuleGroups, KSM, runbookContent } from '../../src/rules/index.js';
 import { catalogueNames, sidecarSignals } from './known-metrics.js';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 
 /** Standard metrics: Prometheus' own per-target series, prom-client defaults, kube-state-metrics. */
 const ALLOWLIST = new Set([

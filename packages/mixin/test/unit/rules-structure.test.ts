@@ -8,7 +8,6 @@ import {
   errorBudget,
   generateRules,
   RULE_PATHS,
-  rulesOptions,
   SLI_WINDOWS,
 } from '../../src/rules/index.js';
 
@@ -121,15 +120,38 @@ describe('alert rules', () => {
     );
   });
 
+  it('reads the HPA selector, the mass-disconnect minimum and the drain share from the config', () => {
+    const c = mixinConfig({
+      hpaSelector: 'job="ksm"',
+      thresholds: { massDisconnectMinConnections: 250, drainExplainedRatio: 0.8 },
+    });
+    const rules = buildRuleGroups(c).alerts.rules;
+    const maxed = rules.find((a) => a.alert === 'RealtimeAutoscalerMaxedOut');
+    expect(maxed?.expr.split('\n')[0]).toBe(
+      'max by (namespace, horizontalpodautoscaler) (kube_horizontalpodautoscaler_status_current_replicas{job="ksm"})',
+    );
+    const mass = rules.find((a) => a.alert === 'RealtimeMassDisconnect');
+    expect(mass?.expr).toContain('>= 250\n)');
+    expect(mass?.expr).toContain('>= 0.8 * (');
+    expect(mass?.annotations.description).toContain('explain less than 80% of the loss');
+    // The promtool scenarios follow the moved settings too.
+    expect([...generateRules(c).keys()].filter((p) => p.startsWith('alerts/tests/'))).toHaveLength(
+      6,
+    );
+  });
+
   it('rejects a latency bound that is not a bucket bound, and bad rule options', () => {
     expect(() =>
       buildRuleGroups(mixinConfig({ handshakeLatencySlo: { thresholdSeconds: 0.3 } })),
     ).toThrow(/thresholdSeconds must be a bucket bound of realtime_handshake_duration_seconds/);
-    expect(() => rulesOptions({ drainExplainedRatio: 0 })).toThrow(
-      /drainExplainedRatio must be in \(0, 1\]/,
+    expect(() => mixinConfig({ thresholds: { drainExplainedRatio: 0 } })).toThrow(
+      'mixinConfig: thresholds.drainExplainedRatio must be a share in (0, 1], got 0',
     );
-    expect(() => rulesOptions({ massDisconnectMinConnections: -1 })).toThrow(
-      /massDisconnectMinConnections/,
+    expect(() => mixinConfig({ thresholds: { drainExplainedRatio: 1.5 } })).toThrow(
+      /thresholds\.drainExplainedRatio/,
+    );
+    expect(() => mixinConfig({ thresholds: { massDisconnectMinConnections: -1 } })).toThrow(
+      'mixinConfig: thresholds.massDisconnectMinConnections must be a number of connections > 0, got -1',
     );
   });
 });
