@@ -18,10 +18,10 @@ import { createChatServer } from './server.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const TRACE = path.join(HERE, '../../packages/predictor/fixtures/flights-2001-minutely.csv');
-/** Monday 22 January 2001, 04:00: the replay starts before the morning ramp. */
-const START_AT = 21 * DAY_STEPS + 4 * 60;
-/** Two weeks of trace minutes seeded, one point per second: weekly seasonality is learnable. */
-const SEED_STEPS = 2 * WEEK_STEPS;
+/** Monday 22 January 2001, 05:30: the replay starts just before the morning ramp. */
+const START_AT = 21 * DAY_STEPS + 5 * 60 + 30;
+/** Three weeks of trace minutes seeded, one point per second: two weekly seasons plus the backtest origins. */
+const SEED_STEPS = 3 * WEEK_STEPS;
 /** The load generator's own bound when no --duration is given: a day of demo time. */
 const MAX_DURATION_SECONDS = 86_400;
 const ROOMS = Array.from({ length: 16 }, (_, i) => `room-${i}`);
@@ -85,7 +85,13 @@ async function main() {
   });
   const config = parseServeConfig({
     listen: { host: '127.0.0.1', port: sidecarPort },
-    source: { kind: 'scrape', urls: [`${base}/metrics`], timeoutSeconds: 2 },
+    // The WebSocket connections: the load the seed models (the SSE followers are extra).
+    source: {
+      kind: 'scrape',
+      urls: [`${base}/metrics`],
+      timeoutSeconds: 2,
+      labels: { transport: 'websocket' },
+    },
     metric: 'realtime_connections',
     target: 'chat-server',
     stepSeconds: 1,
@@ -96,7 +102,7 @@ async function main() {
       horizonSteps: 60,
       // The neural model is left out: training it next to the load and a browser would take
       // the demo's two cores for minutes. `bench/forecast` measures it.
-      models: ['seasonal-naive-daily', 'seasonal-naive-weekly', 'holt-winters', 'seasonal-profile'],
+      models: ['holt-winters', 'seasonal-profile', 'ensemble:holt-winters+seasonal-profile'],
       origins: 5,
       timeBudgetSeconds: 30,
       season: { daySteps: DAY_STEPS, weekSteps: WEEK_STEPS },
@@ -169,7 +175,7 @@ async function main() {
     `sidecar       ${sidecarUrl}/   (status page; ${sidecarUrl}/forecast, ${sidecarUrl}/metrics)`,
   );
   console.log(
-    `load          flights trace from Mon 22 Jan 2001 04:00, one trace minute per second; sidecar log: ${logFile}`,
+    `load          flights trace from Mon 22 Jan 2001 05:30, one trace minute per second; sidecar log: ${logFile}`,
   );
   console.log(
     duration > 0
@@ -220,7 +226,7 @@ async function progress(t0, wsLoad, sseLoad, sidecarUrl) {
 }
 
 async function shutdown(why) {
-  if (stopping) return stopping;
+  if (stopping !== null) return stopping;
   console.log(`stopping (${why})...`);
   stopping = (async () => {
     for (const stop of stoppers.reverse()) {
@@ -240,7 +246,7 @@ async function shutdown(why) {
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
     // A second Ctrl-C means "now".
-    if (stopping) process.exit(130);
+    if (stopping !== null) process.exit(130);
     void shutdown(signal);
   });
 }
