@@ -125,6 +125,9 @@ export function instrumentWs(
 
   const begin = (req: IncomingMessage, socket: Duplex) => {
     try {
+      // noServer + `server`: our `upgrade` listener began this handshake already, and
+      // handleUpgrade comes second; classifying again would run user code twice.
+      if (tracker.get(socket) !== undefined) return;
       const [endpoint, clientType] = labelsFor(req);
       const h = tracker.begin(socket, endpoint, clientType);
       if (tracing && h.span === undefined) h.span = tracing.start(req, transport, endpoint);

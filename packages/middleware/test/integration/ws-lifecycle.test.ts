@@ -74,6 +74,45 @@ describe('noServer mode', () => {
     expect(value(fams, 'realtime_connections', { endpoint: 'live', state: 'active' })).toBe(1);
     ws.close();
   });
+  it('runs the classifiers once per handshake, though both the upgrade listener and handleUpgrade see it', async () => {
+    const registry = new Registry();
+    let endpointCalls = 0;
+    let clientTypeCalls = 0;
+    const metrics = createRealtimeMetrics({ registry });
+    const server = http.createServer(metricsHandler(metrics));
+    const wss = new WebSocketServer({ noServer: true });
+    instrumentWs(wss, metrics, {
+      server,
+      endpoint: () => {
+        endpointCalls++;
+        throw new Error('classifier bug');
+      },
+      clientType: () => {
+        clientTypeCalls++;
+        return 'web';
+      },
+    });
+    server.on('upgrade', (req, socket, head) => {
+      wss.handleUpgrade(req, socket, head, (ws) => ws.on('message', (d) => ws.send(d)));
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    cleanups.push(async () => {
+      metrics.close();
+      for (const c of wss.clients) c.terminate();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    });
+    const port = (server.address() as AddressInfo).port;
+    const clients = await Promise.all([1, 2, 3].map(() => connect(`ws://127.0.0.1:${port}/`)));
+    expect(endpointCalls).toBe(3);
+    expect(clientTypeCalls).toBe(3);
+    const fams = parseExposition(await (await fetch(`http://127.0.0.1:${port}/`)).text());
+    expect(
+      value(fams, 'realtime_instrumentation_errors_total', { site: 'classifier.endpoint' }),
+    ).toBe(3);
+    expect(value(fams, 'realtime_connections_opened_total', { endpoint: 'unknown' })).toBe(3);
+    for (const c of clients) c.close();
+  });
 });
 
 describe('attach, detach, double attach', () => {
