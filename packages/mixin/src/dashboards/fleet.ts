@@ -190,6 +190,34 @@ function connectionsRow(c: MixinConfig): RowSpec {
         title: 'Imbalance (max / avg per instance)',
         unit: 'none',
       }),
+      new TimeseriesPanel({
+        description:
+          'Open connections over the configured capacity (maxConnections), per instance and transport. Near 100 % new clients get refused: scale out before that.',
+        targets: [
+          q(
+            `max by (instance, transport) (${metricName(c, 'capacityUtilization')}${selector(c)})`,
+            {
+              legendFormat: '{{instance}} {{transport}}',
+            },
+          ),
+        ],
+        title: 'Capacity used',
+        unit: 'percentunit',
+      }),
+      new TimeseriesPanel({
+        description:
+          'Clients coming back (SSE Last-Event-ID, Socket.IO session recovery, long-poll retries) and transport upgrades (polling to websocket) per second. Reconnects without upgrades after a deploy are expected; a steady stream is flapping clients.',
+        targets: [
+          q(`sum by (transport) (${rate(metricName(c, 'reconnects'), c)})`, {
+            legendFormat: 'reconnect {{transport}}',
+          }),
+          q(`sum by (from, to) (${rate(metricName(c, 'transportUpgrades'), c)})`, {
+            legendFormat: 'upgrade {{from}} to {{to}}',
+          }),
+        ],
+        title: 'Reconnects and upgrades',
+        unit: 'cps',
+      }),
     ],
     title: 'Connections',
   };
@@ -274,6 +302,29 @@ function trafficRow(c: MixinConfig): RowSpec {
           }),
         ],
         title: 'Fan-out (out / in)',
+        unit: 'short',
+      }),
+      new TimeseriesPanel({
+        description:
+          'Recipients per broadcast (room or namespace emit), median and p99. The p99 is the room size a single message costs you; compare with Rooms.',
+        targets: [0.5, 0.99].map((quantile) =>
+          q(
+            `histogram_quantile(${quantile}, sum by (le) (${rate(`${metricName(c, 'broadcastFanout')}_bucket`, c)}))`,
+            { legendFormat: quantile === 0.5 ? 'p50' : 'p99' },
+          ),
+        ),
+        title: 'Broadcast recipients',
+        unit: 'short',
+      }),
+      new TimeseriesPanel({
+        description:
+          'Rooms with at least one member, by Socket.IO namespace (read at scrape time).',
+        targets: [
+          q(`sum by (namespace) (${metricName(c, 'rooms')}${selector(c)})`, {
+            legendFormat: '{{namespace}}',
+          }),
+        ],
+        title: 'Rooms',
         unit: 'short',
       }),
       new HeatmapPanel({
