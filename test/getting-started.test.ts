@@ -152,8 +152,10 @@ describe('docs/getting-started.md', () => {
         const res = await fetch(`http://127.0.0.1:${port}/forecast`).catch(() => undefined);
         return res?.ok ? ((await res.json()) as Record<string, unknown>) : undefined;
       },
-      (d) => d !== undefined || sidecar.child.exitCode !== null,
-      { timeoutMs: 30_000, description: 'the sidecar to answer /forecast' },
+      // The live block is null until the first scrape has been read: wait for the figures the
+      // guide shows, not merely for the sidecar to answer.
+      (d) => (d?.live ?? null) !== null || sidecar.child.exitCode !== null,
+      { timeoutMs: 30_000, description: 'the sidecar to show live figures on /forecast' },
     );
     if (!doc) throw new Error(`the sidecar exited: ${sidecar.output()}`);
     expect(doc.status).toBe('warming');

@@ -7,17 +7,18 @@
 //   npm run build && node bench/scale/churn.mjs [--minutes 3] [--rate 200] [--write-docs]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { num, parseArgs, sumPromText } from '../common/util.mjs';
+import { num, parseArgs } from '../common/util.mjs';
 import {
   closeScrapeAgent,
   fmt,
   machineLine,
   scrape,
   slope,
+  sumOr0,
   writeDocsSection,
   writeResults,
 } from './common.mjs';
-import { checkLimits, spawnChild } from './proc.mjs';
+import { checkLimits, closeChild, spawnChild } from './proc.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const HELP = `Usage: node bench/scale/churn.mjs [flags]
@@ -60,11 +61,6 @@ try {
   fail(err.message);
 }
 
-const sum = (text, name, needle = '') => {
-  const v = sumPromText(text, name, needle);
-  return Number.isNaN(v) ? 0 : v;
-};
-
 /** Label value → sum, for one metric of an exposition. */
 function byLabel(text, name, label) {
   const out = {};
@@ -89,7 +85,7 @@ async function soak(variant, core) {
     },
   );
   try {
-    const { port } = await server.waitFor('ready', 20_000);
+    const { port } = await server.wait('ready', 20_000);
     const client = spawnChild(
       `client:${variant}`,
       path.join(HERE, 'client.mjs'),
@@ -97,22 +93,18 @@ async function soak(variant, core) {
       { core: 1 - core },
     );
     try {
-      await client.waitFor('ready', 20_000);
+      await client.wait('ready', 20_000);
       const t0 = Date.now();
       const samples = [];
-      const run = client.request(
-        'churn',
-        {
-          seconds: cfg.minutes * 60,
-          rate: cfg.rate,
-          dropRatio: cfg.dropRatio,
-          maxConcurrent: cfg.maxConcurrent,
-          minLifeMs: cfg.minLifeMs,
-          maxLifeMs: cfg.maxLifeMs,
-          messages: cfg.messages,
-        },
-        (cfg.minutes * 60 + 60) * 1000,
-      );
+      const run = client.request('churn', (cfg.minutes * 60 + 60) * 1000, {
+        seconds: cfg.minutes * 60,
+        rate: cfg.rate,
+        dropRatio: cfg.dropRatio,
+        maxConcurrent: cfg.maxConcurrent,
+        minLifeMs: cfg.minLifeMs,
+        maxLifeMs: cfg.maxLifeMs,
+        messages: cfg.messages,
+      });
       let done = false;
       const finish = () => {
         done = true;
@@ -147,12 +139,12 @@ async function soak(variant, core) {
       let metrics = null;
       if (variant === 'tidewatch') {
         metrics = {
-          open: sum(text, 'realtime_connections'),
-          opened: sum(text, 'realtime_connections_opened_total'),
-          closed: sum(text, 'realtime_connections_closed_total'),
+          open: sumOr0(text, 'realtime_connections'),
+          opened: sumOr0(text, 'realtime_connections_opened_total'),
+          closed: sumOr0(text, 'realtime_connections_closed_total'),
           closedByReason: byLabel(text, 'realtime_connections_closed_total', 'reason'),
-          messagesIn: sum(text, 'realtime_messages_total', 'direction="in"'),
-          messagesOut: sum(text, 'realtime_messages_total', 'direction="out"'),
+          messagesIn: sumOr0(text, 'realtime_messages_total', 'direction="in"'),
+          messagesOut: sumOr0(text, 'realtime_messages_total', 'direction="out"'),
         };
         if (metrics.open !== 0)
           problems.push(`realtime_connections is ${metrics.open}, expected 0`);
@@ -191,10 +183,10 @@ async function soak(variant, core) {
         problems,
       };
     } finally {
-      await client.close();
+      await closeChild(client);
     }
   } finally {
-    await server.close();
+    await closeChild(server);
   }
 }
 

@@ -11,8 +11,8 @@
 // Everything is bounded: `--max-seconds` kills the process whatever happens.
 import { performance } from 'node:perf_hooks';
 import WebSocket from 'ws';
+import { serveIpc } from '../common/peer.mjs';
 import { num, parseArgs } from '../common/util.mjs';
-import { serveIpc } from './ipc.mjs';
 
 const args = parseArgs(process.argv.slice(2));
 const url = args.url;

@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { installedVersion, ROOT } from '../common/resolve.mjs';
+import { percentile, sumPromText } from '../common/util.mjs';
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
@@ -80,9 +81,16 @@ export function slope(xs, ys) {
   return den === 0 ? Number.NaN : num / den;
 }
 
-/** Nearest-rank percentile of an unsorted array. */
+/** Nearest-rank percentile of an unsorted array (util's percentile wants it sorted). */
 export function pct(xs, p) {
-  const v = [...xs].sort((a, b) => a - b);
-  if (v.length === 0) return Number.NaN;
-  return v[Math.min(v.length - 1, Math.max(0, Math.ceil((p / 100) * v.length) - 1))];
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    p,
+  );
+}
+
+/** Sum of a metric's samples whose labels contain `needle`; 0 when there is none. */
+export function sumOr0(text, name, needle = '') {
+  const v = sumPromText(text, name, needle);
+  return Number.isNaN(v) ? 0 : v;
 }

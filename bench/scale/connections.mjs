@@ -6,17 +6,18 @@
 //   npm run build && node bench/scale/connections.mjs [--connections 10000] [--write-docs]
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { num, parseArgs, sumPromText } from '../common/util.mjs';
+import { num, parseArgs } from '../common/util.mjs';
 import {
   closeScrapeAgent,
   fmt,
   machineLine,
   pct,
   scrape,
+  sumOr0,
   writeDocsSection,
   writeResults,
 } from './common.mjs';
-import { checkLimits, pinned, spawnChild } from './proc.mjs';
+import { checkLimits, closeChild, pinned, spawnChild } from './proc.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ALL = ['baseline', 'tidewatch', 'prom-naive'];
@@ -56,25 +57,20 @@ try {
   fail(err.message);
 }
 
-const sum = (text, name, needle) => {
-  const v = sumPromText(text, name, needle);
-  return Number.isNaN(v) ? 0 : v;
-};
-
 /** What the variant's own metrics say, in one shape (baseline has none). */
 function counts(variant, text) {
   if (variant === 'tidewatch') {
     return {
-      open: sum(text, 'realtime_connections'),
-      opened: sum(text, 'realtime_connections_opened_total'),
-      closed: sum(text, 'realtime_connections_closed_total'),
+      open: sumOr0(text, 'realtime_connections'),
+      opened: sumOr0(text, 'realtime_connections_opened_total'),
+      closed: sumOr0(text, 'realtime_connections_closed_total'),
     };
   }
   if (variant === 'prom-naive') {
     return {
-      open: sum(text, 'ws_connections'),
-      opened: sum(text, 'ws_connections_opened_total'),
-      closed: sum(text, 'ws_connections_closed_total'),
+      open: sumOr0(text, 'ws_connections'),
+      opened: sumOr0(text, 'ws_connections_opened_total'),
+      closed: sumOr0(text, 'ws_connections_closed_total'),
     };
   }
   return null;
@@ -101,17 +97,17 @@ async function runVariant(variant) {
     },
   );
   try {
-    const { port } = await server.waitFor('ready', 20_000);
+    const { port } = await server.wait('ready', 20_000);
     const c = spawnChild(
       'client',
       path.join(HERE, 'client.mjs'),
       [`--url=ws://127.0.0.1:${port}/ws`, '--max-seconds=600'],
       { core: 1 },
     );
-    await c.waitFor('ready', 20_000);
+    await c.wait('ready', 20_000);
     try {
-      await c.request('open', { n: PRIME, concurrency: cfg.concurrency }, 120_000);
-      await c.request('closeAll', {}, 60_000);
+      await c.request('open', 120_000, { n: PRIME, concurrency: cfg.concurrency });
+      await c.request('closeAll', 60_000);
       await waitUntil(
         async () => (await server.request('truth')).clients === 0,
         30_000,
@@ -120,7 +116,7 @@ async function runVariant(variant) {
       await scrape(port);
       const before = await server.request('mem');
 
-      const opened = await c.request('open', { n: N, concurrency: cfg.concurrency }, 300_000);
+      const opened = await c.request('open', 300_000, { n: N, concurrency: cfg.concurrency });
       if (opened.failed > 0)
         throw new Error(`${opened.failed} handshakes failed: ${JSON.stringify(opened.failures)}`);
       await waitUntil(
@@ -143,7 +139,7 @@ async function runVariant(variant) {
         atN = counts(variant, s.text);
       }
 
-      const closed = await c.request('closeAll', {}, 120_000);
+      const closed = await c.request('closeAll', 120_000);
       await waitUntil(
         async () => (await server.request('truth')).clients === 0,
         60_000,
@@ -192,10 +188,10 @@ async function runVariant(variant) {
         problems,
       };
     } finally {
-      await c.close();
+      await closeChild(c);
     }
   } finally {
-    await server.close();
+    await closeChild(server);
   }
 }
 

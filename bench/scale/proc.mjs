@@ -4,8 +4,8 @@
 import { fork, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import { Peer } from '../common/peer.mjs';
 import { ROOT } from '../common/resolve.mjs';
-import { Peer } from './ipc.mjs';
 
 const taskset = ['/usr/bin/taskset', '/bin/taskset'].find((p) => fs.existsSync(p)) ?? null;
 /** True when server and client can be pinned to different cores. */
@@ -67,4 +67,11 @@ export function spawnChild(name, script, args, { core, execArgv = [] } = {}) {
     ],
   });
   return new Peer(name, child);
+}
+
+/** Asks a child to exit and kills it if it has not within `graceMs`. */
+export async function closeChild(peer, graceMs = 3000) {
+  if (peer.exitInfo) return;
+  peer.request('exit', graceMs).catch(() => {});
+  await peer.stop(graceMs);
 }

@@ -13,9 +13,9 @@
 import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { WebSocketServer } from 'ws';
+import { serveIpc } from '../common/peer.mjs';
 import { importFromRoot } from '../common/resolve.mjs';
 import { parseArgs } from '../common/util.mjs';
-import { serveIpc } from './ipc.mjs';
 
 export const SCALE_VARIANTS = ['baseline', 'tidewatch', 'prom-naive'];
 const ENDPOINT = '/ws';

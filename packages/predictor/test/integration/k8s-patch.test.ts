@@ -11,7 +11,6 @@ import {
   HPA_PATH,
   hpa,
   SO_PATH,
-  scaledObject,
   startFakeKube,
 } from './fake-kube.js';
 
