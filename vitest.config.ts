@@ -7,6 +7,13 @@ export default defineConfig({
     projects: [
       {
         test: {
+          name: 'conventions-unit',
+          root: 'packages/conventions',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
+        test: {
           name: 'middleware-unit',
           root: 'packages/middleware',
           include: ['test/unit/**/*.test.ts'],

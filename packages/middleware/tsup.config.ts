@@ -15,5 +15,12 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   splitting: true,
-  external: ['prom-client', '@opentelemetry/api', 'ws', 'socket.io', 'express'],
+  external: [
+    '@tidewatch/conventions',
+    'prom-client',
+    '@opentelemetry/api',
+    'ws',
+    'socket.io',
+    'express',
+  ],
 });

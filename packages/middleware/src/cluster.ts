@@ -12,6 +12,7 @@
  * @packageDocumentation
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
+import { DEFAULT_PREFIX } from '@tidewatch/conventions';
 import type { Registry } from 'prom-client';
 import type { AggregationErrorHook } from './cluster/aggregate.js';
 import { type Channel, expose, registryOf } from './cluster/expose.js';
@@ -125,7 +126,7 @@ function gathererOptions(opts: Record<string, unknown>): GathererOptions {
     fail('keepExitedCounters', 'a boolean', keep);
   return {
     timeoutMs: optInt('timeoutMs', opts.timeoutMs, 1, 300_000) ?? 2000,
-    prefix: optString('prefix', opts.prefix, PREFIX_RE) ?? 'realtime_',
+    prefix: optString('prefix', opts.prefix, PREFIX_RE) ?? DEFAULT_PREFIX,
     keepExitedCounters: keep !== false,
     onError: optFunction<AggregationErrorHook>('onError', opts.onError),
   };

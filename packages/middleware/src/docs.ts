@@ -1,4 +1,4 @@
-import { CATALOG, CLOSE_REASONS, METRIC_KEYS } from './catalog.js';
+import { CATALOG, CLOSE_REASONS, DEFAULT_PREFIX, METRIC_KEYS } from '@tidewatch/conventions';
 
 function fmtBucket(v: number, unit: string): string {
   if (unit === 'seconds') {
@@ -20,12 +20,12 @@ function fmtBucket(v: number, unit: string): string {
  * Renders the metric catalogue as Markdown (the source of `docs/metrics.md`).
  * @param prefix Prometheus prefix to show. Default `realtime_`.
  */
-export function renderCatalogMarkdown(prefix = 'realtime_'): string {
+export function renderCatalogMarkdown(prefix = DEFAULT_PREFIX): string {
   const otelPrefix = `${prefix.replace(/_+$/, '')}.`;
   const lines: string[] = [
     '# Metric catalogue',
     '',
-    '<!-- Generated from packages/middleware/src/catalog.ts by `npm run generate`. Do not edit. -->',
+    '<!-- Generated from packages/conventions/src/metrics.ts by `npm run generate`. Do not edit. -->',
     '',
     `Prometheus names use the prefix \`${prefix}\` (option \`prefix\`); OpenTelemetry instruments`,
     `carry the same meaning and labels (as attributes) under \`${otelPrefix}*\`. Gauges marked`,

@@ -3,23 +3,35 @@
  * Adapters live in subpath entries (`@tidewatch/middleware/ws`).
  * @packageDocumentation
  */
+// The catalogue moved to @tidewatch/conventions; these re-exports keep old imports working.
 export type {
+  /** @deprecated Import from `@tidewatch/conventions`. */
   Aggregation,
   CloseReason,
   HandshakeOutcome,
+  /** @deprecated Import from `@tidewatch/conventions`. */
   LabelSpec,
+  /** @deprecated Import from `@tidewatch/conventions`. */
   MetricKey,
+  /** @deprecated Import from `@tidewatch/conventions`. */
   MetricSpec,
+  /** @deprecated Import from `@tidewatch/conventions`. */
   MetricType,
-} from './catalog.js';
+} from '@tidewatch/conventions';
 export {
+  /** @deprecated Import from `@tidewatch/conventions`. */
   CATALOG,
+  /** @deprecated Import from `@tidewatch/conventions`. */
   CLOSE_REASONS,
+  /** @deprecated Import from `@tidewatch/conventions`. */
   HANDSHAKE_OUTCOMES,
+  /** @deprecated Import from `@tidewatch/conventions`. */
   METRIC_KEYS,
+  /** @deprecated Import from `@tidewatch/conventions`. */
   OVERFLOW_VALUE,
+  /** @deprecated Import from `@tidewatch/conventions`. */
   TRANSPORTS,
-} from './catalog.js';
+} from '@tidewatch/conventions';
 export { renderCatalogMarkdown } from './docs.js';
 export type { ErrorCode } from './errors.js';
 export { ErrorCodes, TidewatchConfigError } from './errors.js';

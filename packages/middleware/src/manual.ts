@@ -1,10 +1,10 @@
-import { reasonForCode } from './adapters/close-reason.js';
 import {
   CLOSE_REASONS,
   type CloseReason,
   HANDSHAKE_OUTCOMES,
   type HandshakeOutcome,
-} from './catalog.js';
+} from '@tidewatch/conventions';
+import { reasonForCode } from './adapters/close-reason.js';
 import type { CoarseClock } from './internal/clock.js';
 import { labelValue, observe } from './internal/family.js';
 import type { Recorder } from './internal/recorder.js';

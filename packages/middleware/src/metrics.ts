@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { MeterProvider, TracerProvider } from '@opentelemetry/api';
+import { CATALOG, DEFAULT_PREFIX, METRIC_KEYS, type MetricKey } from '@tidewatch/conventions';
 import { Registry } from 'prom-client';
-import { CATALOG, METRIC_KEYS, type MetricKey } from './catalog.js';
 import { ErrorCodes, TidewatchConfigError } from './errors.js';
 import { CoarseClock } from './internal/clock.js';
 import { type ErrorHook, Recorder } from './internal/recorder.js';
@@ -152,7 +152,7 @@ export function createRealtimeMetrics(options: RealtimeMetricsOptions = {}): Rea
     'onError',
     'tracing',
   ]);
-  const prefix = optString('prefix', opts.prefix, PREFIX_RE) ?? 'realtime_';
+  const prefix = optString('prefix', opts.prefix, PREFIX_RE) ?? DEFAULT_PREFIX;
   const registry = (opts.registry as Registry | undefined) ?? new Registry();
   if (typeof registry.registerMetric !== 'function' || typeof registry.metrics !== 'function') {
     fail('registry', 'a prom-client Registry', registry);

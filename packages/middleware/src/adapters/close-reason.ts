@@ -1,4 +1,4 @@
-import type { CloseReason } from '../catalog.js';
+import type { CloseReason } from '@tidewatch/conventions';
 
 /** Who closed a connection first. */
 export type Initiator = 'client' | 'server';

@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { Span } from '@opentelemetry/api';
-import type { HandshakeOutcome } from '../catalog.js';
+import type { HandshakeOutcome } from '@tidewatch/conventions';
 
 /** One upgrade request between its arrival and its outcome. */
 export interface Handshake {

@@ -1,4 +1,4 @@
-import type { HandshakeOutcome } from '../catalog.js';
+import type { HandshakeOutcome } from '@tidewatch/conventions';
 import type { Recorder } from '../internal/recorder.js';
 import { engineErrorOutcome, engineErrorType } from './socketio-reasons.js';
 

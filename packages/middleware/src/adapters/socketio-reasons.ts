@@ -1,4 +1,4 @@
-import type { CloseReason, HandshakeOutcome } from '../catalog.js';
+import type { CloseReason, HandshakeOutcome } from '@tidewatch/conventions';
 import { type Initiator, reasonForCode } from './close-reason.js';
 
 /**

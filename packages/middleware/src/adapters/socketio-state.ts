@@ -1,4 +1,4 @@
-import type { HandshakeOutcome } from '../catalog.js';
+import type { HandshakeOutcome } from '@tidewatch/conventions';
 import type { CoarseClock } from '../internal/clock.js';
 import type { Recorder } from '../internal/recorder.js';
 import type { Group, TransportContext } from '../internal/transport.js';

@@ -1,5 +1,5 @@
 import { type IncomingMessage, type OutgoingHttpHeader, ServerResponse } from 'node:http';
-import type { HandshakeOutcome } from '../catalog.js';
+import type { HandshakeOutcome } from '@tidewatch/conventions';
 import { observe } from '../internal/family.js';
 import { type Group, groupFor, recordClose, type TransportContext } from '../internal/transport.js';
 import { noUnknownKeys, optInt, optObject } from '../internal/validate.js';

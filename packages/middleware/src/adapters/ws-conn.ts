@@ -1,4 +1,4 @@
-import type { CloseReason } from '../catalog.js';
+import type { CloseReason } from '@tidewatch/conventions';
 import { type HistogramSeries, observe } from '../internal/family.js';
 import { type Group, groupFor, recordClose, type TransportContext } from '../internal/transport.js';
 import { errorType, reasonForCode, reasonForError } from './close-reason.js';

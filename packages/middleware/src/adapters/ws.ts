@@ -1,6 +1,6 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CLOSE_REASONS, type CloseReason } from '../catalog.js';
+import { CLOSE_REASONS, type CloseReason } from '@tidewatch/conventions';
 import { type Attachment, classifierFor, priorAttachment } from '../internal/attach.js';
 import {
   fail,

@@ -1,5 +1,5 @@
 import type { Attributes, Histogram } from '@opentelemetry/api';
-import { type MetricSpec, OVERFLOW_VALUE } from '../catalog.js';
+import { type MetricSpec, OVERFLOW_VALUE } from '@tidewatch/conventions';
 
 /** A stored series of a counter or gauge: label values in catalogue order plus a number. */
 export interface ValueSeries {

@@ -1,5 +1,5 @@
 import { diag } from '@opentelemetry/api';
-import { CATALOG, METRIC_KEYS, type MetricKey, type MetricSpec } from '../catalog.js';
+import { CATALOG, METRIC_KEYS, type MetricKey, type MetricSpec } from '@tidewatch/conventions';
 import {
   type AnySeries,
   Family,

@@ -10,7 +10,7 @@ import {
   type TracerProvider,
   trace,
 } from '@opentelemetry/api';
-import type { HandshakeOutcome } from '../catalog.js';
+import type { HandshakeOutcome } from '@tidewatch/conventions';
 import { VERSION } from './version.js';
 
 /** Starts and ends handshake spans; absent (undefined) when tracing is off, so off costs nothing. */

@@ -1,4 +1,4 @@
-import type { CloseReason } from '../catalog.js';
+import type { CloseReason } from '@tidewatch/conventions';
 import type { CoarseClock } from './clock.js';
 import type { HistogramSeries, ValueSeries } from './family.js';
 import type { Recorder } from './recorder.js';

@@ -6,7 +6,7 @@ import {
   type ObservableResult,
   metrics as otelMetrics,
 } from '@opentelemetry/api';
-import type { MetricKey } from '../catalog.js';
+import type { MetricKey } from '@tidewatch/conventions';
 import type { ValueSeries } from '../internal/family.js';
 import type { Recorder } from '../internal/recorder.js';
 

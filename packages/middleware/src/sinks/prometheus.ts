@@ -1,5 +1,5 @@
+import type { MetricKey } from '@tidewatch/conventions';
 import type { Registry } from 'prom-client';
-import type { MetricKey } from '../catalog.js';
 import type { AnySeries, Family, HistogramSeries, ValueSeries } from '../internal/family.js';
 import type { Recorder } from '../internal/recorder.js';
 

@@ -1,5 +1,5 @@
+import { CATALOG } from '@tidewatch/conventions';
 import { describe, expect, it } from 'vitest';
-import { CATALOG } from '../../src/catalog.js';
 import {
   Family,
   type HistogramSeries,

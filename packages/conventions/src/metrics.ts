@@ -1,16 +1,21 @@
 /**
- * The metric catalogue: the single source of every metric's name, type, help, unit, labels
- * and buckets. The Prometheus and OpenTelemetry sinks, `docs/metrics.md`, and (later) the
- * generated dashboards and alert rules all read this table, so they cannot drift apart.
+ * The metric catalogue: the single source of every `realtime_*` metric's name, type, help,
+ * unit, labels and buckets. The middleware's Prometheus and OpenTelemetry sinks,
+ * `docs/metrics.md`, the generated dashboards and alert rules and the sidecar's live figures
+ * all read this table, so they cannot drift apart.
  *
  * Names here are *suffixes*: the exported name is `prefix + name` (default prefix
- * `realtime_`), and the OpenTelemetry name is `otelPrefix + otel` (default `realtime.`).
+ * {@link DEFAULT_PREFIX}), and the OpenTelemetry name is `otelPrefix + otel` (default
+ * `realtime.`).
  */
+
+/** The Prometheus prefix of every catalogue metric unless the user picks another. */
+export const DEFAULT_PREFIX = 'realtime_';
 
 /** The metric types the catalogue uses. */
 export type MetricType = 'counter' | 'gauge' | 'histogram';
 
-/** How the `cluster` aggregator (issue 3) combines one metric across worker processes. */
+/** How the `cluster` aggregator combines one metric across worker processes. */
 export type Aggregation = 'sum' | 'max' | 'min' | 'average';
 
 /** One label of a catalogue metric. */
@@ -524,3 +529,13 @@ export type MetricKey = keyof typeof CATALOG;
 
 /** Catalogue keys in a stable order (the order of `CATALOG`). */
 export const METRIC_KEYS = Object.keys(CATALOG) as MetricKey[];
+
+/**
+ * The exported Prometheus name of a catalogue metric.
+ * @param key - The catalogue key, e.g. `'connections'`.
+ * @param prefix - Default {@link DEFAULT_PREFIX}.
+ * @returns e.g. `realtime_connections`.
+ */
+export function metricName(key: MetricKey, prefix: string = DEFAULT_PREFIX): string {
+  return prefix + CATALOG[key].name;
+}

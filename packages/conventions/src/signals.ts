@@ -1,0 +1,215 @@
+/**
+ * The predictor sidecar's signal catalogue: every `tidewatch_*` series its `/metrics` serves.
+ * The sidecar registers its metrics from this table; the generated dashboards, alert rules,
+ * rule tests, runbooks and Kubernetes manifests spell the names through it; docs/sidecar.md's
+ * table is checked against it.
+ */
+
+/** The prefix every sidecar signal carries (fixed: KEDA triggers and rules depend on it). */
+export const SIGNAL_PREFIX = 'tidewatch_';
+
+/** One label of a signal. */
+export interface SignalLabel {
+  readonly name: string;
+  readonly help: string;
+  /** The closed set of values, when there is one. */
+  readonly values?: readonly string[];
+}
+
+/** One row of the signal catalogue. */
+export interface SignalSpec {
+  /** The full Prometheus name, e.g. `tidewatch_forecast`. */
+  readonly name: string;
+  readonly type: 'gauge' | 'counter';
+  readonly help: string;
+  /** Base unit (`seconds`) or a count noun; empty for a load in the metric's own unit. */
+  readonly unit: string;
+  readonly labels: readonly SignalLabel[];
+}
+
+/**
+ * Why a forecast is not published: the values of `tidewatch_forecast_stale{reason}` and the
+ * codes of the planner's and the sidecar engine's reasons (the status page reads these codes,
+ * never the English messages).
+ */
+export const STALE_REASONS = [
+  'source_failing',
+  'no_observation',
+  'data_old',
+  'no_forecast',
+  'forecast_old',
+  'lead_time_not_covered',
+  'invalid_forecast',
+  'model_mase',
+  'rolling_mase',
+  'training',
+  'training_failed',
+  'too_little_history',
+  'forecast_failed',
+] as const;
+/** A stale-reason code. */
+export type StaleReason = (typeof STALE_REASONS)[number];
+
+/** Stale reasons that say the data is missing or too old (the status page's data freshness). */
+export const DATA_STALE_REASONS: readonly StaleReason[] = [
+  'source_failing',
+  'no_observation',
+  'data_old',
+];
+/** Stale reasons that say the forecast is missing or too old (the page's forecast freshness). */
+export const FORECAST_STALE_REASONS: readonly StaleReason[] = ['no_forecast', 'forecast_old'];
+
+/** Quantiles `tidewatch_forecast` publishes. */
+export const FORECAST_QUANTILES = ['0.5', '0.9'] as const;
+/** Measures of `tidewatch_forecast_error`. */
+export const FORECAST_ERROR_MEASURES = ['mase', 'wape', 'coverage90', 'rolling_mase'] as const;
+/** Outcomes of `tidewatch_train_runs_total`. */
+export const TRAIN_OUTCOMES = ['success', 'failure'] as const;
+/** Results of `tidewatch_patch_requests_total`. */
+export const PATCH_RESULTS = ['patched', 'skipped', 'failed'] as const;
+/** Modes of `tidewatch_patch_threshold`. */
+export const PATCH_MODES = ['predicted', 'reactive'] as const;
+
+const metric: SignalLabel = {
+  name: 'metric',
+  help: 'The forecast load metric (the sidecar config `metric`).',
+};
+const target: SignalLabel = {
+  name: 'target',
+  help: 'The scaling target (the sidecar config `target`).',
+};
+
+/** The signals, keyed by a stable identifier. */
+export const SIGNALS = {
+  forecast: {
+    name: 'tidewatch_forecast',
+    type: 'gauge',
+    unit: '',
+    help: 'Predicted peak load over the lead time (label horizon) at quantile 0.5 and 0.9; absent while the forecast is stale.',
+    labels: [
+      metric,
+      { name: 'horizon', help: 'The lead time, e.g. `150s`.' },
+      { name: 'quantile', help: '`0.5` (p50) or `0.9` (p90).', values: FORECAST_QUANTILES },
+    ],
+  },
+  predictedLoad: {
+    name: 'tidewatch_predicted_load',
+    type: 'gauge',
+    unit: '',
+    help: 'What the predicted KEDA/HPA trigger reads, with the same threshold as the actual load: max(p50 peak, target utilisation x p90 peak) over the lead time; absent while stale.',
+    labels: [metric, { name: 'horizon', help: 'The lead time, e.g. `150s`.' }],
+  },
+  recommendedReplicas: {
+    name: 'tidewatch_recommended_replicas',
+    type: 'gauge',
+    unit: 'replicas',
+    help: 'Replicas the predicted peak (and the actual load) need; absent while the forecast is stale.',
+    labels: [target],
+  },
+  scalingThreshold: {
+    name: 'tidewatch_scaling_threshold',
+    type: 'gauge',
+    unit: '',
+    help: 'Per-replica HPA target that makes an HPA on the actual metric reach the recommended replicas now; absent while stale.',
+    labels: [target],
+  },
+  forecastError: {
+    name: 'tidewatch_forecast_error',
+    type: 'gauge',
+    unit: '',
+    help: 'Error of the current model: backtest mase, wape, coverage90 and the live rolling_mase.',
+    labels: [
+      metric,
+      { name: 'model', help: 'The model in use.' },
+      { name: 'measure', help: 'The error measure.', values: FORECAST_ERROR_MEASURES },
+    ],
+  },
+  modelInfo: {
+    name: 'tidewatch_model_info',
+    type: 'gauge',
+    unit: '',
+    help: 'The model in use (value 1).',
+    labels: [metric, { name: 'model', help: 'The model in use.' }],
+  },
+  forecastAgeSeconds: {
+    name: 'tidewatch_forecast_age_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help: 'Seconds since the current forecast was made; absent before the first forecast.',
+    labels: [],
+  },
+  sourceErrors: {
+    name: 'tidewatch_source_errors_total',
+    type: 'counter',
+    unit: 'errors',
+    help: 'Failed collections per source (scrape:URL or prometheus:URL).',
+    labels: [{ name: 'source', help: 'The source, e.g. `scrape:URL` or `prometheus:URL`.' }],
+  },
+  forecastStale: {
+    name: 'tidewatch_forecast_stale',
+    type: 'gauge',
+    unit: '',
+    help: 'One series per reason the forecast is not published (value 1); none while it is.',
+    labels: [metric, { name: 'reason', help: 'A stale-reason code.', values: STALE_REASONS }],
+  },
+  historyPoints: {
+    name: 'tidewatch_history_points',
+    type: 'gauge',
+    unit: 'points',
+    help: 'Points of history held for the metric (bounded by historyPoints).',
+    labels: [metric],
+  },
+  lastCollectTimestampSeconds: {
+    name: 'tidewatch_last_collect_timestamp_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help: 'Unix time of the last successful collection; absent before the first.',
+    labels: [],
+  },
+  trainDurationSeconds: {
+    name: 'tidewatch_train_duration_seconds',
+    type: 'gauge',
+    unit: 'seconds',
+    help: 'Wall-clock duration of the last training run in this process; absent before the first.',
+    labels: [],
+  },
+  trainRuns: {
+    name: 'tidewatch_train_runs_total',
+    type: 'counter',
+    unit: 'runs',
+    help: 'Training runs by outcome (success, failure).',
+    labels: [{ name: 'outcome', help: '`success` or `failure`.', values: TRAIN_OUTCOMES }],
+  },
+  scheduledJobs: {
+    name: 'tidewatch_scheduled_jobs',
+    type: 'gauge',
+    unit: 'jobs',
+    help: 'Scheduled jobs alive (collect, forecast, retrain).',
+    labels: [],
+  },
+  patchRequests: {
+    name: 'tidewatch_patch_requests_total',
+    type: 'counter',
+    unit: 'requests',
+    help: 'Patch-mode applies by result: patched (written), skipped (within the hysteresis), failed (see the log and /forecast).',
+    labels: [target, { name: 'result', help: 'What the apply did.', values: PATCH_RESULTS }],
+  },
+  patchThreshold: {
+    name: 'tidewatch_patch_threshold',
+    type: 'gauge',
+    unit: '',
+    help: 'The threshold patch mode last wrote or found in place, by mode (predicted or reactive = the static capacity x target); absent before the first success.',
+    labels: [target, { name: 'mode', help: 'Whose threshold.', values: PATCH_MODES }],
+  },
+} as const satisfies Record<string, SignalSpec>;
+
+/** Identifier of a sidecar signal, e.g. `'predictedLoad'`. */
+export type SignalKey = keyof typeof SIGNALS;
+
+/** Signal keys in a stable order (the order of `SIGNALS`). */
+export const SIGNAL_KEYS = Object.keys(SIGNALS) as SignalKey[];
+
+/** The label names of a signal, in order. */
+export function signalLabelNames(key: SignalKey): string[] {
+  return SIGNALS[key].labels.map((l: SignalLabel) => l.name);
+}
