@@ -31,6 +31,24 @@ export default defineConfig({
       },
       {
         test: {
+          name: 'forecast-unit',
+          root: 'packages/forecast',
+          include: ['test/unit/**/*.test.ts'],
+          testTimeout: 30_000,
+        },
+      },
+      {
+        test: {
+          name: 'forecast-integration',
+          root: 'packages/forecast',
+          include: ['test/integration/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 120_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
           name: 'predictor-unit',
           root: 'packages/predictor',
           include: ['test/unit/**/*.test.ts'],

@@ -4,8 +4,12 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { renderCatalogMarkdown } from '@tidewatch/middleware';
-import { DEFAULT_CONFIG, generateDashboards, generateRules } from '@tidewatch/mixin';
-import { generateDeployFiles } from '@tidewatch/predictor';
+import {
+  DEFAULT_CONFIG,
+  generateDashboards,
+  generateDeployFiles,
+  generateRules,
+} from '@tidewatch/mixin';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const check = process.argv.includes('--check');

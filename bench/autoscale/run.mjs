@@ -13,7 +13,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ROOT } from '../common/resolve.mjs';
 
-const P = await import(pathToFileURL(path.join(ROOT, 'packages/predictor/dist/index.js')).href);
+const P = await import(pathToFileURL(path.join(ROOT, 'packages/forecast/dist/index.js')).href);
 const args = new Set(process.argv.slice(2));
 
 const raw = P.parseSeriesCsv(

@@ -17,7 +17,7 @@ import { ROOT } from '../common/resolve.mjs';
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
-const P = await import(pathToFileURL(path.join(ROOT, 'packages/predictor/dist/index.js')).href);
+const P = await import(pathToFileURL(path.join(ROOT, 'packages/forecast/dist/index.js')).href);
 const req = createRequire(path.join(ROOT, 'packages/predictor/package.json'));
 
 function readCsv(file) {

@@ -1,12 +1,14 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts' },
+  // `deploy` is its own entry: the predictor re-exports it without loading the dashboard and
+  // rule generators.
+  entry: { index: 'src/index.ts', deploy: 'src/deploy/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   sourcemap: true,
   clean: true,
   target: 'node20',
   splitting: true,
-  external: ['@tidewatch/middleware', 'grafana-dash-gen', '@prometheus-io/lezer-promql'],
+  external: ['@tidewatch/conventions', 'grafana-dash-gen', '@prometheus-io/lezer-promql', 'yaml'],
 });

@@ -3,7 +3,8 @@ import { defineConfig } from 'tsup';
 const common = {
   sourcemap: true,
   target: 'node20',
-  external: ['brain.js', 'gpu.js'],
+  // Only patch mode loads the Kubernetes client (an optional peer), on its first apply.
+  external: ['@kubernetes/client-node'],
 } as const;
 
 // tsup builds the configs of this array in parallel into the same dist/: only the first
@@ -11,17 +12,12 @@ const common = {
 export default defineConfig([
   {
     ...common,
-    // The worker is its own entry: `new Worker(new URL('./worker.js', import.meta.url))` loads it
-    // from dist next to the module (or chunk) that spawns it.
-    entry: {
-      index: 'src/index.ts',
-      worker: 'src/worker/entry.ts',
-    },
+    entry: { index: 'src/index.ts' },
     format: ['esm', 'cjs'],
     dts: { entry: { index: 'src/index.ts' } },
     clean: ['!cli.js', '!cli.js.map'],
     splitting: true,
-    // import.meta.url in the CJS build (worker URL, the LSTM's createRequire) needs a shim.
+    // import.meta.url in the CJS build (the status page's asset paths) needs a shim.
     shims: true,
   },
   {

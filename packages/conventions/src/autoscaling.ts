@@ -35,12 +35,3 @@ export const SOURCE_SCOPES = {
 
 /** A source kind the generated manifests can configure. */
 export type DeploySourceKind = keyof typeof SOURCE_SCOPES;
-
-/**
- * A Kubernetes quantity for a threshold, to the milli-unit: `700`, `233333m`.
- * @param value - A finite number (load per replica).
- */
-export function formatQuantity(value: number): string {
-  const milli = Math.round(value * 1000);
-  return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
-}

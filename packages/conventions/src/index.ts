@@ -11,7 +11,6 @@ export {
   ACTUAL_EXTERNAL_METRIC,
   ACTUAL_TRIGGER,
   type DeploySourceKind,
-  formatQuantity,
   PATCH_KINDS,
   type PatchKind,
   PREDICTED_EXTERNAL_METRIC,
@@ -36,6 +35,7 @@ export {
   OVERFLOW_VALUE,
   TRANSPORTS,
 } from './metrics.js';
+export { formatQuantity, parseQuantity } from './quantity.js';
 export {
   DATA_STALE_REASONS,
   FORECAST_ERROR_MEASURES,

@@ -1,7 +1,8 @@
 /**
  * @tidewatch/mixin: Grafana dashboards and Prometheus alert and recording rules for realtime
- * servers, generated from the `@tidewatch/middleware` metric catalogue and one config, in the
- * monitoring-mixin style.
+ * servers, generated from the `@tidewatch/conventions` catalogues and one config, in the
+ * monitoring-mixin style; and the Kubernetes manifests of `deploy/` (also its own entry,
+ * `@tidewatch/mixin/deploy`).
  *
  * @packageDocumentation
  */
@@ -78,6 +79,53 @@ export {
   type VariableJson,
   withImportMetadata,
 } from './dashboards/index.js';
+// deploy (also the `@tidewatch/mixin/deploy` entry)
+export {
+  ACTUAL_EXTERNAL_METRIC,
+  ACTUAL_TRIGGER,
+  actualQuery,
+  adapterConfigMap,
+  adapterRules,
+  behavior,
+  DEFAULT_DEPLOY_CONFIG,
+  type DeployConfig,
+  DeployConfigError,
+  type DeployConfigInput,
+  type DeployDocument,
+  type DeployFile,
+  type DeployNote,
+  deployConfig,
+  deployFiles,
+  deployment,
+  FALLBACK_FAILURE_THRESHOLD,
+  formatQuantity,
+  GENERATED_HEADER,
+  generateDeployFiles,
+  horizontalPodAutoscaler,
+  type LeadTime,
+  leadTimeSeconds,
+  type Manifest,
+  type ObjectMeta,
+  type PatchKind,
+  PREDICTED_EXTERNAL_METRIC,
+  PREDICTED_TRIGGER,
+  patchResource,
+  patchRole,
+  patchRoleBinding,
+  predictedFold,
+  predictedQuery,
+  predictorName,
+  renderDeployFile,
+  SIDECAR_CONFIG_PATH,
+  SIDECAR_DATA_DIR,
+  scaledObject,
+  service,
+  serviceAccount,
+  serviceMonitor,
+  sidecarConfig,
+  sidecarConfigMap,
+  targetPerReplica,
+} from './deploy/index.js';
 export {
   allPanels,
   analysePromql,
@@ -104,7 +152,6 @@ export {
   publishDashboard,
   runPublishCommand,
 } from './publish.js';
-
 // rules
 export {
   type AlertAnnotations,

@@ -1,102 +1,284 @@
 /**
- * @tidewatch/predictor: load forecasting and predictive autoscaling for realtime servers.
- * Models (seasonal naive, seasonal profile, Holt-Winters, a brain.js LSTM on seasonal
- * residuals, ensembles) are compared by rolling-origin backtest; forecasts carry p50 and p90.
- * The planner turns them into scaling signals; the HPA simulator replays traces under
- * reactive and predictive policies.
+ * `@tidewatch/predictor`: the predictor sidecar (`tidewatch-predictor serve`: collection,
+ * forecasting in worker threads, the planner's scaling signals on `/metrics`, the status page,
+ * patch mode) and the `tidewatch-predictor` CLI. The forecasting library it runs on is
+ * `@tidewatch/forecast`; the manifests it is deployed with come from `@tidewatch/mixin`.
  *
  * @packageDocumentation
  */
 
+// The forecasting library moved to @tidewatch/forecast; these re-exports keep old imports
+// working until 0.2.
 export {
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type AccuracySnapshot,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type AccuracyTracker,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type AccuracyTrackerOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  BASELINES,
+  /** @deprecated Import from `@tidewatch/forecast`. */
   type BacktestOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
   type BacktestProgress,
+  /** @deprecated Import from `@tidewatch/forecast`. */
   type BacktestReport,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type BacktestTaskInput,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type Band,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  backoffDelay,
+  /** @deprecated Import from `@tidewatch/forecast`. */
   backtest,
-  type ModelScore,
-} from './backtest/backtest.js';
-export { type Band, fitBand, pinball, upper } from './backtest/quantiles.js';
-export {
-  type FittedForecaster,
-  type ForecastOptions,
-  type ForecastPoint,
-  type ForecastResult,
-  forecast,
-  forecastWith,
-} from './forecast.js';
-export { HistoryError, type HistoryErrorCode, OptionError } from './history/errors.js';
-export {
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type CounterEvent,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type CounterRate,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type CounterSample,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type CsvParseOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  cleanValues,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  contextFor,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  counterRates,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  createAccuracyTracker,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  createCounterRate,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  createFileSource,
+  /** @deprecated Import from `@tidewatch/forecast`. */
   createHistoryStore,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  createHpa,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  createModels,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  createPlanner,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  createPrometheusSource,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  createScraper,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  DEFAULT_SCALE_DOWN,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  DEFAULT_SCALE_UP,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type FileSourceOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type FitProgress,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type FittedForecaster,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type ForecastOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type ForecastPoint,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type ForecastResult,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type ForecastTaskInput,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  fitBand,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  forecast,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  forecastWith,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  HistoryError,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type HistoryErrorCode,
+  /** @deprecated Import from `@tidewatch/forecast`. */
   type HistoryStore,
+  /** @deprecated Import from `@tidewatch/forecast`. */
   type HistoryStoreOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type HoltWintersOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type HoltWintersParams,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type Hpa,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type HpaOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type HpaPolicy,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type HpaRules,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  holtWintersModel,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type LeadTimeOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type LstmOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
   loadHistoryStore,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  loadModel,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  lstmModel,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  MODEL_NAMES,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type Model,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type ModelContext,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type ModelJSON,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type ModelName,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type ModelOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type ModelScore,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  naiveModel,
+  /** @deprecated Import from `@tidewatch/forecast`. */
   type OnCorrupt,
-} from './history/store.js';
-// k8s (issue 5)
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  OptionError,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type PickedMetric,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type PickedSample,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type Plan,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type PlanInput,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type Planner,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type PlannerOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  PROMETHEUS_MAX_POINTS,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type ProfileParams,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type PrometheusSource,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type PrometheusSourceOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  parseSeriesCsv,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  peakOver,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  pickMetric,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  pinball,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type RateResult,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type ReadOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type RetryOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type RollingOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type RollingResult,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type RunInWorkerOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type RunSimulationOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type RunSimulationResult,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  rollingPredictions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  runInWorker,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  runSimulation,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type Scraper,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type ScraperOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type SeasonOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type Series,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type SimulationOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type SimulationPolicy,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type SimulationResult,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type Source,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  SourceError,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type StalenessOptions,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  seasonalMae,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  seasonalNaiveModel,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  seasonalProfileModel,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  simulate,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  sliceSeries,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  timeAt,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  upper,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  type WorkerTask,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  WorkerTimeoutError,
+  /** @deprecated Import from `@tidewatch/forecast`. */
+  withRetry,
+} from '@tidewatch/forecast';
+// The manifest generator moved to @tidewatch/mixin (entry `@tidewatch/mixin/deploy`).
 export {
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
   ACTUAL_EXTERNAL_METRIC,
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
   ACTUAL_TRIGGER,
-  createPatcher,
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
   DEFAULT_DEPLOY_CONFIG,
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
   type DeployConfig,
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
   DeployConfigError,
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
   type DeployConfigInput,
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
   type DeployFile,
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
   deployConfig,
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
   deployFiles,
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
   generateDeployFiles,
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
   type Manifest,
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
+  type PatchKind,
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
+  PREDICTED_EXTERNAL_METRIC,
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
+  PREDICTED_TRIGGER,
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
+  renderDeployFile,
+  /** @deprecated Import from `@tidewatch/mixin/deploy`. */
+  targetPerReplica,
+} from '@tidewatch/mixin/deploy';
+export {
+  createPatcher,
   type Patcher,
   type PatcherOptions,
   type PatcherStats,
-  type PatchKind,
   type PatchResult,
-  PREDICTED_EXTERNAL_METRIC,
-  PREDICTED_TRIGGER,
-  renderDeployFile,
-  targetPerReplica,
-} from './k8s/index.js';
-export { cleanValues, contextFor, type SeasonOptions } from './models/context.js';
+  type PatchStep,
+} from './patch/patcher.js';
 export {
-  type HoltWintersOptions,
-  type HoltWintersParams,
-  holtWintersModel,
-} from './models/holt-winters.js';
-export { type LstmOptions, lstmModel } from './models/lstm.js';
-export {
-  BASELINES,
-  createModels,
-  loadModel,
-  MODEL_NAMES,
-  type ModelName,
-  type ModelOptions,
-} from './models/registry.js';
-export {
-  naiveModel,
-  type ProfileParams,
-  seasonalNaiveModel,
-  seasonalProfileModel,
-} from './models/seasonal.js';
-export { seasonalMae } from './models/stats.js';
-export type { FitProgress, Model, ModelContext, ModelJSON } from './models/types.js';
-export {
-  type AccuracySnapshot,
-  type AccuracyTracker,
-  type AccuracyTrackerOptions,
-  createAccuracyTracker,
-} from './planner/accuracy.js';
-export {
-  createPlanner,
-  type LeadTimeOptions,
-  type Plan,
-  type PlanInput,
-  type Planner,
-  type PlannerOptions,
-  peakOver,
-  type StalenessOptions,
-} from './planner/planner.js';
-export { type Series, sliceSeries, timeAt } from './series.js';
-export { createSidecar, type Sidecar, type SidecarOptions } from './serve/app.js';
+  createSidecar,
+  type Sidecar,
+  type SidecarOptions,
+} from './serve/app.js';
 export {
   ConfigError,
   type ConfigOverride,
@@ -112,56 +294,14 @@ export {
   type ServeConfigInput,
   type ServeFlags,
 } from './serve/config.js';
-export { createJsonLogger, type Logger, type LogLevel, silentLogger } from './serve/log.js';
+export {
+  createJsonLogger,
+  type Logger,
+  type LogLevel,
+  silentLogger,
+} from './serve/log.js';
 export { statusPageRouter } from './serve/page/index.js';
-export type { ForecastJson, HistoryPointJson } from './serve/routes.js';
-export {
-  createHpa,
-  DEFAULT_SCALE_DOWN,
-  DEFAULT_SCALE_UP,
-  type Hpa,
-  type HpaOptions,
-  type HpaPolicy,
-  type HpaRules,
-} from './simulate/hpa.js';
-export { type SimulationOptions, type SimulationResult, simulate } from './simulate/replay.js';
-export { type RollingOptions, type RollingResult, rollingPredictions } from './simulate/rolling.js';
-export {
-  type RunSimulationOptions,
-  type RunSimulationResult,
-  runSimulation,
-  type SimulationPolicy,
-} from './simulate/run.js';
-export {
-  type CounterEvent,
-  type CounterRate,
-  type CounterSample,
-  counterRates,
-  createCounterRate,
-  type RateResult,
-} from './sources/counter-rate.js';
-export { SourceError } from './sources/errors.js';
-export { type PickedMetric, type PickedSample, pickMetric } from './sources/exposition.js';
-export {
-  type CsvParseOptions,
-  createFileSource,
-  type FileSourceOptions,
-  parseSeriesCsv,
-} from './sources/file.js';
-export {
-  createPrometheusSource,
-  PROMETHEUS_MAX_POINTS,
-  type PrometheusSource,
-  type PrometheusSourceOptions,
-} from './sources/prometheus.js';
-export { backoffDelay, type RetryOptions, withRetry } from './sources/retry.js';
-export { createScraper, type Scraper, type ScraperOptions } from './sources/scrape.js';
-export type { ReadOptions, Source } from './sources/types.js';
-export type { WorkerTask } from './worker/protocol.js';
-export {
-  type BacktestTaskInput,
-  type ForecastTaskInput,
-  type RunInWorkerOptions,
-  runInWorker,
-  WorkerTimeoutError,
-} from './worker/runner.js';
+export type {
+  ForecastJson,
+  HistoryPointJson,
+} from './serve/routes.js';

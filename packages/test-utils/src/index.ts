@@ -7,6 +7,7 @@
 
 export { binaryEnvVar, requireBinary } from './binaries.js';
 export { type ChromiumHandle, launchChromium } from './chromium.js';
+export { type FixtureSeries, fixturePath, flightsHourly, head } from './fixtures.js';
 export { freePort } from './free-port.js';
 export { type PollOptions, pollUntil } from './poll.js';
 export {

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
   ACTUAL_EXTERNAL_METRIC,
-  formatQuantity,
   PREDICTED_EXTERNAL_METRIC,
   SIGNAL_KEYS,
   SIGNAL_PREFIX,
@@ -42,11 +41,5 @@ describe('signal catalogue invariants', () => {
   it('the predicted external metric is the predicted-load signal; the actual one is not a signal', () => {
     expect(PREDICTED_EXTERNAL_METRIC).toBe(SIGNALS.predictedLoad.name);
     expect(SIGNAL_KEYS.map((k) => SIGNALS[k].name)).not.toContain(ACTUAL_EXTERNAL_METRIC);
-  });
-
-  it('formats thresholds as Kubernetes quantities to the milli-unit', () => {
-    expect(formatQuantity(700)).toBe('700');
-    expect(formatQuantity(233.3333)).toBe('233333m');
-    expect(formatQuantity(0.0004)).toBe('0');
   });
 });

@@ -3,7 +3,7 @@
  * the config, the standard variables and annotations, and the build pipeline
  * (grafana-dash-gen container -> our panels -> modernise -> import metadata).
  */
-import { CATALOG, type MetricKey } from '@tidewatch/middleware';
+import { CATALOG, type MetricKey } from '@tidewatch/conventions';
 import dashgen from 'grafana-dash-gen';
 import type { MixinConfig } from '../config.js';
 import { PromAnnotation } from '../grafana/annotations.js';

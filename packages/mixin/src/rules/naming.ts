@@ -3,7 +3,7 @@
  * names from the catalogue, selectors from the config, aggregation clauses from the fleet
  * labels, and recording-rule names in the `level:metric:operations` convention.
  */
-import { CATALOG, type MetricKey } from '@tidewatch/middleware';
+import { CATALOG, type MetricKey } from '@tidewatch/conventions';
 import type { MixinConfig } from '../config.js';
 
 /** The exported name of catalogue metric `key` (plus `suffix`, e.g. `_bucket`). */

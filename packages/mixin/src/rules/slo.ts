@@ -8,7 +8,7 @@
  * Each window pair is its own rule (labels `long_window`, `short_window`, as Pyrra does), so
  * a test can show every pair firing on its own and the runbook can say which one fired.
  */
-import { CATALOG } from '@tidewatch/middleware';
+import { CATALOG } from '@tidewatch/conventions';
 import { type MixinConfig, runbookUrl } from '../config.js';
 import { by, durationMinutes, metric, num, recordName, sel } from './naming.js';
 import type { AlertingRule, RecordingRule, RuleGroup, Severity } from './types.js';

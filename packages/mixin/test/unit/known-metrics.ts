@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CATALOG, METRIC_KEYS } from '@tidewatch/middleware';
+import { CATALOG, METRIC_KEYS } from '@tidewatch/conventions';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
 

@@ -1,4 +1,4 @@
-import { CATALOG } from '@tidewatch/middleware';
+import { CATALOG } from '@tidewatch/conventions';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import { analysePromql, metricNames } from '../../src/lint/index.js';

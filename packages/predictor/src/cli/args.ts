@@ -3,7 +3,7 @@
  * (usage errors, exit code 2); values are checked here so that a bad horizon or model name is
  * a one-line input error with exit code 1, like a bad file.
  */
-import { MODEL_NAMES } from '../models/registry.js';
+import { MODEL_NAMES } from '@tidewatch/forecast';
 import { CliError } from './errors.js';
 
 /** Output format. */

@@ -2,9 +2,8 @@
  * The `forecast` and `backtest` commands: read and check the CSV, check there is enough
  * history, run the work in a worker thread and print the result (JSON or a table).
  */
-import type { BacktestReport } from '../backtest/backtest.js';
-import type { ForecastResult } from '../forecast.js';
-import { type RunInWorkerOptions, runInWorker, WorkerTimeoutError } from '../worker/runner.js';
+import type { BacktestReport, ForecastResult } from '@tidewatch/forecast';
+import { type RunInWorkerOptions, runInWorker, WorkerTimeoutError } from '@tidewatch/forecast';
 import type { BacktestArgs, CommonArgs, ForecastArgs } from './args.js';
 import { readSeriesCsv } from './csv.js';
 import { CliError } from './errors.js';

@@ -4,9 +4,8 @@
  * one-line {@link CliError} naming the file and row.
  */
 import { readFileSync } from 'node:fs';
-import type { Series } from '../series.js';
-import { SourceError } from '../sources/errors.js';
-import { parseSeriesCsv } from '../sources/file.js';
+import type { Series } from '@tidewatch/forecast';
+import { parseSeriesCsv, SourceError } from '@tidewatch/forecast';
 import { CliError } from './errors.js';
 
 /** Options of {@link readSeriesCsv}. */

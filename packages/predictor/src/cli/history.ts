@@ -2,9 +2,9 @@
  * "Is there enough history?", answered on the main thread before a worker is started, so the
  * error can say what is needed in points and in days (the library only counts points).
  */
-import { contextFor } from '../models/context.js';
-import { createModels } from '../models/registry.js';
-import type { Series } from '../series.js';
+
+import type { Series } from '@tidewatch/forecast';
+import { contextFor, createModels } from '@tidewatch/forecast';
 import { CliError } from './errors.js';
 
 /** What a run will do with the series. */

@@ -3,8 +3,9 @@
  * by a function and run by {@link run}, so nothing happens at import time and tests can drive
  * it in-process with their own streams.
  */
+
+import { MODEL_NAMES } from '@tidewatch/forecast';
 import { Command, CommanderError, Option } from 'commander';
-import { MODEL_NAMES } from '../models/registry.js';
 import { parseBacktestArgs, parseForecastArgs, type RawOptions } from './args.js';
 import { backtestCommand, type CliIO, forecastCommand } from './commands.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, errorLine, PROGRAM } from './errors.js';

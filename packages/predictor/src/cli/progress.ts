@@ -1,6 +1,7 @@
 /** The progress bar shown on a terminal during long runs (stderr only; stdout is the result). */
+
+import type { BacktestProgress } from '@tidewatch/forecast';
 import cliProgress from 'cli-progress';
-import type { BacktestProgress } from '../backtest/backtest.js';
 
 /** Receives progress; {@link ProgressSink.stop} clears the bar (idempotent). */
 export interface ProgressSink {

@@ -3,8 +3,12 @@
  * policy and prints the contract's JSON (or a table): under-provisioned minutes,
  * replica-hours, scaling actions, and the elasticity measures.
  */
-import { MODEL_NAMES } from '../models/registry.js';
-import { type RunSimulationResult, runSimulation, type SimulationPolicy } from '../simulate/run.js';
+import {
+  MODEL_NAMES,
+  type RunSimulationResult,
+  runSimulation,
+  type SimulationPolicy,
+} from '@tidewatch/forecast';
 import { positiveInt, positiveNumber, type RawOptions } from './args.js';
 import type { CliIO } from './commands.js';
 import { readSeriesCsv } from './csv.js';

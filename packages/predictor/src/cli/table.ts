@@ -1,6 +1,5 @@
 /** Plain-text tables for the CLI's default (human) output. No colours: output is often piped. */
-import type { BacktestReport } from '../backtest/backtest.js';
-import type { ForecastResult } from '../forecast.js';
+import type { BacktestReport, ForecastResult } from '@tidewatch/forecast';
 
 /** Marks the selected model's row in the backtest table. */
 export const SELECTED_MARK = '*';

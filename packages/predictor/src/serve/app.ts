@@ -9,13 +9,17 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
+import {
+  createHistoryStore,
+  createPlanner,
+  HistoryError,
+  type HistoryStore,
+  type Planner,
+  timeAt,
+} from '@tidewatch/forecast';
 import express, { type Express, type Router } from 'express';
 import { getTasks } from 'node-cron';
-import { HistoryError } from '../history/errors.js';
-import { createHistoryStore, type HistoryStore } from '../history/store.js';
-import { createPatcher } from '../k8s/patch.js';
-import { createPlanner, type Planner } from '../planner/planner.js';
-import { timeAt } from '../series.js';
+import { createPatcher } from '../patch/patcher.js';
 import { createCollector } from './collector.js';
 import { ConfigError, type ServeConfig } from './config.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';

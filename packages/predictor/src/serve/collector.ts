@@ -4,10 +4,8 @@
  * last stored step, so a restart backfills the gap). Failures are counted per source name
  * and reported, never thrown: the sidecar keeps serving while its source is down.
  */
-import type { HistoryStore } from '../history/store.js';
-import { SourceError } from '../sources/errors.js';
-import { createPrometheusSource } from '../sources/prometheus.js';
-import { createScraper } from '../sources/scrape.js';
+import type { HistoryStore } from '@tidewatch/forecast';
+import { createPrometheusSource, createScraper, SourceError } from '@tidewatch/forecast';
 import type { ServeConfig } from './config.js';
 
 /** What one collection did. */

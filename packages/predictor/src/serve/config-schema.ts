@@ -4,9 +4,10 @@
  * loader can prefix it with the field's origin (`config: listen.port`, `TIDEWATCH_PORT`,
  * `--port`) and the value that was given.
  */
+
+import { MODEL_NAMES } from '@tidewatch/forecast';
 import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
-import { MODEL_NAMES } from '../models/registry.js';
 
 /** `{ error: 'must be ...' }`: the shape of every message of this schema. */
 const must = (what: string) => ({ error: `must be ${what}` });

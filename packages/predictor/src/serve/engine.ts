@@ -4,11 +4,8 @@
  * (backtest + fit in a worker thread). {@link Engine.evaluate} turns the state into the
  * planner's decision at one instant; the HTTP layer only renders it.
  */
-import type { ForecastPoint } from '../forecast.js';
-import type { HistoryStore } from '../history/store.js';
-import { type AccuracyTracker, createAccuracyTracker } from '../planner/accuracy.js';
-import type { Plan, Planner } from '../planner/planner.js';
-import type { Series } from '../series.js';
+import type { ForecastPoint, HistoryStore, Plan, Planner, Series } from '@tidewatch/forecast';
+import { type AccuracyTracker, createAccuracyTracker } from '@tidewatch/forecast';
 import type { Collector } from './collector.js';
 import type { ServeConfig } from './config.js';
 import type { Logger } from './log.js';

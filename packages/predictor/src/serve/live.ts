@@ -5,7 +5,7 @@
  * `histogram_quantile()` compute them in Prometheus, so the page agrees with the dashboards.
  * Only the `scrape` source has them: with a `prometheus` source `/forecast`'s `live` is null.
  */
-import { type ParsedExposition, parseExposition, pickFrom } from '../sources/exposition.js';
+import { type ParsedExposition, parseExposition, pickFrom } from '@tidewatch/forecast';
 
 /** `/forecast`'s `live` block. `null` figures are unknown (too few scrapes, or no handshakes). */
 export interface LiveJson {

@@ -4,9 +4,9 @@
  * a retrain, and a crash mid-write leaves the previous model in place.
  */
 import { readFileSync } from 'node:fs';
+import type { FittedForecaster } from '@tidewatch/forecast';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
-import type { FittedForecaster } from '../forecast.js';
 
 /** The `format` tag of a model file. */
 export const MODEL_FORMAT = 'tidewatch-model';

@@ -1,11 +1,11 @@
 /**
  * Patch mode in the running sidecar: after every forecast, write the threshold in effect into
- * the HPA or ScaledObject (see `../k8s/patch.ts`). While the forecast is published that is the
+ * the HPA or ScaledObject (see `../patch/patcher.ts`). While the forecast is published that is the
  * planner's dynamic threshold; while it is stale or warming it is the static one (capacity x
  * target utilisation), so a stale forecast never leaves a lowered target behind: the cluster
  * falls back to purely reactive scaling, as with the two-trigger setup.
  */
-import type { Patcher, PatcherOptions, PatchResult } from '../k8s/patch.js';
+import type { Patcher, PatcherOptions, PatchResult } from '../patch/patcher.js';
 import type { ServeConfig } from './config.js';
 import type { Decision } from './engine.js';
 import type { Logger } from './log.js';

@@ -5,9 +5,14 @@
  * Starting the series a whole number of seasons later keeps every step's calendar phase, so
  * the saved model still applies: this finds that start.
  */
-import { type FittedForecaster, type ForecastPoint, forecastWith } from '../forecast.js';
-import { contextFor } from '../models/context.js';
-import { type Series, sliceSeries } from '../series.js';
+import {
+  contextFor,
+  type FittedForecaster,
+  type ForecastPoint,
+  forecastWith,
+  type Series,
+  sliceSeries,
+} from '@tidewatch/forecast';
 
 /**
  * Forecasts `horizon` steps after `series` with the fitted model, without refitting. When

@@ -4,9 +4,8 @@
  * collecting for weeks first. A history that already holds the series is never touched.
  */
 import { readFileSync } from 'node:fs';
-import type { HistoryStore } from '../history/store.js';
-import { SourceError } from '../sources/errors.js';
-import { parseSeriesCsv } from '../sources/file.js';
+import type { HistoryStore } from '@tidewatch/forecast';
+import { parseSeriesCsv, SourceError } from '@tidewatch/forecast';
 import { ConfigError } from './config.js';
 
 /** Options of {@link seedHistory}. */

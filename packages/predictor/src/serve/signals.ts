@@ -5,7 +5,7 @@
  * series are removed, and `tidewatch_forecast_stale{reason}` says why.
  */
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
-import type { PatchResult } from '../k8s/patch.js';
+import type { PatchResult } from '../patch/patcher.js';
 import type { ServeConfig } from './config.js';
 import type { Decision } from './engine.js';
 import type { PatchMode } from './patching.js';

@@ -3,11 +3,15 @@
  * candidates and fits it, in a worker thread (`runInWorker`), so the event loop serving
  * `/metrics` never waits on a model.
  */
-import { cleanValues, contextFor } from '../models/context.js';
-import { createModels } from '../models/registry.js';
-import { seasonalMae } from '../models/stats.js';
-import type { Series } from '../series.js';
-import { runInWorker } from '../worker/runner.js';
+
+import type { Series } from '@tidewatch/forecast';
+import {
+  cleanValues,
+  contextFor,
+  createModels,
+  runInWorker,
+  seasonalMae,
+} from '@tidewatch/forecast';
 import type { ServeConfig } from './config.js';
 import type { SavedModel } from './model-file.js';
 

@@ -7,9 +7,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseSeriesCsv, runSimulation } from '@tidewatch/forecast';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runSimulation } from '../../src/simulate/run.js';
-import { parseSeriesCsv } from '../../src/sources/file.js';
 import { CLI_PATH, runCli } from './run-cli.js';
 
 const cliPath = CLI_PATH;

@@ -4,7 +4,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createPatcher, type PatchResult } from '../../src/k8s/patch.js';
+import { createPatcher, type PatchResult } from '../../src/patch/patcher.js';
 import {
   type FakeKube,
   type FakeKubeState,

@@ -8,10 +8,10 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createPlanner, peakOver } from '@tidewatch/forecast';
 import { launchChromium, pollUntil } from '@tidewatch/test-utils';
 import { getTasks } from 'node-cron';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPlanner, peakOver } from '../../src/planner/planner.js';
 import { createSidecar, type Sidecar } from '../../src/serve/app.js';
 import { parseServeConfig, type ServeConfig } from '../../src/serve/config.js';
 import { silentLogger } from '../../src/serve/log.js';
@@ -31,7 +31,9 @@ const dir = mkdtempSync(join(tmpdir(), 'tw-serve-app-'));
 const SEED = seedValues(1008);
 const seedFile = join(dir, 'seed.csv');
 writeFileSync(seedFile, seedCsv(SEED));
-const workerBuilt = existsSync(fileURLToPath(new URL('../../dist/worker.js', import.meta.url)));
+const workerBuilt = existsSync(
+  fileURLToPath(new URL('../../../forecast/dist/worker.js', import.meta.url)),
+);
 
 let target: Target;
 let sidecar: Sidecar;
@@ -42,7 +44,7 @@ const tasksBefore = getTasks().size;
 
 beforeAll(async () => {
   if (!workerBuilt)
-    throw new Error('dist/worker.js is missing: run `npx tsup` in packages/predictor first');
+    throw new Error('dist/worker.js is missing: run `npx tsup` in packages/forecast first');
   target = await startTarget();
   await target.setConnections(3);
   config = parseServeConfig({

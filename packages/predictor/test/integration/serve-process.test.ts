@@ -16,11 +16,10 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createHistoryStore, decodeHistory } from '@tidewatch/forecast';
 import { pollUntil } from '@tidewatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { decodeHistory } from '../../src/history/format.js';
-import { createHistoryStore } from '../../src/history/store.js';
 import {
   FAST,
   request,

@@ -7,9 +7,9 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRealtimeMetrics, metricsHandler } from '@tidewatch/middleware';
 import { instrumentWs } from '@tidewatch/middleware/ws';
+import { flightsHourly } from '@tidewatch/test-utils';
 import { Registry } from 'prom-client';
 import { WebSocket, WebSocketServer } from 'ws';
-import { flightsHourly } from '../helpers.js';
 
 /** A scrape target whose `realtime_connections` is the number of open clients. */
 export interface Target {

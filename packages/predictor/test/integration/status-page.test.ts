@@ -12,20 +12,25 @@ import type { Server } from 'node:http';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import {
+  createPlanner,
+  forecast,
+  forecastWith,
+  MODEL_NAMES,
+  type Plan,
+  parseSeriesCsv,
+  seasonalMae,
+  sliceSeries,
+  timeAt,
+} from '@tidewatch/forecast';
 import { type ChromiumHandle, launchChromium } from '@tidewatch/test-utils';
 import express from 'express';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { forecast, forecastWith } from '../../src/forecast.js';
-import { MODEL_NAMES } from '../../src/models/registry.js';
-import { seasonalMae } from '../../src/models/stats.js';
-import { createPlanner, type Plan } from '../../src/planner/planner.js';
-import { sliceSeries, timeAt } from '../../src/series.js';
 import { STATUS_CSS } from '../../src/serve/page/css.js';
 import { statusPageRouter } from '../../src/serve/page/index.js';
 import { STATUS_JS } from '../../src/serve/page/script.js';
 import type { ForecastJson } from '../../src/serve/routes.js';
-import { parseSeriesCsv } from '../../src/sources/file.js';
 
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +

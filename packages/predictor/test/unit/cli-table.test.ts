@@ -1,9 +1,8 @@
+import type { BacktestReport, ForecastResult } from '@tidewatch/forecast';
 import { describe, expect, it } from 'vitest';
-import type { BacktestReport } from '../../src/backtest/backtest.js';
 import { backtestJson, forecastJson } from '../../src/cli/commands.js';
 import { describe as describeProgress } from '../../src/cli/progress.js';
 import { duration, renderBacktest, renderForecast, renderTable } from '../../src/cli/table.js';
-import type { ForecastResult } from '../../src/forecast.js';
 
 const report: BacktestReport = {
   models: [

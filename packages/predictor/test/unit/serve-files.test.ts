@@ -5,13 +5,12 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHistoryStore, forecast } from '@tidewatch/forecast';
+import { flightsHourly, head } from '@tidewatch/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
-import { forecast } from '../../src/forecast.js';
-import { createHistoryStore } from '../../src/history/store.js';
 import { ConfigError } from '../../src/serve/config.js';
 import { loadSavedModel, type SavedModel, saveModel } from '../../src/serve/model-file.js';
 import { seedHistory } from '../../src/serve/seed.js';
-import { flightsHourly, head } from '../helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tw-serve-files-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,11 +2,11 @@
  * Reusing a fitted model after the history ring moved: the series is cut a whole number of
  * weeks after the fitted start, so calendar phases line up.
  */
+
+import { forecast, forecastWith, sliceSeries } from '@tidewatch/forecast';
+import { flightsHourly, head } from '@tidewatch/test-utils';
 import { describe, expect, it } from 'vitest';
-import { forecast, forecastWith } from '../../src/forecast.js';
-import { sliceSeries } from '../../src/series.js';
 import { forecastFromFitted } from '../../src/serve/reuse.js';
-import { flightsHourly, head } from '../helpers.js';
 
 const WEEK = 168;
 const flights = head(flightsHourly(), WEEK * 6);

@@ -2,8 +2,9 @@
  * What `/metrics` and `/forecast` render from a decision: a stale forecast publishes no
  * forecast, replica or threshold series (never 0) and says why; query validation messages.
  */
+
+import { createPlanner } from '@tidewatch/forecast';
 import { describe, expect, it } from 'vitest';
-import { createPlanner } from '../../src/planner/planner.js';
 import { parseServeConfig } from '../../src/serve/config.js';
 import type { Decision } from '../../src/serve/engine.js';
 import type { SavedModel } from '../../src/serve/model-file.js';

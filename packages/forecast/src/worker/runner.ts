@@ -64,7 +64,7 @@ export class WorkerTimeoutError extends Error {
  * it first if you still need it). Other array types are copied into a new Float64Array.
  *
  * The worker is loaded from `worker.js` next to the built module (`dist/`). Run from
- * TypeScript sources (vitest), it loads `packages/predictor/dist/worker.js`, so tests need
+ * TypeScript sources (vitest), it loads `packages/forecast/dist/worker.js`, so tests need
  * `npm run build` first.
  *
  * @throws (rejects) the worker's own error with its original message (too little history,

@@ -1,17 +1,17 @@
 /**
  * runInWorker against the real built worker (dist/worker.js: the test command builds first;
- * run `npx tsup` in packages/predictor when running this file alone).
+ * run `npx tsup` in packages/forecast when running this file alone).
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { flightsHourly, head } from '@tidewatch/test-utils';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { BacktestProgress } from '../../src/backtest/backtest.js';
 import { forecastWith } from '../../src/forecast.js';
 import type { Series } from '../../src/series.js';
 import { runInWorker, WorkerTimeoutError, workerUrl } from '../../src/worker/runner.js';
-import { flightsHourly, head } from '../helpers.js';
 
 const built = fileURLToPath(new URL('../../dist/worker.js', import.meta.url));
 // Four weeks of hourly flights: enough for every model at horizon 24, small enough to be quick.
@@ -32,7 +32,7 @@ beforeAll(() => {
   // Fail loudly rather than skip: these tests are the proof that training leaves the loop free.
   if (!existsSync(built))
     throw new Error(
-      `${built} is missing: run \`npx tsup\` in packages/predictor (npm run build) first`,
+      `${built} is missing: run \`npx tsup\` in packages/forecast (npm run build) first`,
     );
 });
 

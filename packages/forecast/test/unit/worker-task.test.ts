@@ -1,7 +1,7 @@
+import { flightsHourly, head } from '@tidewatch/test-utils';
 import { describe, expect, it } from 'vitest';
 import type { BacktestProgress } from '../../src/backtest/backtest.js';
 import { runTask, throttleProgress } from '../../src/worker/task.js';
-import { flightsHourly, head } from '../helpers.js';
 
 const fit = (iterations: number, total = 60): BacktestProgress => ({
   origin: 0,

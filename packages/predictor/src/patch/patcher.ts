@@ -12,9 +12,13 @@
  * the read. `@kubernetes/client-node` is imported on the first apply only.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import { formatQuantity } from './autoscaling.js';
-import type { PatchKind } from './config.js';
-import { ACTUAL_EXTERNAL_METRIC, ACTUAL_TRIGGER } from './manifests.js';
+import {
+  ACTUAL_EXTERNAL_METRIC,
+  ACTUAL_TRIGGER,
+  formatQuantity,
+  type PatchKind,
+  parseQuantity,
+} from '@tidewatch/conventions';
 
 /** Options of {@link createPatcher}. */
 export interface PatcherOptions {
@@ -131,7 +135,7 @@ export function createPatcher(options: PatcherOptions): Patcher {
   let queue: Promise<unknown> = Promise.resolve();
 
   const load = async (): Promise<Access> => {
-    const k8s = await import('@kubernetes/client-node');
+    const k8s = await loadClient();
     let kc = options.kubeConfig;
     if (!kc) {
       kc = new k8s.KubeConfig();
@@ -290,39 +294,6 @@ function locate(
   };
 }
 
-const SUFFIX: Record<string, number> = {
-  n: 1e-9,
-  u: 1e-6,
-  m: 1e-3,
-  '': 1,
-  k: 1e3,
-  M: 1e6,
-  G: 1e9,
-  T: 1e12,
-  P: 1e15,
-  E: 1e18,
-  Ki: 2 ** 10,
-  Mi: 2 ** 20,
-  Gi: 2 ** 30,
-  Ti: 2 ** 40,
-  Pi: 2 ** 50,
-  Ei: 2 ** 60,
-};
-
-/**
- * A Kubernetes quantity as a number (`"350"`, `"350500m"`, `"1.5k"`, `"2Ki"`, `"1e3"`); NaN
- * when it is not one.
- */
-export function parseQuantity(text: string): number {
-  const m = /^([+-]?(?:\d+\.?\d*|\.\d+))(?:[eE]([+-]?\d+)|(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE])?)$/.exec(
-    text.trim(),
-  );
-  if (!m) return Number.NaN;
-  const base = Number(m[1]);
-  if (m[2] !== undefined) return base * 10 ** Number(m[2]);
-  return base * (SUFFIX[m[3] ?? ''] as number);
-}
-
 /** KEDA parses `threshold` as a float; the HPA's `averageValue` is a quantity. */
 function parseThreshold(kind: PatchKind, text: string): number {
   if (kind === 'hpa') return parseQuantity(text);
@@ -341,4 +312,20 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
     timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
   });
   return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The Kubernetes client, an optional peer dependency (57 MB): only patch mode needs it, so it
+ * is loaded on the first apply and a missing install says what to do.
+ */
+async function loadClient(): Promise<typeof import('@kubernetes/client-node')> {
+  try {
+    return await import('@kubernetes/client-node');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw error;
+    throw new Error(
+      'patch mode needs the optional peer dependency @kubernetes/client-node: npm install @kubernetes/client-node',
+    );
+  }
 }

@@ -4,6 +4,12 @@
  * autoscaler integrations query. Tests validate them with `kubernetes-models`; this module has
  * no runtime dependency on it.
  */
+import {
+  ACTUAL_EXTERNAL_METRIC,
+  ACTUAL_TRIGGER,
+  SIGNALS,
+  SOURCE_SCOPES,
+} from '@tidewatch/conventions';
 import { stringify } from 'yaml';
 import type { DeployConfig } from './config.js';
 
@@ -23,14 +29,6 @@ export interface Manifest {
   [field: string]: unknown;
 }
 
-/** Name of the ScaledObject trigger on the actual load (and patch mode's default target). */
-export const ACTUAL_TRIGGER = 'actual-load';
-/** Name of the ScaledObject trigger on the predicted load. */
-export const PREDICTED_TRIGGER = 'predicted-load';
-/** External metric name (Prometheus Adapter) of the fleet's actual load. */
-export const ACTUAL_EXTERNAL_METRIC = 'tidewatch_actual_load';
-/** External metric name (Prometheus Adapter) of the predicted load. */
-export const PREDICTED_EXTERNAL_METRIC = 'tidewatch_predicted_load';
 /** Where the sidecar's config file is mounted. */
 export const SIDECAR_CONFIG_PATH = '/etc/tidewatch/config.yaml';
 /** The sidecar's history directory (an emptyDir). */
@@ -44,21 +42,27 @@ export function labels(c: DeployConfig): Record<string, string> {
 /** Name of the sidecar's ConfigMap, ServiceAccount and patch-mode Role. */
 export const predictorName = (c: DeployConfig): string => `${c.name}-predictor`;
 
-/** The fleet's actual load: `sum(realtime_connections{namespace="realtime",job="realtime-server"})`. */
+/** The fleet's actual load: `sum(<metric>{namespace="realtime",job="realtime-server"})`. */
 export function actualQuery(c: DeployConfig): string {
   return `sum(${c.metric}{namespace="${c.namespace}",job="${c.name}"})`;
 }
 
 /**
- * What the predicted trigger reads: `tidewatch_predicted_load` (max(p50 peak, target x p90
+ * How the sidecars' predicted-load series are folded: every replica's sidecar publishes one;
+ * with a fleet-wide source (`prometheus`) they all forecast the fleet, so `max()` folds the
+ * duplicates; with a per-pod source (`scrape`) each forecasts its own pod, so they are summed.
+ */
+export function predictedFold(c: DeployConfig): 'max' | 'sum' {
+  return SOURCE_SCOPES[c.source] === 'fleet' ? 'max' : 'sum';
+}
+
+/**
+ * What the predicted trigger reads: the predicted-load signal (max(p50 peak, target x p90
  * peak) over the lead time, see docs/design.md), not the bare p90 peak, which would provision
- * for the band twice at the same threshold. Every replica's sidecar publishes one series;
- * with the `prometheus` source they all forecast the fleet, so `max()` folds the duplicates;
- * with `scrape` each forecasts its own pod, so the series are summed.
+ * for the band twice at the same threshold; folded by {@link predictedFold}.
  */
 export function predictedQuery(c: DeployConfig): string {
-  const agg = c.source === 'prometheus' ? 'max' : 'sum';
-  return `${agg}(tidewatch_predicted_load{namespace="${c.namespace}",job="${c.name}",metric="${c.metric}"})`;
+  return `${predictedFold(c)}(${SIGNALS.predictedLoad.name}{namespace="${c.namespace}",job="${c.name}",metric="${c.metric}"})`;
 }
 
 /** The sidecar's config file (the `serve` schema of docs/sidecar.md). */

@@ -3,6 +3,12 @@
  * capacity, replica bounds and the lead time. Defaults make the committed `deploy/` examples;
  * {@link deployConfig} fills them and validates, naming the field that is wrong.
  */
+import {
+  type DeploySourceKind,
+  metricName,
+  type PatchKind,
+  SOURCE_SCOPES,
+} from '@tidewatch/conventions';
 
 /** The lead time parts (seconds) the sidecar's planner adds up (see docs/sidecar.md). */
 export interface LeadTime {
@@ -17,7 +23,7 @@ export interface LeadTime {
 }
 
 /** Which autoscaling object patch mode writes to. */
-export type PatchKind = 'hpa' | 'scaledobject';
+export type { PatchKind } from '@tidewatch/conventions';
 
 /** A fully resolved deployment config (every field set). */
 export interface DeployConfig {
@@ -37,7 +43,7 @@ export interface DeployConfig {
   predictorPort: number;
   /** Prometheus as KEDA, the adapter and the sidecar's `prometheus` source reach it. */
   prometheusUrl: string;
-  /** The load metric (a gauge of the middleware catalogue). Default `realtime_connections`. */
+  /** The load metric (a gauge of the middleware catalogue). Default the catalogue's `connections`. */
   metric: string;
   /**
    * Where the sidecar reads history. `prometheus` (default): the fleet's sum, backfilled at
@@ -46,7 +52,7 @@ export interface DeployConfig {
    * the per-pod forecasts; beware that an autoscaled fleet holds per-pod load near the target,
    * which leaves little for a forecast of one pod to see.
    */
-  source: 'prometheus' | 'scrape';
+  source: DeploySourceKind;
   /** Load one replica carries at 100 %. Default 500. */
   capacityPerReplica: number;
   /** Utilisation the autoscaler aims for, (0, 1]. Default 0.7. */
@@ -98,7 +104,7 @@ export const DEFAULT_DEPLOY_CONFIG: Readonly<Omit<DeployConfig, 'fallbackReplica
   predictorImage: 'ghcr.io/tidewatch/predictor:0.1.0',
   predictorPort: 9464,
   prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
-  metric: 'realtime_connections',
+  metric: metricName('connections'),
   source: 'prometheus',
   capacityPerReplica: 500,
   targetUtilization: 0.7,
@@ -163,8 +169,11 @@ export function deployConfig(input: DeployConfigInput = {}): DeployConfig {
   check(
     'source',
     c.source,
-    c.source === 'prometheus' || c.source === 'scrape',
-    '"prometheus" or "scrape"',
+    typeof c.source === 'string' && Object.hasOwn(SOURCE_SCOPES, c.source),
+    Object.keys(SOURCE_SCOPES)
+      .sort()
+      .map((k) => `"${k}"`)
+      .join(' or '),
   );
   check(
     'capacityPerReplica',

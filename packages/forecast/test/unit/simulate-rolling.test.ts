@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { fixturePath } from '@tidewatch/test-utils';
 import { describe, expect, it } from 'vitest';
 import { OptionError } from '../../src/history/errors.js';
 import { rollingPredictions } from '../../src/simulate/rolling.js';
@@ -7,7 +8,7 @@ import { parseSeriesCsv } from '../../src/sources/file.js';
 
 // Five weeks of the hourly flights fixture as load.
 const hourly = parseSeriesCsv(
-  readFileSync(new URL('../../fixtures/flights-2001-hourly.csv', import.meta.url), 'utf8'),
+  readFileSync(fixturePath('flights-2001-hourly.csv'), 'utf8'),
   'hourly',
 );
 const weeks = 5 * 168;

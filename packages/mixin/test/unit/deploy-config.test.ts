@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { formatQuantity } from '../../src/k8s/autoscaling.js';
 import {
   DeployConfigError,
   deployConfig,
   leadTimeSeconds,
   targetPerReplica,
-} from '../../src/k8s/config.js';
-import { parseQuantity } from '../../src/k8s/patch.js';
+} from '../../src/deploy/config.js';
 
 describe('deployConfig', () => {
   it('fills the defaults: threshold 350, lead time 150 s, fallback = maxReplicas', () => {
@@ -69,23 +67,5 @@ describe('deployConfig', () => {
     expect(caught).toBeInstanceOf(DeployConfigError);
     expect((caught as Error).message).toBe(message);
     expect((caught as DeployConfigError).field).toBe(message.split(' ')[2]);
-  });
-});
-
-describe('quantities', () => {
-  it('formats thresholds as canonical quantities', () => {
-    expect(formatQuantity(350)).toBe('350');
-    expect(formatQuantity(233.1)).toBe('233100m');
-    expect(formatQuantity(0.5)).toBe('500m');
-  });
-
-  it('parses what the API server returns', () => {
-    expect(parseQuantity('350')).toBe(350);
-    expect(parseQuantity('350500m')).toBe(350.5);
-    expect(parseQuantity('1.5k')).toBe(1500);
-    expect(parseQuantity('2Ki')).toBe(2048);
-    expect(parseQuantity('1e3')).toBe(1000);
-    expect(parseQuantity('abc')).toBeNaN();
-    expect(parseQuantity('')).toBeNaN();
   });
 });

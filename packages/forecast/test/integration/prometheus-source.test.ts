@@ -6,8 +6,12 @@
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
-import { freePort, type PrometheusHandle, startPrometheus } from '@tidewatch/test-utils';
+import {
+  fixturePath,
+  freePort,
+  type PrometheusHandle,
+  startPrometheus,
+} from '@tidewatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SourceError } from '../../src/sources/errors.js';
 import { createPrometheusSource } from '../../src/sources/prometheus.js';
@@ -20,7 +24,7 @@ const HOURS = 200;
 const HOLES = new Set([10, 11, 12, 150]);
 
 function fixtureValues(name: string, count: number): number[] {
-  const file = fileURLToPath(new URL(`../../fixtures/${name}`, import.meta.url));
+  const file = fixturePath(name);
   const rows = readFileSync(file, 'utf8')
     .trim()
     .split('\n')

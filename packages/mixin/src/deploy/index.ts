@@ -1,13 +1,25 @@
 /**
- * Kubernetes: the generated `deploy/` manifests (sidecar Deployment, KEDA ScaledObject, HPA +
- * Prometheus Adapter, ServiceMonitor, patch-mode RBAC) and the opt-in patch mode.
+ * `@tidewatch/mixin/deploy`: the generated `deploy/` manifests (the server's Deployment with
+ * the predictor sidecar, KEDA ScaledObject, HPA + Prometheus Adapter, ServiceMonitor,
+ * patch-mode RBAC) from one {@link DeployConfig}. Its own entry so that importing it loads
+ * only `yaml` and the conventions, not the dashboard and rule generators.
+ * @packageDocumentation
  */
+
+// Names the manifests share with patch mode live in @tidewatch/conventions; re-exported here
+// for the generator's users.
+export {
+  ACTUAL_EXTERNAL_METRIC,
+  ACTUAL_TRIGGER,
+  formatQuantity,
+  PREDICTED_EXTERNAL_METRIC,
+  PREDICTED_TRIGGER,
+} from '@tidewatch/conventions';
 export {
   adapterConfigMap,
   adapterRules,
   behavior,
   FALLBACK_FAILURE_THRESHOLD,
-  formatQuantity,
   horizontalPodAutoscaler,
   patchResource,
   patchRole,
@@ -27,14 +39,11 @@ export {
   targetPerReplica,
 } from './config.js';
 export {
-  ACTUAL_EXTERNAL_METRIC,
-  ACTUAL_TRIGGER,
   actualQuery,
   deployment,
   type Manifest,
   type ObjectMeta,
-  PREDICTED_EXTERNAL_METRIC,
-  PREDICTED_TRIGGER,
+  predictedFold,
   predictedQuery,
   predictorName,
   SIDECAR_CONFIG_PATH,
@@ -44,15 +53,6 @@ export {
   sidecarConfig,
   sidecarConfigMap,
 } from './manifests.js';
-export {
-  createPatcher,
-  type Patcher,
-  type PatcherOptions,
-  type PatcherStats,
-  type PatchResult,
-  type PatchStep,
-  parseQuantity,
-} from './patch.js';
 export {
   type DeployDocument,
   type DeployFile,

@@ -1,8 +1,8 @@
+import { flightsHourly, head } from '@tidewatch/test-utils';
 import { describe, expect, it } from 'vitest';
 import { backtest } from '../../src/backtest/backtest.js';
 import { fitBand, pinball, upper } from '../../src/backtest/quantiles.js';
 import { forecast, forecastWith } from '../../src/forecast.js';
-import { flightsHourly, head } from '../helpers.js';
 
 const flights = flightsHourly();
 // The reference protocol: train on the first 2,000 h, 7 daily origins, horizon 24 h.

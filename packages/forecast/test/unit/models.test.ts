@@ -1,7 +1,7 @@
+import { flightsHourly, head } from '@tidewatch/test-utils';
 import { describe, expect, it } from 'vitest';
 import { contextFor } from '../../src/models/context.js';
 import { createModels, loadModel, MODEL_NAMES } from '../../src/models/registry.js';
-import { flightsHourly, head } from '../helpers.js';
 
 const HOUR = 3_600_000;
 const ctx = contextFor({ startMs: 0, stepMs: HOUR }, 24);

@@ -10,14 +10,13 @@ import { Service } from 'kubernetes-models/v1/Service';
 import { ServiceAccount } from 'kubernetes-models/v1/ServiceAccount';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { deployConfig } from '../../src/k8s/config.js';
+import { deployConfig } from '../../src/deploy/config.js';
 import {
   deployFiles,
   GENERATED_HEADER,
   generateDeployFiles,
   type Manifest,
-} from '../../src/k8s/index.js';
-import { parseServeConfig } from '../../src/serve/config.js';
+} from '../../src/deploy/index.js';
 
 const root = fileURLToPath(new URL('../../../../', import.meta.url));
 const files = generateDeployFiles();
@@ -258,19 +257,17 @@ describe('Deployment with the sidecar', () => {
     expect(tokenMount(server)).toBe(false);
   });
 
-  it('has a ConfigMap the sidecar itself accepts, with capacity 500 and target 0.7', () => {
+  it('has a ConfigMap with the sidecar config: capacity 500 and target 0.7 (test/deploy-sidecar-config.test.ts parses it with the sidecar)', () => {
     const cm = byKind(list, 'ConfigMap');
     expect(pod.volumes).toContainEqual({ name: 'config', configMap: { name: cm.metadata.name } });
-    const config = parseServeConfig(parse(cm.data['config.yaml']));
+    const config = parse(cm.data['config.yaml']);
     expect(config.listen).toEqual({ host: '0.0.0.0', port: 9464 });
     expect(config.source).toEqual({
       kind: 'prometheus',
       url: 'http://prometheus-operated.monitoring.svc:9090',
       query: 'sum(realtime_connections{namespace="realtime",job="realtime-server"})',
-      timeoutSeconds: 30,
     });
     expect(config.planner.capacityPerReplica).toBe(500);
-    expect(config.planner.capacityConfigured).toBe(true);
     expect(config.planner.targetUtilization).toBe(0.7);
     expect(config.planner.lead).toEqual({
       podStartSeconds: 60,
@@ -278,7 +275,6 @@ describe('Deployment with the sidecar', () => {
       metricLagSeconds: 30,
       pollingSeconds: 30,
     });
-    expect(config.patch.enabled).toBe(false);
     expect(config.target).toBe('realtime-server');
   });
 
@@ -382,7 +378,7 @@ describe('other configs', () => {
       'deploy/realtime-server-with-sidecar.yaml',
       f.get('deploy/realtime-server-with-sidecar.yaml'),
     );
-    const config = parseServeConfig(parse(byKind(list, 'ConfigMap').data['config.yaml']));
+    const config = parse(byKind(list, 'ConfigMap').data['config.yaml']);
     expect(config.source).toMatchObject({
       kind: 'scrape',
       urls: ['http://127.0.0.1:8080/metrics'],

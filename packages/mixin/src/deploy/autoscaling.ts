@@ -3,31 +3,27 @@
  * default integration), the autoscaling/v2 HPA on Prometheus Adapter external metrics (the
  * alternative), the ServiceMonitor both need, and the RBAC of the opt-in patch mode.
  */
-import { stringify } from 'yaml';
-import { type DeployConfig, targetPerReplica } from './config.js';
 import {
   ACTUAL_EXTERNAL_METRIC,
   ACTUAL_TRIGGER,
+  formatQuantity,
+  PREDICTED_EXTERNAL_METRIC,
+  PREDICTED_TRIGGER,
+  SIGNALS,
+} from '@tidewatch/conventions';
+import { stringify } from 'yaml';
+import { type DeployConfig, targetPerReplica } from './config.js';
+import {
   actualQuery,
   labels,
   type Manifest,
-  PREDICTED_EXTERNAL_METRIC,
-  PREDICTED_TRIGGER,
+  predictedFold,
   predictedQuery,
   predictorName,
 } from './manifests.js';
 
 /** KEDA's failed polls before `fallback.replicas` applies. */
 export const FALLBACK_FAILURE_THRESHOLD = 3;
-
-/**
- * A threshold as a Kubernetes quantity / KEDA threshold string: integers plain (`"350"`),
- * fractions in milli-units (`"233100m"`), the quantity's canonical form.
- */
-export function formatQuantity(value: number): string {
-  const milli = Math.round(value * 1000);
-  return milli % 1000 === 0 ? String(milli / 1000) : `${milli}m`;
-}
 
 /**
  * HPA behaviour for connection-holding servers. Scale-up is the Kubernetes default (the larger
@@ -130,14 +126,15 @@ export function horizontalPodAutoscaler(c: DeployConfig): Manifest {
 /**
  * Prometheus Adapter `externalRules` exposing both metrics (the adapter adds the HPA's
  * namespace and selector labels as `<<.LabelMatchers>>`). The predicted rule is discovered
- * through `tidewatch_scheduled_jobs`, a series every running sidecar always has, and falls
+ * through the sidecar's scheduled-jobs gauge, a series every running sidecar always has, and falls
  * back to `vector(0)`: the adapter only serves metrics it discovered, and an absent or empty
  * external metric is an HPA error that blocks scale-down, whereas 0 leaves the actual load
  * in charge, as KEDA's `ignoreNullValues` does.
  */
 export function adapterRules(c: DeployConfig): Record<string, unknown> {
   const resources = { overrides: { namespace: { resource: 'namespace' } } };
-  const agg = c.source === 'prometheus' ? 'max' : 'sum';
+  const agg = predictedFold(c);
+  const jobs = SIGNALS.scheduledJobs.name;
   return {
     externalRules: [
       {
@@ -147,10 +144,10 @@ export function adapterRules(c: DeployConfig): Record<string, unknown> {
         metricsQuery: 'sum(<<.Series>>{<<.LabelMatchers>>})',
       },
       {
-        seriesQuery: 'tidewatch_scheduled_jobs{namespace!="",job!=""}',
+        seriesQuery: `${jobs}{namespace!="",job!=""}`,
         resources,
-        name: { matches: '^tidewatch_scheduled_jobs$', as: PREDICTED_EXTERNAL_METRIC },
-        metricsQuery: `${agg}(tidewatch_predicted_load{<<.LabelMatchers>>}) or vector(0)`,
+        name: { matches: `^${jobs}$`, as: PREDICTED_EXTERNAL_METRIC },
+        metricsQuery: `${agg}(${SIGNALS.predictedLoad.name}{<<.LabelMatchers>>}) or vector(0)`,
       },
     ],
   };

@@ -1,0 +1,141 @@
+/**
+ * `@tidewatch/forecast`: load forecasting as a library. Series and the history store,
+ * sources (CSV file, Prometheus range queries, `/metrics` scrape), models (seasonal naive,
+ * seasonal profile, Holt-Winters, a brain.js LSTM on seasonal residuals, ensembles) compared
+ * by rolling-origin backtest, forecasts with p50 and p90, the planner that turns them into
+ * scaling signals, the HPA simulator, and a worker-thread runner. No HTTP server, scheduler,
+ * schema library or Kubernetes client in its import graph: the sidecar and the CLI live in
+ * `@tidewatch/predictor`.
+ *
+ * @packageDocumentation
+ */
+
+export {
+  type BacktestOptions,
+  type BacktestProgress,
+  type BacktestReport,
+  backtest,
+  type ModelScore,
+} from './backtest/backtest.js';
+export { type Band, fitBand, pinball, upper } from './backtest/quantiles.js';
+export {
+  type FittedForecaster,
+  type ForecastOptions,
+  type ForecastPoint,
+  type ForecastResult,
+  forecast,
+  forecastWith,
+} from './forecast.js';
+export { HistoryError, type HistoryErrorCode, OptionError } from './history/errors.js';
+export {
+  decodeHistory,
+  encodeHistory,
+  HISTORY_FORMAT,
+  HISTORY_VERSION,
+  type HistorySnapshot,
+  type StoredSeries,
+} from './history/format.js';
+export {
+  createHistoryStore,
+  type HistoryStore,
+  type HistoryStoreOptions,
+  loadHistoryStore,
+  type OnCorrupt,
+} from './history/store.js';
+export { cleanValues, contextFor, type SeasonOptions } from './models/context.js';
+export {
+  type HoltWintersOptions,
+  type HoltWintersParams,
+  holtWintersModel,
+} from './models/holt-winters.js';
+export { type LstmOptions, lstmModel } from './models/lstm.js';
+export {
+  BASELINES,
+  createModels,
+  loadModel,
+  MODEL_NAMES,
+  type ModelName,
+  type ModelOptions,
+} from './models/registry.js';
+export {
+  naiveModel,
+  type ProfileParams,
+  seasonalNaiveModel,
+  seasonalProfileModel,
+} from './models/seasonal.js';
+export { seasonalMae } from './models/stats.js';
+export type { FitProgress, Model, ModelContext, ModelJSON } from './models/types.js';
+export {
+  type AccuracySnapshot,
+  type AccuracyTracker,
+  type AccuracyTrackerOptions,
+  createAccuracyTracker,
+} from './planner/accuracy.js';
+export {
+  createPlanner,
+  type LeadTimeOptions,
+  type Plan,
+  type PlanInput,
+  type Planner,
+  type PlannerOptions,
+  peakOver,
+  type StalenessOptions,
+} from './planner/planner.js';
+export { type Series, sliceSeries, timeAt } from './series.js';
+export {
+  createHpa,
+  DEFAULT_SCALE_DOWN,
+  DEFAULT_SCALE_UP,
+  type Hpa,
+  type HpaOptions,
+  type HpaPolicy,
+  type HpaRules,
+} from './simulate/hpa.js';
+export { type SimulationOptions, type SimulationResult, simulate } from './simulate/replay.js';
+export { type RollingOptions, type RollingResult, rollingPredictions } from './simulate/rolling.js';
+export {
+  type RunSimulationOptions,
+  type RunSimulationResult,
+  runSimulation,
+  type SimulationPolicy,
+} from './simulate/run.js';
+export {
+  type CounterEvent,
+  type CounterRate,
+  type CounterSample,
+  counterRates,
+  createCounterRate,
+  type RateResult,
+} from './sources/counter-rate.js';
+export { SourceError } from './sources/errors.js';
+export {
+  type ParsedExposition,
+  type PickedMetric,
+  type PickedSample,
+  parseExposition,
+  pickFrom,
+  pickMetric,
+} from './sources/exposition.js';
+export {
+  type CsvParseOptions,
+  createFileSource,
+  type FileSourceOptions,
+  parseSeriesCsv,
+} from './sources/file.js';
+export {
+  createPrometheusSource,
+  PROMETHEUS_MAX_POINTS,
+  type PrometheusSource,
+  type PrometheusSourceOptions,
+} from './sources/prometheus.js';
+export { backoffDelay, type RetryOptions, withRetry } from './sources/retry.js';
+export { createScraper, type Scraper, type ScraperOptions } from './sources/scrape.js';
+export type { ReadOptions, Source } from './sources/types.js';
+export type { WorkerTask } from './worker/protocol.js';
+export {
+  type BacktestTaskInput,
+  type ForecastTaskInput,
+  type RunInWorkerOptions,
+  runInWorker,
+  WorkerTimeoutError,
+} from './worker/runner.js';
