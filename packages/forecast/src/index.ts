@@ -107,7 +107,7 @@ export {
   createCounterRate,
   type RateResult,
 } from './sources/counter-rate.js';
-export { SourceError } from './sources/errors.js';
+export { failuresOf, SourceError, SourceFailures } from './sources/errors.js';
 export {
   type ParsedExposition,
   type PickedMetric,
@@ -129,7 +129,14 @@ export {
   type PrometheusSourceOptions,
 } from './sources/prometheus.js';
 export { backoffDelay, type RetryOptions, withRetry } from './sources/retry.js';
-export { createScraper, type Scraper, type ScraperOptions } from './sources/scrape.js';
+export {
+  createScraper,
+  createScrapeSource,
+  type Scraper,
+  type ScraperOptions,
+  type ScrapeSource,
+  type ScrapeSourceOptions,
+} from './sources/scrape.js';
 export type { ReadOptions, Source } from './sources/types.js';
 export type { WorkerTask } from './worker/protocol.js';
 export {

@@ -288,6 +288,7 @@ export {
   flagOverrides,
   type LoadOptions,
   loadServeConfig,
+  type ParseOptions,
   PLACEHOLDER_CAPACITY,
   parseServeConfig,
   type ServeConfig,
@@ -305,3 +306,18 @@ export type {
   ForecastJson,
   HistoryPointJson,
 } from './serve/routes.js';
+export {
+  BUILTIN_SOURCE_KINDS,
+  builtinSourceRegistry,
+  createSourceRegistry,
+  DEFAULT_SOURCES,
+  type PrometheusSourceConfig,
+  prometheusKind,
+  type ScrapeSourceConfig,
+  type SourceContext,
+  type SourceKind,
+  type SourceNames,
+  type SourceRegistry,
+  type SourceSetting,
+  scrapeKind,
+} from './sources/index.js';

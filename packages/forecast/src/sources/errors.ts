@@ -6,7 +6,7 @@
  * `prometheus:http://prom:9090: query returned 3 series; aggregate it, e.g. sum(...)`.
  */
 export class SourceError extends Error {
-  override readonly name = 'SourceError';
+  override readonly name: string = 'SourceError';
   /** The source's name, e.g. `file:data.csv`, `prometheus:http://...`, `scrape:http://...`. */
   readonly source: string;
   /** For file sources: the 1-based line of the file (the header is row 1). */
@@ -30,4 +30,28 @@ export class SourceError extends Error {
     this.status = extra.status;
     this.detail = detail;
   }
+}
+
+/**
+ * Several failures of one read, one per target (a scrape of many replicas): `failures` holds
+ * each target's own {@link SourceError}, so callers count them per target; the message joins
+ * theirs with `; `.
+ */
+export class SourceFailures extends SourceError {
+  override readonly name = 'SourceFailures';
+  readonly failures: readonly SourceError[];
+
+  constructor(source: string, failures: readonly SourceError[]) {
+    super(source, failures.map((f) => f.message).join('; '));
+    this.failures = failures;
+    // Each failure already names its target; a second prefix would only repeat it.
+    this.message = failures.map((f) => f.message).join('; ');
+  }
+}
+
+/** The per-target failures an error stands for: its `failures`, or the error itself. */
+export function failuresOf(error: unknown, source: string): SourceError[] {
+  if (error instanceof SourceFailures) return [...error.failures];
+  if (error instanceof SourceError) return [error];
+  return [new SourceError(source, (error as Error)?.message ?? String(error), { cause: error })];
 }

@@ -1,36 +1,34 @@
 /**
  * The `scrape` source, the embedded default: read one metric from one or more `/metrics`
- * URLs (a fleet of replicas) on an interval, sum it, turn counters into per-second rates, and
- * append one point per interval to a history store. A step where any URL fails is skipped
- * (`NaN`): a partial sum would look like a drop in load and teach the model a lie.
+ * URLs (a fleet of replicas), sum it and turn counters into per-second rates.
+ * {@link createScrapeSource} is the live {@link Source} (one point per `read()`);
+ * {@link createScraper} runs it on an interval into a history store. A step where any URL
+ * fails is skipped: a partial sum would look like a drop in load and teach the model a lie.
  */
 
 import { intOption, OptionError } from '../history/errors.js';
 import type { HistoryStore } from '../history/store.js';
+import type { Series } from '../series.js';
 import { type CounterRate, createCounterRate } from './counter-rate.js';
-import { SourceError } from './errors.js';
+import { failuresOf, SourceError, SourceFailures } from './errors.js';
 import { labelKey, pickMetric } from './exposition.js';
 import { describeFetchError, requestSignal, snippet } from './http.js';
 import { clipSeries } from './range.js';
 import type { ReadOptions, Source } from './types.js';
 
-/** Options of {@link createScraper}. */
-export interface ScraperOptions {
+/** Options of {@link createScrapeSource}. */
+export interface ScrapeSourceOptions {
   /** The `/metrics` URLs, one per replica; their values are summed. */
   urls: readonly string[];
-  /** The metric family, e.g. `realtime_connections`; a histogram/summary name means its `_count`. */
+  /** The metric family to read (any catalogue name); a histogram/summary name means its `_count`. */
   metric: string;
   /** Only samples carrying all these label values are summed, e.g. `{ direction: 'in' }`. */
   labels?: Readonly<Record<string, string>>;
   /** `gauge`: the summed value; `counter`: the summed per-second rate (resets handled). */
   kind: 'gauge' | 'counter';
-  /** Time between scrapes, milliseconds (a positive integer); usually the store's step. */
-  intervalMs: number;
-  /** Where the points go. */
-  store: HistoryStore;
-  /** The series name in the store, e.g. `connections`. */
-  seriesName: string;
-  /** Timeout of each request, milliseconds. Default `min(intervalMs, 10 000)`. */
+  /** The spacing of the series `read()` returns, milliseconds (a positive integer): the collection step. */
+  stepMs: number;
+  /** Timeout of each request, milliseconds. Default `min(stepMs, 10 000)`. */
   timeoutMs?: number;
   /** Sent as `Authorization: Bearer ...` to every URL. */
   bearerToken?: string;
@@ -39,13 +37,32 @@ export interface ScraperOptions {
    * metrics from the same response. Exceptions it throws are ignored.
    */
   onExposition?: (url: string, text: string, atMs: number) => void;
-  /** Called for every failed scrape (already counted in `errors`). */
-  onError?: (error: SourceError) => void;
   /** The clock, unix ms. Default `Date.now` (tests pass a fake one). */
   now?: () => number;
 }
 
-/** A running scrape loop; also a {@link Source} whose `read()` returns the stored history. */
+/**
+ * A live source: it has no past, only what the targets say now. `read()` scrapes every URL
+ * (the requested range is ignored) and returns a series of one point at the scrape time, or
+ * of none while a counter has no previous sample to make a rate with.
+ */
+export type ScrapeSource = Source;
+
+/** Options of {@link createScraper}. */
+export interface ScraperOptions extends Omit<ScrapeSourceOptions, 'stepMs' | 'timeoutMs'> {
+  /** Time between scrapes, milliseconds (a positive integer); usually the store's step. */
+  intervalMs: number;
+  /** Timeout of each request, milliseconds. Default `min(intervalMs, 10 000)`. */
+  timeoutMs?: number;
+  /** Where the points go. */
+  store: HistoryStore;
+  /** The series name in the store, e.g. `connections`. */
+  seriesName: string;
+  /** Called for every failed scrape (already counted in `errors`). */
+  onError?: (error: SourceError) => void;
+}
+
+/** A running scrape loop into a history store; `read()` returns the stored history. */
 export interface Scraper extends Source {
   /** Scrapes now, then every `intervalMs` (the timer is unref'd). Idempotent. */
   start(): void;
@@ -81,42 +98,42 @@ interface UrlState {
 }
 
 /**
- * Creates a scraper; nothing happens until `start()` or `scrapeOnce()`.
+ * Creates a live scrape source, named `scrape:URL[,URL...]`; nothing is fetched until `read()`.
+ * A step where any URL fails is not a point: `read()` rejects with {@link SourceFailures}
+ * listing each URL's own {@link SourceError} (a partial sum would look like a drop in load).
  * @throws OptionError naming the field for invalid options (no URLs, a non-http URL, ...).
  */
-export function createScraper(options: ScraperOptions): Scraper {
+export function createScrapeSource(options: ScrapeSourceOptions): ScrapeSource {
+  return scrapeSource(options, 'createScrapeSource', 'stepMs');
+}
+
+function scrapeSource(
+  options: ScrapeSourceOptions,
+  owner: string,
+  stepField: string,
+): ScrapeSource {
   const urls = options.urls;
   if (!Array.isArray(urls) || urls.length === 0)
-    throw new OptionError(OWNER, 'urls', 'a non-empty array of http(s) URLs', urls);
+    throw new OptionError(owner, 'urls', 'a non-empty array of http(s) URLs', urls);
   for (const url of urls) {
     if (typeof url !== 'string' || !/^https?:\/\/\S+$/.test(url) || !URL.canParse(url))
-      throw new OptionError(OWNER, 'urls', 'a non-empty array of http(s) URLs', url);
+      throw new OptionError(owner, 'urls', 'a non-empty array of http(s) URLs', url);
   }
   if (typeof options.metric !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(options.metric))
-    throw new OptionError(OWNER, 'metric', 'a Prometheus metric name', options.metric);
+    throw new OptionError(owner, 'metric', 'a Prometheus metric name', options.metric);
   if (options.kind !== 'gauge' && options.kind !== 'counter')
-    throw new OptionError(OWNER, 'kind', '"gauge" or "counter"', options.kind);
-  const intervalMs = intOption(
-    OWNER,
-    'intervalMs',
-    options.intervalMs,
+    throw new OptionError(owner, 'kind', '"gauge" or "counter"', options.kind);
+  const stepMs = intOption(
+    owner,
+    stepField,
+    options.stepMs,
     undefined,
     1,
     undefined,
     'milliseconds',
   );
-  const timeoutMs = intOption(
-    OWNER,
-    'timeoutMs',
-    options.timeoutMs,
-    Math.min(intervalMs, 10_000),
-    1,
-  );
-  if (!options.store || typeof options.store.append !== 'function')
-    throw new OptionError(OWNER, 'store', 'a HistoryStore', typeof options.store);
-  if (typeof options.seriesName !== 'string' || options.seriesName === '')
-    throw new OptionError(OWNER, 'seriesName', 'a non-empty string', options.seriesName);
-  const { store, seriesName, kind, metric } = options;
+  const timeoutMs = intOption(owner, 'timeoutMs', options.timeoutMs, Math.min(stepMs, 10_000), 1);
+  const { kind, metric } = options;
   const matchers = options.labels ?? {};
   const now = options.now ?? Date.now;
   const name = `scrape:${urls.join(',')}`;
@@ -125,19 +142,8 @@ export function createScraper(options: ScraperOptions): Scraper {
   const states = new Map<string, UrlState>(
     urls.map((url) => [url, { lastMs: undefined, lastStart: undefined, counters: new Map() }]),
   );
-  const errors = new Map<string, number>();
-  const lastErrors = new Map<string, SourceError>();
-  let timer: NodeJS.Timeout | undefined;
-  let inFlight: Promise<number> | undefined;
-  let abort = new AbortController();
 
-  function record(error: SourceError): void {
-    errors.set(error.source, (errors.get(error.source) ?? 0) + 1);
-    lastErrors.set(error.source, error);
-    options.onError?.(error);
-  }
-
-  async function fetchText(url: string, source: string, signal: AbortSignal): Promise<string> {
+  async function fetchText(url: string, source: string, signal?: AbortSignal): Promise<string> {
     let res: Response;
     let text: string;
     try {
@@ -152,7 +158,7 @@ export function createScraper(options: ScraperOptions): Scraper {
   }
 
   /** Scrapes one URL and folds it into a value; throws SourceError for anything unusable. */
-  async function scrapeUrl(url: string, atMs: number, signal: AbortSignal): Promise<UrlResult> {
+  async function scrapeUrl(url: string, atMs: number, signal?: AbortSignal): Promise<UrlResult> {
     const source = `scrape:${url}`;
     const text = await fetchText(url, source, signal);
     if (options.onExposition)
@@ -220,35 +226,77 @@ export function createScraper(options: ScraperOptions): Scraper {
     return complete ? total : undefined;
   }
 
+  return {
+    name,
+    async read(opts: ReadOptions = {}) {
+      const atMs = now();
+      const { signal } = opts;
+      const results = await Promise.allSettled(urls.map((url) => scrapeUrl(url, atMs, signal)));
+      // Stopped mid-scrape: the failures are ours, not the targets'.
+      if (signal?.aborted) throw signal.reason;
+      let sum = 0;
+      let pending = false;
+      const failures: SourceError[] = [];
+      for (const [i, r] of results.entries()) {
+        if (r.status === 'rejected')
+          failures.push(
+            r.reason instanceof SourceError
+              ? r.reason
+              : new SourceError(
+                  `scrape:${urls[i]}`,
+                  String((r.reason as Error)?.message ?? r.reason),
+                ),
+          );
+        else if (r.value.value === undefined) pending = true;
+        else sum += r.value.value;
+      }
+      if (failures.length > 0) throw new SourceFailures(name, failures);
+      return { startMs: atMs, stepMs, values: Float64Array.of(...(pending ? [] : [sum])) };
+    },
+  };
+}
+
+/**
+ * Creates a scrape loop: a {@link createScrapeSource} read every `intervalMs`, each value
+ * appended to `store`. Nothing happens until `start()` or `scrapeOnce()`.
+ * @throws OptionError naming the field for invalid options (no URLs, a non-http URL, ...).
+ */
+export function createScraper(options: ScraperOptions): Scraper {
+  const { intervalMs, store, seriesName, onError, ...rest } = options;
+  const source = scrapeSource({ ...rest, stepMs: intervalMs }, OWNER, 'intervalMs');
+  if (!store || typeof store.append !== 'function')
+    throw new OptionError(OWNER, 'store', 'a HistoryStore', typeof store);
+  if (typeof seriesName !== 'string' || seriesName === '')
+    throw new OptionError(OWNER, 'seriesName', 'a non-empty string', seriesName);
+  const { name } = source;
+  const errors = new Map<string, number>();
+  const lastErrors = new Map<string, SourceError>();
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<number> | undefined;
+  let abort = new AbortController();
+
+  function record(error: SourceError): void {
+    errors.set(error.source, (errors.get(error.source) ?? 0) + 1);
+    lastErrors.set(error.source, error);
+    onError?.(error);
+  }
+
   async function scrapeOnce(): Promise<number> {
-    const atMs = now();
     const { signal } = abort;
-    const results = await Promise.allSettled(urls.map((url) => scrapeUrl(url, atMs, signal)));
-    // Stopped mid-scrape: the failures are ours, not the targets'.
-    if (signal.aborted) return Number.NaN;
-    let sum = 0;
-    let failed = false;
-    let pending = false;
-    for (const [i, r] of results.entries()) {
-      if (r.status === 'rejected') {
-        failed = true;
-        record(
-          r.reason instanceof SourceError
-            ? r.reason
-            : new SourceError(
-                `scrape:${urls[i]}`,
-                String((r.reason as Error)?.message ?? r.reason),
-              ),
-        );
-      } else if (r.value.value === undefined) pending = true;
-      else sum += r.value.value;
+    let point: Series;
+    try {
+      point = await source.read({ signal });
+    } catch (error) {
+      if (signal.aborted) return Number.NaN;
+      for (const failure of failuresOf(error, name)) record(failure);
+      return Number.NaN;
     }
     // Skipped steps are not appended: the store turns them into NaN when the next point
     // arrives, so the history only ever holds complete sums.
-    if (failed || pending) return Number.NaN;
-    const value = sum;
+    if (point.values.length === 0) return Number.NaN;
+    const value = point.values[0] as number;
     try {
-      store.append(seriesName, atMs, value);
+      store.append(seriesName, point.startMs, value);
     } catch (error) {
       record(new SourceError(name, (error as Error).message, { cause: error }));
       return Number.NaN;
@@ -286,7 +334,10 @@ export function createScraper(options: ScraperOptions): Scraper {
     },
     async read(opts: ReadOptions = {}) {
       if (!store.has(seriesName))
-        throw new SourceError(name, `no samples of ${metric} scraped yet into "${seriesName}"`);
+        throw new SourceError(
+          name,
+          `no samples of ${rest.metric} scraped yet into "${seriesName}"`,
+        );
       return clipSeries(store.series(seriesName), opts.startMs, opts.endMs);
     },
   };

@@ -20,6 +20,7 @@ import {
 import express, { type Express, type Router } from 'express';
 import { getTasks } from 'node-cron';
 import { createPatcher } from '../patch/patcher.js';
+import { DEFAULT_SOURCES, type SourceRegistry } from '../sources/index.js';
 import { createCollector } from './collector.js';
 import { ConfigError, type ServeConfig } from './config.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
@@ -43,6 +44,11 @@ export interface SidecarOptions {
   pageRouter?: Router;
   /** Replaces the worker-thread training (tests of the HTTP layer). */
   train?: EngineOptions['train'];
+  /**
+   * The source kinds; must be the registry the config was parsed with. Default: the shipped
+   * ones (`scrape`, `prometheus`).
+   */
+  sources?: SourceRegistry;
   /**
    * The cluster patch mode talks to. Default: `loadFromDefault()` on the first apply (in a pod:
    * the service account). Only read when `config.patch.enabled`.
@@ -79,10 +85,11 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
   const now = options.now ?? Date.now;
   const planner = makePlanner(config);
   const signals = createSignals(config, planner.leadTimeSeconds);
-  const live =
-    config.source.kind === 'scrape'
-      ? createLiveStats({ prefix: config.live.prefix, windowSeconds: config.live.windowSeconds })
-      : undefined;
+  const sources = options.sources ?? DEFAULT_SOURCES;
+  const kind = sources.require(config.source.kind);
+  const live = kind.live
+    ? createLiveStats({ prefix: config.live.prefix, windowSeconds: config.live.windowSeconds })
+    : undefined;
   const patch = config.patch.enabled
     ? createPatchLoop({
         config,
@@ -105,10 +112,7 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
   let engine: Engine | undefined;
   let jobs: Jobs | undefined;
   let server: http.Server | undefined;
-  let sourceName =
-    config.source.kind === 'scrape'
-      ? `scrape:${config.source.urls.join(',')}`
-      : `prometheus:${config.source.url}`;
+  const sourceName = kind.names(config.source).name;
   let starting: Promise<{ url: string }> | undefined;
   let stopping: Promise<void> | undefined;
   let persisting: Promise<void> | undefined;
@@ -213,6 +217,7 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
     const collector = createCollector({
       config,
       store: s,
+      sources,
       now,
       ...(live ? { onExposition: live.observe } : {}),
       onError(error) {
@@ -220,7 +225,6 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
         log.log('warn', 'collection failed', { source: error.source, error: error.detail });
       },
     });
-    sourceName = collector.name;
     for (const name of collector.errorSources) signals.sourceError(name, 0);
     const e = createEngine({
       config,

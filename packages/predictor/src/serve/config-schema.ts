@@ -6,62 +6,17 @@
  */
 
 import { MODEL_NAMES } from '@tidewatch/forecast';
-import { validate as validCron } from 'node-cron';
 import { z } from 'zod';
-
-/** `{ error: 'must be ...' }`: the shape of every message of this schema. */
-const must = (what: string) => ({ error: `must be ${what}` });
-
-/** An integer in `[min, max]`; the message shows the range. */
-function int(min: number, max: number, what = `an integer ${min}..${max}`) {
-  return z.number(must(what)).int(must(what)).min(min, must(what)).max(max, must(what));
-}
-
-/** A finite number > `min` (or >= with `inclusive`). */
-function num(min: number, inclusive = false, what = `a number ${inclusive ? '>=' : '>'} ${min}`) {
-  const n = z.number(must(what));
-  return inclusive ? n.min(min, must(what)) : n.gt(min, must(what));
-}
-
-const text = (what = 'a non-empty string') => z.string(must(what)).trim().min(1, must(what));
-
-const isHttpUrl = (value: string): boolean => {
-  if (!/^https?:\/\/\S+$/.test(value)) return false;
-  return URL.canParse(value);
-};
-const httpUrl = () => z.string(must('an http(s) URL')).refine(isHttpUrl, must('an http(s) URL'));
-
-const cron = () =>
-  z
-    .string(must('a cron expression'))
-    .refine(
-      (v) => validCron(v),
-      must('a cron expression of 5 or 6 fields (seconds first), e.g. "*/15 * * * * *"'),
-    );
-
-/** Prometheus metric names (also the series' name in the history file). */
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-
-/** The `scrape` source: the sidecar reads `/metrics` of every replica itself. */
-const scrapeSource = z.strictObject({
-  kind: z.literal('scrape'),
-  /** One `/metrics` URL per replica; the metric is summed over them. */
-  urls: z.array(httpUrl(), must('a list of http(s) URLs')).min(1, must('a non-empty list of URLs')),
-  /** `gauge`: the summed value; `counter`: the summed per-second rate. */
-  type: z.enum(['gauge', 'counter'], must('"gauge" or "counter"')).default('gauge'),
-  /** Only samples with all these label values are summed. */
-  labels: z.record(z.string(), z.string(), must('an object of label: value strings')).default({}),
-  timeoutSeconds: num(0).default(10),
-  bearerToken: z.string(must('a string')).optional(),
-});
-
-/** Kubernetes object names (namespace, HPA, ScaledObject): DNS subdomain rules. */
-const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-const k8sName = () =>
-  z
-    .string(must('a Kubernetes object name'))
-    .max(253, must('a Kubernetes object name'))
-    .regex(K8S_NAME, must('a Kubernetes object name (lower case, digits, "-" and ".")'));
+import {
+  DEFAULT_SOURCES,
+  kindList,
+  prometheusKind,
+  type prometheusSchema,
+  type SourceRegistry,
+  scrapeKind,
+  type scrapeSchema,
+} from '../sources/index.js';
+import { cron, int, k8sName, METRIC_NAME, must, num, text } from './fields.js';
 
 /**
  * Patch mode (off by default): the sidecar writes its dynamic threshold into the HPA's or the
@@ -86,16 +41,6 @@ const patchSchema = z
   })
   .prefault({});
 
-/** The `prometheus` source: range queries against a Prometheus server. */
-const prometheusSource = z.strictObject({
-  kind: z.literal('prometheus'),
-  url: httpUrl(),
-  /** PromQL returning one series; default `sum(<metric>)` (the fleet: summed over replicas). */
-  query: text('a non-empty PromQL expression').optional(),
-  timeoutSeconds: num(0).default(30),
-  bearerToken: z.string(must('a string')).optional(),
-});
-
 const lead = z
   .strictObject({
     podStartSeconds: num(0, true).optional(),
@@ -106,134 +51,157 @@ const lead = z
   .default({});
 
 /**
- * The configuration file's schema (JSON or YAML); every field optional except `source`.
- * Parsing fills the defaults; {@link resolveConfig} then derives the ones that depend on
- * other fields (history capacity from the step, the Prometheus query from the metric).
+ * The configuration file's schema (JSON or YAML) for the kinds of `sources`; every field
+ * optional except `source`. Parsing fills the defaults; {@link resolveConfig} then derives the
+ * ones that depend on other fields (history capacity from the step, a source's defaults).
  */
-export const configSchema = z
-  .strictObject({
-    listen: z
-      .strictObject({
-        host: text('a host name or IP address').default('127.0.0.1'),
-        port: int(0, 65535).default(9464),
-      })
-      .prefault({}),
-    source: z.discriminatedUnion(
-      'kind',
-      [scrapeSource, prometheusSource],
-      must('"scrape" or "prometheus"'),
-    ),
-    metric: z
-      .string(must('a Prometheus metric name'))
-      .regex(METRIC_NAME, must('a Prometheus metric name'))
-      .default('realtime_connections'),
-    target: text('a non-empty label value').default('default'),
-    stepSeconds: int(1, 86_400).default(60),
-    historyPoints: int(2, 5_000_000).optional(),
-    dataDir: text('a directory path').optional(),
-    schedule: z
-      .strictObject({
-        collect: cron().default('*/15 * * * * *'),
-        forecast: cron().default('0 * * * * *'),
-        retrain: cron().default('0 0 3 * * *'),
-        timezone: text('an IANA time zone, e.g. "Europe/Berlin"').optional(),
-      })
-      .prefault({}),
-    forecast: z
-      .strictObject({
-        horizonSteps: int(1, 100_000).default(60),
-        models: z
-          .array(
-            z.enum(MODEL_NAMES, must(`one of ${MODEL_NAMES.join(', ')}`)),
-            must('a list of model names'),
-          )
-          .min(1, must('a non-empty list of model names'))
-          .default([...MODEL_NAMES]),
-        origins: int(1, 1000).default(7),
-        timeBudgetSeconds: num(0).default(300),
-        season: z
-          .strictObject({
-            daySteps: num(0).optional(),
-            weekSteps: num(0).optional(),
-          })
-          .optional(),
-      })
-      .prefault({}),
-    planner: z
-      .strictObject({
-        capacityPerReplica: num(0).optional(),
-        targetUtilization: num(0, false, 'a number in (0, 1]')
-          .max(1, must('a number in (0, 1]'))
-          .default(0.7),
-        minReplicas: int(0, 100_000).default(1),
-        maxReplicas: int(1, 100_000).default(100),
-        maxStep: int(1, 100_000).optional(),
-        lead,
-      })
-      .prefault({}),
-    staleness: z
-      .strictObject({
-        maxForecastAgeSeconds: num(0).optional(),
-        maxDataAgeSeconds: num(0).optional(),
-        maxRollingMase: num(0).optional(),
-        maxModelMase: num(0).optional(),
-      })
-      .default({}),
-    seed: z
-      .strictObject({
-        file: text('a file path'),
-        retime: z.boolean(must('true or false')).default(true),
-      })
-      .optional(),
-    historyMinutes: int(1, 10_080).default(360),
-    patch: patchSchema,
-    /** The status page's live figures (scrape source only). */
-    live: z
-      .strictObject({
-        prefix: z
-          .string(must('a metric name prefix'))
-          .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, must('a metric name prefix, e.g. "realtime_"'))
-          .default('realtime_'),
-        windowSeconds: num(0).default(30),
-      })
-      .prefault({}),
-  })
-  .superRefine((c, ctx) => {
-    // zod runs this even when fields failed; cross-checks only make sense on valid values.
-    const valid = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1;
-    if (c.patch?.enabled === true)
-      for (const field of ['namespace', 'name'] as const)
-        if (c.patch[field] === undefined)
-          ctx.addIssue({
-            code: 'custom',
-            path: ['patch', field],
-            message: 'must be set when patch.enabled is true',
-          });
-    if (!valid(c.stepSeconds) || !valid(c.forecast.horizonSteps) || !valid(c.planner.maxReplicas))
-      return;
-    if (c.planner.maxReplicas < c.planner.minReplicas)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['planner', 'maxReplicas'],
-        params: { value: c.planner.maxReplicas },
-        message: `must be >= planner.minReplicas (${c.planner.minReplicas})`,
-      });
-    const l = c.planner.lead;
-    const leadSeconds =
-      (l.podStartSeconds ?? 60) +
-      (l.readinessSeconds ?? 30) +
-      (l.metricLagSeconds ?? 30) +
-      (l.pollingSeconds ?? 30);
-    if (c.forecast.horizonSteps * c.stepSeconds < leadSeconds) {
-      const need = Math.ceil(leadSeconds / c.stepSeconds);
-      ctx.addIssue({
-        code: 'custom',
-        path: ['forecast', 'horizonSteps'],
-        params: { value: c.forecast.horizonSteps },
-        message: `must cover the planner's lead time of ${leadSeconds} s (at least ${need} steps of ${c.stepSeconds} s)`,
-      });
-    }
-  });
+export function configSchemaFor(sources: SourceRegistry): typeof configSchema {
+  if (sources === DEFAULT_SOURCES) return configSchema;
+  let schema = schemas.get(sources);
+  if (!schema) {
+    // Every kind's schema is a strict object with a literal `kind`, as SourceKind requires;
+    // the result is typed as the shipped kinds' (a registered kind's block is its own shape).
+    const kinds = sources.kinds.map((k) => k.schema) as unknown as typeof BUILTIN_KINDS;
+    schema = buildSchema(z.discriminatedUnion('kind', kinds, must(kindList(sources))));
+    schemas.set(sources, schema);
+  }
+  return schema;
+}
+
+const schemas = new WeakMap<SourceRegistry, typeof configSchema>();
+
+const BUILTIN_KINDS = [scrapeKind.schema, prometheusKind.schema] as [
+  typeof scrapeSchema,
+  typeof prometheusSchema,
+];
+
+function buildSchema<S extends z.ZodType>(source: S) {
+  return z
+    .strictObject({
+      listen: z
+        .strictObject({
+          host: text('a host name or IP address').default('127.0.0.1'),
+          port: int(0, 65535).default(9464),
+        })
+        .prefault({}),
+      source,
+      metric: z
+        .string(must('a Prometheus metric name'))
+        .regex(METRIC_NAME, must('a Prometheus metric name'))
+        .default('realtime_connections'),
+      target: text('a non-empty label value').default('default'),
+      stepSeconds: int(1, 86_400).default(60),
+      historyPoints: int(2, 5_000_000).optional(),
+      dataDir: text('a directory path').optional(),
+      schedule: z
+        .strictObject({
+          collect: cron().default('*/15 * * * * *'),
+          forecast: cron().default('0 * * * * *'),
+          retrain: cron().default('0 0 3 * * *'),
+          timezone: text('an IANA time zone, e.g. "Europe/Berlin"').optional(),
+        })
+        .prefault({}),
+      forecast: z
+        .strictObject({
+          horizonSteps: int(1, 100_000).default(60),
+          models: z
+            .array(
+              z.enum(MODEL_NAMES, must(`one of ${MODEL_NAMES.join(', ')}`)),
+              must('a list of model names'),
+            )
+            .min(1, must('a non-empty list of model names'))
+            .default([...MODEL_NAMES]),
+          origins: int(1, 1000).default(7),
+          timeBudgetSeconds: num(0).default(300),
+          season: z
+            .strictObject({
+              daySteps: num(0).optional(),
+              weekSteps: num(0).optional(),
+            })
+            .optional(),
+        })
+        .prefault({}),
+      planner: z
+        .strictObject({
+          capacityPerReplica: num(0).optional(),
+          targetUtilization: num(0, false, 'a number in (0, 1]')
+            .max(1, must('a number in (0, 1]'))
+            .default(0.7),
+          minReplicas: int(0, 100_000).default(1),
+          maxReplicas: int(1, 100_000).default(100),
+          maxStep: int(1, 100_000).optional(),
+          lead,
+        })
+        .prefault({}),
+      staleness: z
+        .strictObject({
+          maxForecastAgeSeconds: num(0).optional(),
+          maxDataAgeSeconds: num(0).optional(),
+          maxRollingMase: num(0).optional(),
+          maxModelMase: num(0).optional(),
+        })
+        .default({}),
+      seed: z
+        .strictObject({
+          file: text('a file path'),
+          retime: z.boolean(must('true or false')).default(true),
+        })
+        .optional(),
+      historyMinutes: int(1, 10_080).default(360),
+      patch: patchSchema,
+      /** The status page's live figures (scrape source only). */
+      live: z
+        .strictObject({
+          prefix: z
+            .string(must('a metric name prefix'))
+            .regex(/^[a-zA-Z_:][a-zA-Z0-9_:]*$/, must('a metric name prefix, e.g. "realtime_"'))
+            .default('realtime_'),
+          windowSeconds: num(0).default(30),
+        })
+        .prefault({}),
+    })
+    .superRefine((c, ctx) => {
+      // zod runs this even when fields failed; cross-checks only make sense on valid values.
+      const valid = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+      if (c.patch?.enabled === true)
+        for (const field of ['namespace', 'name'] as const)
+          if (c.patch[field] === undefined)
+            ctx.addIssue({
+              code: 'custom',
+              path: ['patch', field],
+              message: 'must be set when patch.enabled is true',
+            });
+      if (!valid(c.stepSeconds) || !valid(c.forecast.horizonSteps) || !valid(c.planner.maxReplicas))
+        return;
+      if (c.planner.maxReplicas < c.planner.minReplicas)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['planner', 'maxReplicas'],
+          params: { value: c.planner.maxReplicas },
+          message: `must be >= planner.minReplicas (${c.planner.minReplicas})`,
+        });
+      const l = c.planner.lead;
+      const leadSeconds =
+        (l.podStartSeconds ?? 60) +
+        (l.readinessSeconds ?? 30) +
+        (l.metricLagSeconds ?? 30) +
+        (l.pollingSeconds ?? 30);
+      if (c.forecast.horizonSteps * c.stepSeconds < leadSeconds) {
+        const need = Math.ceil(leadSeconds / c.stepSeconds);
+        ctx.addIssue({
+          code: 'custom',
+          path: ['forecast', 'horizonSteps'],
+          params: { value: c.forecast.horizonSteps },
+          message: `must cover the planner's lead time of ${leadSeconds} s (at least ${need} steps of ${c.stepSeconds} s)`,
+        });
+      }
+    });
+}
+
+/** The schema of the shipped source kinds (what {@link parseServeConfig} uses by default). */
+export const configSchema = buildSchema(
+  z.discriminatedUnion('kind', BUILTIN_KINDS, must(kindList(DEFAULT_SOURCES))),
+);
 
 /** The configuration file's content before defaults (what a user writes). */
 export type ServeConfigInput = z.input<typeof configSchema>;
@@ -258,12 +226,15 @@ export interface ServeConfig extends Omit<ParsedConfig, 'historyPoints' | 'sourc
 /** Load per replica assumed when `planner.capacityPerReplica` is not set. */
 export const PLACEHOLDER_CAPACITY = 1000;
 
-/** Fills the defaults that depend on other fields. */
-export function resolveConfig(parsed: ParsedConfig): ServeConfig {
-  const source =
-    parsed.source.kind === 'prometheus'
-      ? { ...parsed.source, query: parsed.source.query ?? `sum(${parsed.metric})` }
-      : parsed.source;
+/** Fills the defaults that depend on other fields (a source's through its kind). */
+export function resolveConfig(
+  parsed: ParsedConfig,
+  sources: SourceRegistry = DEFAULT_SOURCES,
+): ServeConfig {
+  const kind = sources.require(parsed.source.kind);
+  const source = (
+    kind.resolve ? kind.resolve(parsed.source, parsed) : parsed.source
+  ) as ServeConfig['source'];
   return {
     ...parsed,
     source,

@@ -9,10 +9,17 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, resolveConfig, type ServeConfig } from './config-schema.js';
+import {
+  BUILTIN_SOURCE_KINDS,
+  DEFAULT_SOURCES,
+  type SourceKind,
+  type SourceRegistry,
+} from '../sources/index.js';
+import { configSchemaFor, resolveConfig, type ServeConfig } from './config-schema.js';
 
 export {
   configSchema,
+  configSchemaFor,
   PLACEHOLDER_CAPACITY,
   resolveConfig,
   type ServeConfig,
@@ -35,23 +42,28 @@ export interface EnvVar {
   readonly name: string;
   readonly path: readonly string[];
   readonly kind: Kind;
-  /** Setting it selects this source kind (the other kind's fields are dropped). */
-  readonly sourceKind?: 'scrape' | 'prometheus';
+  /** Setting it selects this source kind (the other kinds' fields are dropped). */
+  readonly sourceKind?: string;
 }
 
-/** Every environment variable the sidecar reads (docs/sidecar.md lists them). */
-export const ENV_VARS: readonly EnvVar[] = [
-  { name: 'TIDEWATCH_HOST', path: ['listen', 'host'], kind: 'string' },
-  { name: 'TIDEWATCH_PORT', path: ['listen', 'port'], kind: 'int' },
-  { name: 'TIDEWATCH_SCRAPE_URLS', path: ['source', 'urls'], kind: 'list', sourceKind: 'scrape' },
-  { name: 'TIDEWATCH_SCRAPE_TYPE', path: ['source', 'type'], kind: 'string' },
-  {
-    name: 'TIDEWATCH_PROMETHEUS_URL',
-    path: ['source', 'url'],
-    kind: 'string',
-    sourceKind: 'prometheus',
-  },
-  { name: 'TIDEWATCH_PROMETHEUS_QUERY', path: ['source', 'query'], kind: 'string' },
+/** The environment variables and flags of source kinds, as config paths. */
+function sourceSettings(
+  kinds: readonly SourceKind[],
+  env: boolean,
+): Array<{ name: string; path: readonly string[]; kind: Kind; sourceKind?: string }> {
+  return kinds.flatMap((k) =>
+    (k.settings ?? [])
+      .filter((s) => s.name.startsWith('--') !== env)
+      .map((s) => ({
+        name: s.name,
+        path: ['source', s.field],
+        kind: s.type,
+        ...(s.selects ? { sourceKind: k.kind } : {}),
+      })),
+  );
+}
+
+const GENERAL_ENV_VARS: readonly EnvVar[] = [
   { name: 'TIDEWATCH_SOURCE_TIMEOUT_SECONDS', path: ['source', 'timeoutSeconds'], kind: 'number' },
   { name: 'TIDEWATCH_SOURCE_BEARER_TOKEN', path: ['source', 'bearerToken'], kind: 'string' },
   { name: 'TIDEWATCH_METRIC', path: ['metric'], kind: 'string' },
@@ -87,6 +99,19 @@ export const ENV_VARS: readonly EnvVar[] = [
   { name: 'TIDEWATCH_PATCH_TRIGGER', path: ['patch', 'triggerName'], kind: 'string' },
 ];
 
+const LISTEN_ENV_VARS: readonly EnvVar[] = [
+  { name: 'TIDEWATCH_HOST', path: ['listen', 'host'], kind: 'string' },
+  { name: 'TIDEWATCH_PORT', path: ['listen', 'port'], kind: 'int' },
+];
+
+/** The environment variables of a registry's kinds and the general ones, in docs order. */
+function envVarsOf(sources: SourceRegistry): readonly EnvVar[] {
+  return [...LISTEN_ENV_VARS, ...sourceSettings(sources.kinds, true), ...GENERAL_ENV_VARS];
+}
+
+/** Every environment variable the sidecar reads (docs/sidecar.md lists them). */
+export const ENV_VARS: readonly EnvVar[] = envVarsOf(DEFAULT_SOURCES);
+
 /** The command-line flags of `serve` (strings as commander gives them). */
 export interface ServeFlags {
   config?: string;
@@ -98,25 +123,29 @@ export interface ServeFlags {
   dataDir?: string;
 }
 
-const FLAGS: ReadonlyArray<{
+/** A `serve` flag: the config path it sets. */
+interface Flag {
   key: Exclude<keyof ServeFlags, 'config'>;
   flag: string;
   path: readonly string[];
   kind: Kind;
-  sourceKind?: 'scrape' | 'prometheus';
-}> = [
-  { key: 'scrape', flag: '--scrape', path: ['source', 'urls'], kind: 'list', sourceKind: 'scrape' },
-  {
-    key: 'prometheus',
-    flag: '--prometheus',
-    path: ['source', 'url'],
-    kind: 'string',
-    sourceKind: 'prometheus',
-  },
-  { key: 'query', flag: '--query', path: ['source', 'query'], kind: 'string' },
+  sourceKind?: string;
+}
+
+const GENERAL_FLAGS: readonly Flag[] = [
   { key: 'port', flag: '--port', path: ['listen', 'port'], kind: 'int' },
   { key: 'host', flag: '--host', path: ['listen', 'host'], kind: 'string' },
   { key: 'dataDir', flag: '--data-dir', path: ['dataDir'], kind: 'string' },
+];
+
+/** The shipped kinds' flags (`--scrape`, `--prometheus`, `--query`), then the general ones. */
+const FLAGS: readonly Flag[] = [
+  ...sourceSettings(BUILTIN_SOURCE_KINDS as unknown as SourceKind[], false).map((f) => ({
+    ...f,
+    key: f.name.slice(2) as Flag['key'],
+    flag: f.name,
+  })),
+  ...GENERAL_FLAGS,
 ];
 
 /** A value set by an environment variable or a flag, with where it came from (for messages). */
@@ -125,7 +154,8 @@ export interface ConfigOverride {
   path: readonly string[];
   raw: unknown;
   value: unknown;
-  sourceKind: 'scrape' | 'prometheus' | undefined;
+  /** The source kind setting it selects, if any. */
+  sourceKind: string | undefined;
 }
 
 /** Options of {@link loadServeConfig}. */
@@ -134,6 +164,14 @@ export interface LoadOptions {
   flags?: ServeFlags;
   /** The environment. Default `process.env`. */
   env?: Readonly<Record<string, string | undefined>>;
+  /** The source kinds the config may use. Default: the shipped ones (`scrape`, `prometheus`). */
+  sources?: SourceRegistry;
+}
+
+/** Options of {@link parseServeConfig}. */
+export interface ParseOptions {
+  /** The source kinds the config may use. Default: the shipped ones (`scrape`, `prometheus`). */
+  sources?: SourceRegistry;
 }
 
 /**
@@ -146,7 +184,10 @@ export function loadServeConfig(options: LoadOptions = {}): ServeConfig {
   const flags = options.flags ?? {};
   const file = flags.config ?? nonEmpty(env.TIDEWATCH_CONFIG);
   const raw = file === undefined ? {} : readConfigFile(file);
-  return parseServeConfig(raw, [...envOverrides(env), ...flagOverrides(flags)]);
+  const sources = options.sources ?? DEFAULT_SOURCES;
+  return parseServeConfig(raw, [...envOverrides(env, sources), ...flagOverrides(flags)], {
+    sources,
+  });
 }
 
 /**
@@ -156,17 +197,19 @@ export function loadServeConfig(options: LoadOptions = {}): ServeConfig {
 export function parseServeConfig(
   raw: unknown,
   overrides: readonly ConfigOverride[] = [],
+  options: ParseOptions = {},
 ): ServeConfig {
+  const sources = options.sources ?? DEFAULT_SOURCES;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     throw new ConfigError([`config: must be an object of settings, got ${show(raw)}`]);
   const doc = structuredClone(raw) as Record<string, unknown>;
   const issues: string[] = [];
-  const kinds = new Map<string, string>();
+  const selected: Array<{ kind: string; origin: string }> = [];
   for (const o of overrides) {
     if (o.sourceKind) {
-      const other = kinds.get(o.sourceKind === 'scrape' ? 'prometheus' : 'scrape');
+      const other = selected.findLast((s) => s.kind !== o.sourceKind)?.origin;
       if (other) issues.push(`${o.origin}: cannot be combined with ${other}; configure one source`);
-      kinds.set(o.sourceKind, o.origin);
+      selected.push({ kind: o.sourceKind, origin: o.origin });
       const source = doc.source as Record<string, unknown> | undefined;
       if (typeof source !== 'object' || source === null || source.kind !== o.sourceKind)
         doc.source = { kind: o.sourceKind };
@@ -174,21 +217,35 @@ export function parseServeConfig(
     setPath(doc, o.path, o.value);
   }
   if (issues.length > 0) throw new ConfigError(issues);
-  if (doc.source === undefined) {
-    throw new ConfigError([
-      'config: source is required: pass --scrape URL (repeatable) or --prometheus URL, set TIDEWATCH_SCRAPE_URLS or TIDEWATCH_PROMETHEUS_URL, or write source in the config file',
-    ]);
-  }
-  const result = configSchema.safeParse(doc);
+  if (doc.source === undefined) throw new ConfigError([missingSource(sources)]);
+  const result = configSchemaFor(sources).safeParse(doc);
   if (!result.success)
     throw new ConfigError(result.error.issues.map((i) => describe(i, doc, overrides)));
-  return resolveConfig(result.data);
+  return resolveConfig(result.data, sources);
+}
+
+/** "source is required", with the flags and variables that select a kind. */
+function missingSource(sources: SourceRegistry): string {
+  const usages = sources.kinds.flatMap((k) =>
+    (k.settings ?? []).filter((s) => s.selects && s.usage),
+  );
+  const flags = usages.filter((s) => s.name.startsWith('--')).map((s) => s.usage);
+  const vars = usages.filter((s) => !s.name.startsWith('--')).map((s) => s.usage);
+  const ways = [
+    ...(flags.length ? [`pass ${flags.join(' or ')}`] : []),
+    ...(vars.length ? [`set ${vars.join(' or ')}`] : []),
+    'or write source in the config file',
+  ];
+  return `config: source is required: ${ways.join(', ')}`;
 }
 
 /** The overrides the environment makes (unset or empty variables make none). */
-export function envOverrides(env: Readonly<Record<string, string | undefined>>): ConfigOverride[] {
+export function envOverrides(
+  env: Readonly<Record<string, string | undefined>>,
+  sources: SourceRegistry = DEFAULT_SOURCES,
+): ConfigOverride[] {
   const out: ConfigOverride[] = [];
-  for (const v of ENV_VARS) {
+  for (const v of sources === DEFAULT_SOURCES ? ENV_VARS : envVarsOf(sources)) {
     const text = nonEmpty(env[v.name]);
     if (text === undefined) continue;
     out.push({

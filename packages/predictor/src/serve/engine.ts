@@ -165,7 +165,6 @@ export function createEngine(options: EngineOptions): Engine {
     }
     sourceError = undefined;
     lastCollectMs = now();
-    if (outcome.status === 'pending') return;
     const s = history();
     if (!s) return;
     absorb(s, collector.lastObservationMs);

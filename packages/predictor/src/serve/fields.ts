@@ -1,0 +1,60 @@
+/**
+ * The sidecar's one validation dialect: zod fields whose every message is "must be ...", so the
+ * config loader can prefix the field and where its value came from (`config: listen.port`,
+ * `TIDEWATCH_PORT`, `--port`) and show the value given. The config schema and every source
+ * kind build on these.
+ */
+import { validate as validCron } from 'node-cron';
+import { z } from 'zod';
+
+/** `{ error: 'must be ...' }`: the shape of every message. */
+export const must = (what: string) => ({ error: `must be ${what}` });
+
+/** An integer in `[min, max]`; the message shows the range. */
+export function int(min: number, max: number, what = `an integer ${min}..${max}`) {
+  return z.number(must(what)).int(must(what)).min(min, must(what)).max(max, must(what));
+}
+
+/** A finite number > `min` (or >= with `inclusive`). */
+export function num(
+  min: number,
+  inclusive = false,
+  what = `a number ${inclusive ? '>=' : '>'} ${min}`,
+) {
+  const n = z.number(must(what));
+  return inclusive ? n.min(min, must(what)) : n.gt(min, must(what));
+}
+
+/** A trimmed, non-empty string. */
+export const text = (what = 'a non-empty string') => z.string(must(what)).trim().min(1, must(what));
+
+const isHttpUrl = (value: string): boolean => {
+  if (!/^https?:\/\/\S+$/.test(value)) return false;
+  return URL.canParse(value);
+};
+
+/** An http(s) URL. */
+export const httpUrl = () =>
+  z.string(must('an http(s) URL')).refine(isHttpUrl, must('an http(s) URL'));
+
+/** A node-cron expression (5 or 6 fields). */
+export const cron = () =>
+  z
+    .string(must('a cron expression'))
+    .refine(
+      (v) => validCron(v),
+      must('a cron expression of 5 or 6 fields (seconds first), e.g. "*/15 * * * * *"'),
+    );
+
+/** Prometheus metric names (also the series' name in the history file). */
+export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
+
+/** Kubernetes object names (namespace, HPA, ScaledObject): DNS subdomain rules. */
+const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/** A Kubernetes object name. */
+export const k8sName = () =>
+  z
+    .string(must('a Kubernetes object name'))
+    .max(253, must('a Kubernetes object name'))
+    .regex(K8S_NAME, must('a Kubernetes object name (lower case, digits, "-" and ".")'));
