@@ -37,6 +37,7 @@ export {
 } from './metrics.js';
 export { formatQuantity, parseQuantity } from './quantity.js';
 export {
+  AGE_STALE_REASONS,
   DATA_STALE_REASONS,
   FORECAST_ERROR_MEASURES,
   FORECAST_QUANTILES,

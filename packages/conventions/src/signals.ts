@@ -58,6 +58,8 @@ export const DATA_STALE_REASONS: readonly StaleReason[] = [
 ];
 /** Stale reasons that say the forecast is missing or too old (the page's forecast freshness). */
 export const FORECAST_STALE_REASONS: readonly StaleReason[] = ['no_forecast', 'forecast_old'];
+/** Stale reasons that are an age over its limit (the page says "too old"). */
+export const AGE_STALE_REASONS: readonly StaleReason[] = ['data_old', 'forecast_old'];
 
 /** Quantiles `tidewatch_forecast` publishes. */
 export const FORECAST_QUANTILES = ['0.5', '0.9'] as const;

@@ -81,6 +81,12 @@ export {
   peakOver,
   type StalenessOptions,
 } from './planner/planner.js';
+export {
+  STALE_REASON_MESSAGES,
+  type StaleReasonArgs,
+  type StaleReasonDetail,
+  staleReason,
+} from './planner/reasons.js';
 export { type Series, sliceSeries, timeAt } from './series.js';
 export {
   createHpa,

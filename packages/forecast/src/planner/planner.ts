@@ -5,8 +5,10 @@
  * adjusted HPA threshold. A prediction only ever adds capacity on top of the reactive signal,
  * and a forecast that cannot be trusted publishes nothing (never 0) and says why.
  */
+import type { StaleReason } from '@tidewatch/conventions';
 import type { ForecastPoint } from '../forecast.js';
 import { intOption, numberOption, OptionError } from '../history/errors.js';
+import { type StaleReasonArgs, staleReason } from './reasons.js';
 
 const OWNER = 'createPlanner';
 
@@ -74,8 +76,10 @@ export interface PlanInput {
 export interface Plan {
   /** `ok`: the prediction is published; `stale`: reactive scaling only, see `reasons`. */
   status: 'ok' | 'stale';
-  /** Why the forecast is not used (empty when ok). */
+  /** Why the forecast is not used (empty when ok), as messages. */
   reasons: string[];
+  /** The same reasons as stable codes, in the same order (what metrics and pages read). */
+  reasonCodes: StaleReason[];
   /** How far ahead the planner looks, seconds. */
   leadTimeSeconds: number;
   /** Highest p90 over the lead time. */
@@ -189,29 +193,33 @@ export function createPlanner(options: PlannerOptions): Planner {
     replicasFor,
     plan(input) {
       const reasons: string[] = [];
+      const reasonCodes: StaleReason[] = [];
+      const add = <C extends StaleReason>(code: C, ...args: StaleReasonArgs[C]) => {
+        const r = staleReason(code, ...args);
+        reasons.push(r.message);
+        reasonCodes.push(r.code);
+      };
       const now = input.nowMs;
       const actual =
         finite(input.actual) && (input.actual as number) >= 0
           ? (input.actual as number)
           : undefined;
       const reactive = actual === undefined ? null : replicasFor(actual);
-      if (input.sourceError) reasons.push(`source failing: ${input.sourceError}`);
-      if (actual === undefined) reasons.push('no current observation');
+      if (input.sourceError) add('source_failing', input.sourceError);
+      if (actual === undefined) add('no_observation');
       else if (input.actualMs !== undefined && now - input.actualMs > maxDataAgeMs)
-        reasons.push(`data is ${age(now - input.actualMs)} old (limit ${age(maxDataAgeMs)})`);
+        add('data_old', now - input.actualMs, maxDataAgeMs);
       const fc = input.forecast;
       let peak: number | null = null;
       let peak50: number | null = null;
       let load: number | null = null;
-      if (!fc || fc.points.length === 0) reasons.push('no forecast yet');
+      if (!fc || fc.points.length === 0) add('no_forecast');
       else {
         if (now - fc.madeAtMs > maxForecastAgeMs)
-          reasons.push(
-            `forecast is ${age(now - fc.madeAtMs)} old (limit ${age(maxForecastAgeMs)})`,
-          );
+          add('forecast_old', now - fc.madeAtMs, maxForecastAgeMs);
         const window = peakOver(fc.points, now, now + leadTimeSeconds * 1000);
-        if (window === undefined) reasons.push('forecast does not cover the lead time');
-        else if (!finite(window.p90) || window.p90 < 0) reasons.push('forecast has invalid values');
+        if (window === undefined) add('lead_time_not_covered');
+        else if (!finite(window.p90) || window.p90 < 0) add('invalid_forecast');
         else {
           peak = window.p90;
           peak50 = window.p50;
@@ -219,9 +227,9 @@ export function createPlanner(options: PlannerOptions): Planner {
         }
       }
       if (finite(input.modelMase) && (input.modelMase as number) > maxModelMase)
-        reasons.push(`model MASE ${fmt(input.modelMase as number)} above ${maxModelMase}`);
+        add('model_mase', input.modelMase as number, maxModelMase);
       if (finite(input.rollingMase) && (input.rollingMase as number) > maxRollingMase)
-        reasons.push(`rolling MASE ${fmt(input.rollingMase as number)} above ${maxRollingMase}`);
+        add('rolling_mase', input.rollingMase as number, maxRollingMase);
 
       if (
         reasons.length > 0 ||
@@ -233,6 +241,7 @@ export function createPlanner(options: PlannerOptions): Planner {
         return {
           status: 'stale',
           reasons,
+          reasonCodes,
           leadTimeSeconds,
           predictedPeak: peak,
           predictedPeakP50: peak50,
@@ -250,6 +259,7 @@ export function createPlanner(options: PlannerOptions): Planner {
       return {
         status: 'ok',
         reasons,
+        reasonCodes,
         leadTimeSeconds,
         predictedPeak: peak,
         predictedPeakP50: peak50,
@@ -289,5 +299,3 @@ export function peakOver(
 }
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const fmt = (v: number) => v.toFixed(3);
-const age = (ms: number) => `${Math.round(ms / 1000)} s`;

@@ -38,6 +38,7 @@ describe('createPlanner', () => {
     expect(plan).toEqual({
       status: 'ok',
       reasons: [],
+      reasonCodes: [],
       leadTimeSeconds: 150,
       predictedPeak: 1800,
       predictedPeakP50: 1500,
@@ -90,16 +91,17 @@ describe('createPlanner', () => {
     [
       { sourceError: 'scrape:http://x: connection refused' },
       'source failing: scrape:http://x: connection refused',
+      'source_failing',
     ],
-    [{ actualMs: T0 - 181_000 }, 'data is 181 s old (limit 180 s)'],
-    [{ madeAtMs: T0 - 200_000 }, 'forecast is 200 s old (limit 180 s)'],
-    [{ rollingMase: 1.25 }, 'rolling MASE 1.250 above 1'],
-    [{ modelMase: 1.5 }, 'model MASE 1.500 above 1'],
-    [{ short: true }, 'forecast does not cover the lead time'],
-    [{ nan: true }, 'forecast has invalid values'],
-    [{ none: true }, 'no forecast yet'],
-    [{ actual: Number.NaN }, 'no current observation'],
-  ])('goes stale and publishes nothing %#', (change, reason) => {
+    [{ actualMs: T0 - 181_000 }, 'data is 181 s old (limit 180 s)', 'data_old'],
+    [{ madeAtMs: T0 - 200_000 }, 'forecast is 200 s old (limit 180 s)', 'forecast_old'],
+    [{ rollingMase: 1.25 }, 'rolling MASE 1.250 above 1', 'rolling_mase'],
+    [{ modelMase: 1.5 }, 'model MASE 1.500 above 1', 'model_mase'],
+    [{ short: true }, 'forecast does not cover the lead time', 'lead_time_not_covered'],
+    [{ nan: true }, 'forecast has invalid values', 'invalid_forecast'],
+    [{ none: true }, 'no forecast yet', 'no_forecast'],
+    [{ actual: Number.NaN }, 'no current observation', 'no_observation'],
+  ])('goes stale and publishes nothing %#', (change, reason, code) => {
     const c = change as Record<string, unknown>;
     const pts = c.none ? [] : c.short ? points([900, 900]) : points([900, 900, 900]);
     if (c.nan) (pts[1] as { p90: number }).p90 = Number.NaN;
@@ -114,6 +116,7 @@ describe('createPlanner', () => {
     });
     expect(plan.status).toBe('stale');
     expect(plan.reasons).toEqual([reason]);
+    expect(plan.reasonCodes).toEqual([code]);
     expect(plan.recommendedReplicas).toBeNull();
     expect(plan.threshold).toBeNull();
   });

@@ -4,8 +4,18 @@
  * (backtest + fit in a worker thread). {@link Engine.evaluate} turns the state into the
  * planner's decision at one instant; the HTTP layer only renders it.
  */
-import type { ForecastPoint, HistoryStore, Plan, Planner, Series } from '@tidewatch/forecast';
-import { type AccuracyTracker, createAccuracyTracker } from '@tidewatch/forecast';
+import type { StaleReason } from '@tidewatch/conventions';
+import {
+  type AccuracyTracker,
+  createAccuracyTracker,
+  type ForecastPoint,
+  type HistoryStore,
+  type Plan,
+  type Planner,
+  type Series,
+  type StaleReasonDetail,
+  staleReason,
+} from '@tidewatch/forecast';
 import type { Collector } from './collector.js';
 import type { ServeConfig } from './config.js';
 import type { Logger } from './log.js';
@@ -25,6 +35,8 @@ export interface Decision {
   status: 'ok' | 'stale' | 'warming';
   /** Why the forecast is not published (empty when ok). */
   reasons: string[];
+  /** The same reasons as stable codes, in the same order. */
+  reasonCodes: StaleReason[];
   plan: Plan;
   model: SavedModel | undefined;
   forecast: CurrentForecast | undefined;
@@ -247,20 +259,14 @@ export function createEngine(options: EngineOptions): Engine {
     return training;
   }
 
-  function reasonsWhileWarming(): string[] {
-    const out: string[] = [];
+  function reasonsWhileWarming(): StaleReasonDetail[] {
     if (training && trainingSince !== undefined)
-      out.push(
-        `training the first model (started ${Math.round((now() - trainingSince) / 1000)} s ago)`,
-      );
-    else if (lastTrainFailure) out.push(`training failed: ${lastTrainFailure.message}`);
-    else {
-      const s = history();
-      const have = s ? usablePoints(s) : 0;
-      const need = pointsNeeded(config, s ?? { startMs: 0, stepMs });
-      if (have < need) out.push(`too little history: ${have} points, need ${need} to train`);
-    }
-    return out;
+      return [staleReason('training', now() - trainingSince)];
+    if (lastTrainFailure) return [staleReason('training_failed', lastTrainFailure.message)];
+    const s = history();
+    const have = s ? usablePoints(s) : 0;
+    const need = pointsNeeded(config, s ?? { startMs: 0, stepMs });
+    return have < need ? [staleReason('too_little_history', have, need)] : [];
   }
 
   return {
@@ -297,14 +303,20 @@ export function createEngine(options: EngineOptions): Engine {
         ...(sourceError ? { sourceError } : {}),
       });
       const reasons = [...plan.reasons];
+      const reasonCodes = [...plan.reasonCodes];
       if (plan.status !== 'ok') {
-        if (!model) reasons.push(...reasonsWhileWarming());
-        if (forecastFailure) reasons.push(`forecast failed: ${forecastFailure}`);
+        const more = model ? [] : reasonsWhileWarming();
+        if (forecastFailure) more.push(staleReason('forecast_failed', forecastFailure));
+        for (const r of more) {
+          reasons.push(r.message);
+          reasonCodes.push(r.code);
+        }
       }
       return {
         nowMs,
         status: plan.status === 'ok' ? 'ok' : everForecast ? 'stale' : 'warming',
         reasons,
+        reasonCodes,
         plan,
         model,
         forecast: current,

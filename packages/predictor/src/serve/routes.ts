@@ -3,6 +3,7 @@
  * page, mounted by the app). Every bad request gets a 4xx JSON `{"error": "..."}` that says
  * what was wrong; handlers never throw into express.
  */
+import type { StaleReason } from '@tidewatch/conventions';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { ServeConfig } from './config.js';
 import type { Decision } from './engine.js';
@@ -20,6 +21,8 @@ export interface HistoryPointJson {
 export interface ForecastJson {
   status: 'ok' | 'stale' | 'warming';
   reasons: string[];
+  /** The reasons as stable codes (`STALE_REASONS` of `@tidewatch/conventions`), same order. */
+  reasonCodes: StaleReason[];
   metric: string;
   source: string;
   /** Seconds. */
@@ -106,6 +109,7 @@ export function forecastJson(
   return {
     status: decision.status,
     reasons: decision.reasons,
+    reasonCodes: decision.reasonCodes,
     metric: config.metric,
     source: sourceName,
     step: config.stepSeconds,

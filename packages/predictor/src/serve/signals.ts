@@ -33,28 +33,6 @@ export interface Signals {
   update(decision: Decision, health: HealthInfo): void;
 }
 
-/** Stable codes for the planner's and the engine's reasons (label values must be bounded). */
-const REASON_CODES: ReadonlyArray<readonly [RegExp, string]> = [
-  [/^source failing/, 'source_failing'],
-  [/^no current observation/, 'no_observation'],
-  [/^data is /, 'data_old'],
-  [/^no forecast yet/, 'no_forecast'],
-  [/^forecast is /, 'forecast_old'],
-  [/^forecast does not cover/, 'lead_time_not_covered'],
-  [/^forecast has invalid/, 'invalid_forecast'],
-  [/^model MASE/, 'model_mase'],
-  [/^rolling MASE/, 'rolling_mase'],
-  [/^training the first/, 'training'],
-  [/^training failed/, 'training_failed'],
-  [/^too little history/, 'too_little_history'],
-  [/^forecast failed/, 'forecast_failed'],
-];
-
-/** The `reason` label for a reason text (`other` when none matches). */
-export function reasonCode(reason: string): string {
-  return REASON_CODES.find(([re]) => re.test(reason))?.[1] ?? 'other';
-}
-
 /**
  * Creates the registry and its metrics for `config` (labels `metric` = `config.metric`,
  * `target` = `config.target`; the forecast's `horizon` is the planner's lead time, e.g. `150s`).
@@ -203,8 +181,7 @@ export function createSignals(config: ServeConfig, leadTimeSeconds: number): Sig
         if (plan.recommendedReplicas !== null) replicas.set({ target }, plan.recommendedReplicas);
         if (plan.threshold !== null) threshold.set({ target }, plan.threshold);
       } else {
-        for (const code of new Set(decision.reasons.map(reasonCode)))
-          stale.set({ metric, reason: code }, 1);
+        for (const code of new Set(decision.reasonCodes)) stale.set({ metric, reason: code }, 1);
       }
       error.reset();
       info.reset();

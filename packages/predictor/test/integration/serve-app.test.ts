@@ -119,6 +119,7 @@ describe('sidecar in-process', () => {
     expect(Object.keys(doc)).toEqual([
       'status',
       'reasons',
+      'reasonCodes',
       'metric',
       'source',
       'step',
@@ -136,6 +137,7 @@ describe('sidecar in-process', () => {
     expect(doc).toMatchObject({
       status: 'ok',
       reasons: [],
+      reasonCodes: [],
       metric: 'realtime_connections',
       source: SOURCE(),
       step: 1,

@@ -79,10 +79,11 @@ function buildPayloads(): { ok: ForecastJson; stale: ForecastJson; warming: Fore
   const planner = createPlanner({ capacityPerReplica: CAPACITY, targetUtilization: 0.7 });
   const document = (nowMs: number, madeAtMs: number, plan: Plan): ForecastJson => {
     // The sidecar publishes every planner figure but the p50 peak.
-    const { status, reasons, predictedPeakP50: _, ...figures } = plan;
+    const { status, reasons, reasonCodes, predictedPeakP50: _, ...figures } = plan;
     return {
       status,
       reasons,
+      reasonCodes,
       metric: 'flights_departing',
       source: 'file:flights-2001-hourly.csv',
       step: HOUR / 1000,
@@ -180,7 +181,9 @@ async function openPage(
   // Time stands still unless the test moves it: "now" in the page is one second after the
   // document was generated, as when a sidecar's page polls it.
   const t = Date.parse(current === 'down' ? payloads.ok.generatedAt : current.generatedAt) + 1000;
-  await page.clock.install({ time: t });
+  // The installed clock runs until paused, and pauseAt only moves forward: install it well
+  // before t (no page is loaded yet, so nothing sees the gap) or a slow call lands past t.
+  await page.clock.install({ time: t - 60_000 });
   await page.clock.pauseAt(t);
   await page.goto(base + path);
   await rendered(page, 1);
@@ -381,6 +384,7 @@ describe('status page in Chromium', () => {
       history: [],
       dataAgeSeconds: null,
       reasons: ['no current observation', 'no forecast yet'],
+      reasonCodes: ['no_observation', 'no_forecast'],
     };
     await nextPoll(page, 2);
     expect(await chartData(page)).toEqual([[], [], [], []]);

@@ -3,13 +3,14 @@
  * forecast, replica or threshold series (never 0) and says why; query validation messages.
  */
 
-import { createPlanner } from '@tidewatch/forecast';
+import { STALE_REASONS } from '@tidewatch/conventions';
+import { createPlanner, STALE_REASON_MESSAGES, staleReason } from '@tidewatch/forecast';
 import { describe, expect, it } from 'vitest';
 import { parseServeConfig } from '../../src/serve/config.js';
 import type { Decision } from '../../src/serve/engine.js';
 import type { SavedModel } from '../../src/serve/model-file.js';
 import { forecastJson, parseForecastQuery } from '../../src/serve/routes.js';
-import { createSignals, reasonCode } from '../../src/serve/signals.js';
+import { createSignals } from '../../src/serve/signals.js';
 
 const config = parseServeConfig({
   source: { kind: 'scrape', urls: ['http://127.0.0.1:1/metrics'] },
@@ -42,6 +43,7 @@ function decision(sourceError?: string): Decision {
     nowMs: NOW,
     status: plan.status,
     reasons: plan.reasons,
+    reasonCodes: plan.reasonCodes,
     plan,
     model,
     forecast,
@@ -113,22 +115,26 @@ describe('signals', () => {
   });
 
   it.each([
-    ['source failing: scrape:x: HTTP 500', 'source_failing'],
-    ['no current observation', 'no_observation'],
-    ['data is 200 s old (limit 180 s)', 'data_old'],
-    ['no forecast yet', 'no_forecast'],
-    ['forecast is 400 s old (limit 180 s)', 'forecast_old'],
-    ['forecast does not cover the lead time', 'lead_time_not_covered'],
-    ['forecast has invalid values', 'invalid_forecast'],
-    ['model MASE 1.200 above 1', 'model_mase'],
-    ['rolling MASE 3.000 above 1', 'rolling_mase'],
-    ['training the first model (started 3 s ago)', 'training'],
-    ['training failed: boom', 'training_failed'],
-    ['too little history: 5 points, need 421 to train', 'too_little_history'],
-    ['forecast failed: x', 'forecast_failed'],
-    ['something new', 'other'],
-  ])('reason %j is labelled %s', (reason, code) => {
-    expect(reasonCode(reason)).toBe(code);
+    ['source failing: scrape:x: HTTP 500', staleReason('source_failing', 'scrape:x: HTTP 500')],
+    ['no current observation', staleReason('no_observation')],
+    ['data is 200 s old (limit 180 s)', staleReason('data_old', 200_000, 180_000)],
+    ['no forecast yet', staleReason('no_forecast')],
+    ['forecast is 400 s old (limit 180 s)', staleReason('forecast_old', 400_000, 180_000)],
+    ['forecast does not cover the lead time', staleReason('lead_time_not_covered')],
+    ['forecast has invalid values', staleReason('invalid_forecast')],
+    ['model MASE 1.200 above 1', staleReason('model_mase', 1.2, 1)],
+    ['rolling MASE 3.000 above 1', staleReason('rolling_mase', 3, 1)],
+    ['training the first model (started 3 s ago)', staleReason('training', 3000)],
+    ['training failed: boom', staleReason('training_failed', 'boom')],
+    ['too little history: 5 points, need 421 to train', staleReason('too_little_history', 5, 421)],
+    ['forecast failed: x', staleReason('forecast_failed', 'x')],
+  ])('reason %j comes from one code and the message table', (message, reason) => {
+    expect(reason.message).toBe(message);
+    expect(STALE_REASONS).toContain(reason.code);
+  });
+
+  it('every stale code has a message', () => {
+    expect(Object.keys(STALE_REASON_MESSAGES).sort()).toEqual([...STALE_REASONS].sort());
   });
 });
 
@@ -139,6 +145,7 @@ describe('/forecast rendering and query', () => {
     expect(doc).toEqual({
       status: 'ok',
       reasons: [],
+      reasonCodes: [],
       metric: 'realtime_connections',
       source: 'scrape:u',
       step: 60,

@@ -5,6 +5,11 @@
  * text and draws the chart with uPlot (loaded before it, as the global `uPlot`).
  * No template literals inside: this file is itself one.
  */
+import {
+  AGE_STALE_REASONS,
+  DATA_STALE_REASONS,
+  FORECAST_STALE_REASONS,
+} from '@tidewatch/conventions';
 import { CHART_JS } from './chart.js';
 import { FORMAT_JS } from './format.js';
 
@@ -26,11 +31,13 @@ var NOTICE_TITLE = {
   warming: 'Warming up: publishing nothing, reactive scaling only',
 };
 
-// Which planner reasons (see planner.ts) make the data or the forecast too old.
-var DATA_REASON = /^(data is |source failing|no current observation)/;
-var FORECAST_REASON = /^(forecast is .* old|no forecast)/;
+// Which reason codes (STALE_REASONS of @tidewatch/conventions) concern the data and the
+// forecast, and which of them say it is too old.
+var DATA_REASONS = ${JSON.stringify(DATA_STALE_REASONS)};
+var FORECAST_REASONS = ${JSON.stringify(FORECAST_STALE_REASONS)};
+var TOO_OLD = ${JSON.stringify(AGE_STALE_REASONS)};
 
-function freshness(id, age, reasons, pattern, missing, extra) {
+function freshness(id, age, codes, concerned, missing, extra) {
   var state;
   var label;
   var text = age === null ? DASH : fmtDuration(age + extra) + ' old';
@@ -42,10 +49,10 @@ function freshness(id, age, reasons, pattern, missing, extra) {
   } else if (age === null) {
     state = 'none';
     label = missing;
-  } else if (reasons.some(function (r) { return pattern.test(r); })) {
+  } else if (codes.some(function (c) { return concerned.indexOf(c) !== -1; })) {
     state = 'bad';
     // An age over the limit says so; a failing source is listed in the reasons above.
-    label = reasons.some(function (r) { return pattern.test(r) && / old /.test(r); })
+    label = codes.some(function (c) { return concerned.indexOf(c) !== -1 && TOO_OLD.indexOf(c) !== -1; })
       ? 'too old'
       : 'see reasons';
   } else {
@@ -95,6 +102,7 @@ function render() {
   var plan = d.plan || {};
   var errors = d.errors || {};
   var reasons = Array.isArray(d.reasons) ? d.reasons : [];
+  var codes = Array.isArray(d.reasonCodes) ? d.reasonCodes : [];
   setText('metric', d.metric);
   setText('source', d.source);
   setText('step', fmtDuration(d.step));
@@ -125,8 +133,8 @@ function render() {
     (published || !isNum(plan.predictedPeak) ? '' : '; not published'));
 
   var extra = failed && lastOkAt !== null ? (Date.now() - lastOkAt) / 1000 : 0;
-  freshness('data-age', numOrNull(d.dataAgeSeconds), reasons, DATA_REASON, 'no data', extra);
-  freshness('forecast-age', numOrNull(d.forecastAgeSeconds), reasons, FORECAST_REASON,
+  freshness('data-age', numOrNull(d.dataAgeSeconds), codes, DATA_REASONS, 'no data', extra);
+  freshness('forecast-age', numOrNull(d.forecastAgeSeconds), codes, FORECAST_REASONS,
     'no forecast', extra);
 
   modelName(d.model);
