@@ -1,17 +1,13 @@
 /**
  * Load traces from CSV: header `timestamp,value`, timestamps ISO-8601 or unix seconds,
- * evenly spaced (the format `tidewatch-predictor` reads), values = arrivals per step.
+ * evenly spaced, values = arrivals per step. The format and its parser are the forecast
+ * library's (`parseSeriesCsv`), so a trace the predictor reads is a trace this plays.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CsvError, parse } from 'csv-parse/sync';
+import { parseSeriesCsv, SourceError } from '@tidewatch/forecast';
 import { LoadgenConfigError } from './errors.js';
 import type { Trace } from './options.js';
-
-const UNIX_SECONDS = /^\d+(\.\d+)?$/;
-const ISO_8601 =
-  /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?)?$/i;
-const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
 
 /**
  * Parses trace CSV text.
@@ -22,70 +18,13 @@ const DECIMAL = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:e[+-]?\d+)?$/i;
  *   spacing, fewer than two rows.
  */
 export function parseTraceCsv(text: string, name: string): Trace {
-  const fail = (row: number, msg: string): never => {
-    throw new LoadgenConfigError('trace', `${name} row ${row}: ${msg}`);
-  };
-  let header = true;
-  let unix: boolean | undefined;
-  let prev = 0;
-  let step = 0;
-  const values: number[] = [];
-  const onRow = (r: string[], row: number): void => {
-    if (header) {
-      header = false;
-      if (r.join(',') !== 'timestamp,value') {
-        fail(row, `header is "${r.join(',')}", expected "timestamp,value"`);
-      }
-      return;
-    }
-    if (r.length !== 2) fail(row, `expected 2 fields (timestamp,value), found ${r.length}`);
-    const [ts, raw] = r as [string, string];
-    const looksUnix = UNIX_SECONDS.test(ts);
-    unix ??= looksUnix;
-    if (unix !== looksUnix) fail(row, `timestamp "${ts}" mixes formats with the first row`);
-    let ms: number;
-    if (looksUnix) ms = Number(ts) * 1000;
-    else {
-      const iso = ISO_8601.exec(ts);
-      ms = iso ? Date.parse(iso[1] === undefined && ts.length > 10 ? `${ts}Z` : ts) : Number.NaN;
-      if (Number.isNaN(ms)) fail(row, `timestamp "${ts}" is neither ISO-8601 nor unix seconds`);
-    }
-    if (!DECIMAL.test(raw) || !(Number(raw) >= 0) || !Number.isFinite(Number(raw))) {
-      fail(row, `value "${raw}" is not a finite number >= 0`);
-    }
-    if (values.length > 0) {
-      const diff = ms - prev;
-      if (diff <= 0) fail(row, `timestamp "${ts}" is not after the previous row's`);
-      if (values.length === 1) step = diff;
-      else if (Math.abs(diff - step) > 1e-6) {
-        fail(
-          row,
-          `timestamp "${ts}" is ${diff / 1000}s after the previous row, expected ${step / 1000}s`,
-        );
-      }
-    }
-    prev = ms;
-    values.push(Number(raw));
-  };
   try {
-    parse(text, {
-      bom: true,
-      trim: true,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      on_record: (record: string[], context) => {
-        onRow(record, context.lines);
-        return null;
-      },
-    });
+    const series = parseSeriesCsv(text, name);
+    return { values: Array.from(series.values), stepSeconds: series.stepMs / 1000 };
   } catch (err) {
-    if (err instanceof LoadgenConfigError) throw err;
-    if (err instanceof CsvError)
-      fail((err as CsvError & { lines?: number }).lines ?? 0, err.message);
+    if (err instanceof SourceError) throw new LoadgenConfigError('trace', err.message);
     throw err;
   }
-  if (values.length < 2) fail(header ? 1 : 2, 'need a header and at least 2 data rows');
-  return { values, stepSeconds: step / 1000 };
 }
 
 /**

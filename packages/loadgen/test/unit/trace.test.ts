@@ -25,16 +25,25 @@ describe('trace CSV', () => {
   });
 
   it.each([
-    ['time,value\n1,1\n2,2\n', 'header is "time,value"'],
-    ['timestamp,value\n60,1\n120,x\n', 'row 3: value "x" is not a finite number >= 0'],
-    ['timestamp,value\n60,1\n120,-1\n', 'row 3: value "-1"'],
+    [
+      'time,value\n1,1\n2,2\n',
+      'trace f.csv: row 1: header is "time,value", expected "timestamp,value"',
+    ],
+    ['timestamp,value\n60,1\n120,x\n', 'trace f.csv: row 3: value "x" is not a number'],
+    ['timestamp,value\n60,1\n120,-1\n', 'trace f.csv: row 3: value "-1" is negative'],
     [
       'timestamp,value\n60,1\n120,1\n200,1\n',
-      'row 4: timestamp "200" is 80s after the previous row, expected 60s',
+      'trace f.csv: row 4: timestamp "200" is 80s after the previous row, expected a step of 60s',
     ],
-    ['timestamp,value\n60,1\n2024-01-01,1\n', 'mixes formats'],
-    ['timestamp,value\n60,1\n', 'at least 2 data rows'],
-    ['timestamp,value\n60,1,3\n', 'expected 2 fields'],
+    [
+      'timestamp,value\n60,1\n2024-01-01,1\n',
+      'row 3: timestamp "2024-01-01" is not unix seconds like the first row (mixed formats)',
+    ],
+    [
+      'timestamp,value\n60,1\n',
+      'row 2: only one data row: the step cannot be inferred (need at least 2 rows)',
+    ],
+    ['timestamp,value\n60,1,3\n', 'row 2: expected 2 fields (timestamp,value), found 3'],
   ])('rejects %j: %s', (csv, message) => {
     expect(() => parseTraceCsv(csv, 'f.csv')).toThrow(LoadgenConfigError);
     expect(() => parseTraceCsv(csv, 'f.csv')).toThrow(message);

@@ -6,6 +6,7 @@
  */
 
 import { MODEL_NAMES } from '@tidewatch/forecast';
+import { DEFAULT_PREFIX, metricName } from '@tidewatch/conventions';
 import { z } from 'zod';
 import {
   DEFAULT_SOURCES,
@@ -88,7 +89,7 @@ function buildSchema<S extends z.ZodType>(source: S) {
       metric: z
         .string(must('a Prometheus metric name'))
         .regex(METRIC_NAME, must('a Prometheus metric name'))
-        .default('realtime_connections'),
+        .default(metricName('connections')),
       target: text('a non-empty label value').default('default'),
       stepSeconds: int(1, 86_400).default(60),
       historyPoints: int(2, 5_000_000).optional(),

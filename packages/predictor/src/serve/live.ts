@@ -5,6 +5,7 @@
  * `histogram_quantile()` compute them in Prometheus, so the page agrees with the dashboards.
  * Only the `scrape` source has them: with a `prometheus` source `/forecast`'s `live` is null.
  */
+import { CATALOG, DEFAULT_PREFIX } from '@tidewatch/conventions';
 import { type ParsedExposition, parseExposition, pickFrom } from '@tidewatch/forecast';
 
 /** `/forecast`'s `live` block. `null` figures are unknown (too few scrapes, or no handshakes). */
@@ -52,7 +53,11 @@ export interface LiveStatsOptions {
 
 /** Creates the live figures keeper. Nothing runs on its own: the scraper feeds it. */
 export function createLiveStats(options: LiveStatsOptions = {}): LiveStats {
-  const prefix = options.prefix ?? 'realtime_';
+  const prefix = options.prefix ?? DEFAULT_PREFIX;
+  // The middleware's names, from its catalogue (suffixes after the prefix).
+  const CONNECTIONS = CATALOG.connections.name;
+  const HANDSHAKES = CATALOG.handshakeDuration.name;
+  const MESSAGES = CATALOG.messages.name;
   const windowMs = (options.windowSeconds ?? 30) * 1000;
   const rings = new Map<string, Snapshot[]>();
 
@@ -62,7 +67,7 @@ export function createLiveStats(options: LiveStatsOptions = {}): LiveStats {
       return picked instanceof Error ? undefined : picked.samples.reduce((a, s) => a + s.value, 0);
     };
     const buckets = new Map<number, number>();
-    const picked = pickFrom(parsed, `${prefix}handshake_duration_seconds_bucket`);
+    const picked = pickFrom(parsed, `${prefix}${HANDSHAKES}_bucket`);
     if (!(picked instanceof Error))
       for (const s of picked.samples) {
         const le = s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels.le);
@@ -70,11 +75,11 @@ export function createLiveStats(options: LiveStatsOptions = {}): LiveStats {
       }
     return {
       atMs,
-      connections: sum('connections'),
-      handshakes: sum('handshake_duration_seconds') ?? 0,
+      connections: sum(CONNECTIONS),
+      handshakes: sum(HANDSHAKES) ?? 0,
       buckets,
-      messagesIn: sum('messages_total', { direction: 'in' }) ?? 0,
-      messagesOut: sum('messages_total', { direction: 'out' }) ?? 0,
+      messagesIn: sum(MESSAGES, { direction: 'in' }) ?? 0,
+      messagesOut: sum(MESSAGES, { direction: 'out' }) ?? 0,
     };
   }
 

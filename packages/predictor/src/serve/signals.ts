@@ -1,9 +1,11 @@
 /**
- * The sidecar's `/metrics`: the scaling signals DESIGN.md fixes, the sidecar's own health,
- * and prom-client's process metrics, in a Registry of its own. Signals are rewritten from
- * the engine's decision at every scrape. A stale forecast publishes nothing, never 0: its
- * series are removed, and `tidewatch_forecast_stale{reason}` says why.
+ * The sidecar's `/metrics`: the scaling signals of the signal catalogue (`SIGNALS` of
+ * `@tidewatch/conventions`), the sidecar's own health, and prom-client's process metrics, in
+ * a Registry of its own. Signals are rewritten from the engine's decision at every scrape. A
+ * stale forecast publishes nothing, never 0: its series are removed, and the stale signal's
+ * `reason` series say why.
  */
+import { type SignalKey, SIGNALS, signalLabelNames } from '@tidewatch/conventions';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { PatchResult } from '../patch/patcher.js';
 import type { ServeConfig } from './config.js';
@@ -41,102 +43,35 @@ export function createSignals(config: ServeConfig, leadTimeSeconds: number): Sig
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const registers = [registry];
+  // Every name, help and label set comes from the signal catalogue.
+  const spec = (key: SignalKey) => ({
+    name: SIGNALS[key].name,
+    help: SIGNALS[key].help,
+    labelNames: signalLabelNames(key),
+    registers,
+  });
+  const gauge = (key: SignalKey) => new Gauge(spec(key));
+  const counter = (key: SignalKey) => new Counter(spec(key));
   const metric = config.metric;
   const target = config.target;
   const horizon = `${leadTimeSeconds}s`;
 
-  const forecast = new Gauge({
-    name: 'tidewatch_forecast',
-    help: 'Predicted peak load over the lead time (label horizon) at quantile 0.5 and 0.9; absent while the forecast is stale.',
-    labelNames: ['metric', 'horizon', 'quantile'],
-    registers,
-  });
-  const predictedLoad = new Gauge({
-    name: 'tidewatch_predicted_load',
-    help: 'What the predicted KEDA/HPA trigger reads, with the same threshold as the actual load: max(p50 peak, target utilisation x p90 peak) over the lead time; absent while stale.',
-    labelNames: ['metric', 'horizon'],
-    registers,
-  });
-  const replicas = new Gauge({
-    name: 'tidewatch_recommended_replicas',
-    help: 'Replicas the predicted peak (and the actual load) need; absent while the forecast is stale.',
-    labelNames: ['target'],
-    registers,
-  });
-  const threshold = new Gauge({
-    name: 'tidewatch_scaling_threshold',
-    help: 'Per-replica HPA target that makes an HPA on the actual metric reach the recommended replicas now; absent while stale.',
-    labelNames: ['target'],
-    registers,
-  });
-  const error = new Gauge({
-    name: 'tidewatch_forecast_error',
-    help: 'Error of the current model: backtest mase, wape, coverage90 and the live rolling_mase.',
-    labelNames: ['metric', 'model', 'measure'],
-    registers,
-  });
-  const info = new Gauge({
-    name: 'tidewatch_model_info',
-    help: 'The model in use (value 1).',
-    labelNames: ['metric', 'model'],
-    registers,
-  });
-  const age = new Gauge({
-    name: 'tidewatch_forecast_age_seconds',
-    help: 'Seconds since the current forecast was made; absent before the first forecast.',
-    registers,
-  });
-  const sourceErrors = new Counter({
-    name: 'tidewatch_source_errors_total',
-    help: 'Failed collections per source (scrape:URL or prometheus:URL).',
-    labelNames: ['source'],
-    registers,
-  });
-  const stale = new Gauge({
-    name: 'tidewatch_forecast_stale',
-    help: 'One series per reason the forecast is not published (value 1); none while it is.',
-    labelNames: ['metric', 'reason'],
-    registers,
-  });
-  const points = new Gauge({
-    name: 'tidewatch_history_points',
-    help: 'Points of history held for the metric (bounded by historyPoints).',
-    labelNames: ['metric'],
-    registers,
-  });
-  const lastCollect = new Gauge({
-    name: 'tidewatch_last_collect_timestamp_seconds',
-    help: 'Unix time of the last successful collection; absent before the first.',
-    registers,
-  });
-  const trainDuration = new Gauge({
-    name: 'tidewatch_train_duration_seconds',
-    help: 'Wall-clock duration of the last training run in this process; absent before the first.',
-    registers,
-  });
-  const trainRuns = new Counter({
-    name: 'tidewatch_train_runs_total',
-    help: 'Training runs by outcome (success, failure).',
-    labelNames: ['outcome'],
-    registers,
-  });
-  const jobs = new Gauge({
-    name: 'tidewatch_scheduled_jobs',
-    help: 'Scheduled jobs alive (collect, forecast, retrain).',
-    registers,
-  });
-  const patchRequests = new Counter({
-    name: 'tidewatch_patch_requests_total',
-    help: 'Patch-mode applies by result: patched (written), skipped (within the hysteresis), failed (see the log and /forecast).',
-    labelNames: ['target', 'result'],
-    registers,
-  });
-  const patchThreshold = new Gauge({
-    name: 'tidewatch_patch_threshold',
-    help: 'The threshold patch mode last wrote or found in place, by mode (predicted or reactive = the static capacity x target); absent before the first success.',
-    labelNames: ['target', 'mode'],
-    registers,
-  });
+  const forecast = gauge('forecast');
+  const predictedLoad = gauge('predictedLoad');
+  const replicas = gauge('recommendedReplicas');
+  const threshold = gauge('scalingThreshold');
+  const error = gauge('forecastError');
+  const info = gauge('modelInfo');
+  const age = gauge('forecastAgeSeconds');
+  const sourceErrors = counter('sourceErrors');
+  const stale = gauge('forecastStale');
+  const points = gauge('historyPoints');
+  const lastCollect = gauge('lastCollectTimestampSeconds');
+  const trainDuration = gauge('trainDurationSeconds');
+  const trainRuns = counter('trainRuns');
+  const jobs = gauge('scheduledJobs');
+  const patchRequests = counter('patchRequests');
+  const patchThreshold = gauge('patchThreshold');
   if (config.patch.enabled)
     for (const result of ['patched', 'skipped', 'failed']) patchRequests.inc({ target, result }, 0);
   // Counters start at 0 so rate() sees the first failure.
