@@ -149,34 +149,51 @@ describe('the arrows of docs/design.md', () => {
   });
 });
 
+const METRIC_NAME = /\b(realtime|tidewatch)_[a-z]/;
+
+/** String and template pieces of a TypeScript text that spell a metric name: `line: text`. */
+function metricLiterals(name: string, text: string): string[] {
+  const source = ts.createSourceFile(name, text, ts.ScriptTarget.Latest);
+  const found: string[] = [];
+  const visit = (node: ts.Node): void => {
+    if (
+      (ts.isStringLiteral(node) ||
+        ts.isNoSubstitutionTemplateLiteral(node) ||
+        ts.isTemplateHead(node) ||
+        ts.isTemplateMiddle(node) ||
+        ts.isTemplateTail(node)) &&
+      METRIC_NAME.test(node.text)
+    ) {
+      const { line } = source.getLineAndCharacterOfPosition(node.getStart(source));
+      found.push(`${line + 1}: ${JSON.stringify(node.text.slice(0, 80))}`);
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  return found;
+}
+
 describe('names live in @tidewatch/conventions', () => {
+  it('the scan finds names in strings and template pieces, not in comments or regexes', () => {
+    const text = [
+      '// realtime_connections in a comment',
+      "const a = 'tidewatch_forecast';",
+      'const b = `sum(${x}) + realtime_messages_total`;',
+      'const c = /tidewatch_[a-z]+/;',
+      "const d = 'tidewatch-model';",
+    ].join('\n');
+    expect(metricLiterals('probe.ts', text)).toEqual([
+      '2: "tidewatch_forecast"',
+      '3: ") + realtime_messages_total"',
+    ]);
+  });
+
   it('no source outside it spells a realtime_… or tidewatch_… metric name in a string', () => {
-    const NAME = /\b(realtime|tidewatch)_[a-z]/;
     const found: string[] = [];
     for (const pkg of packages.filter((p) => p.short !== 'conventions')) {
       for (const file of filesUnder(join(pkg.dir, 'src'), /\.ts$/)) {
-        const source = ts.createSourceFile(
-          file,
-          readFileSync(file, 'utf8'),
-          ts.ScriptTarget.Latest,
-        );
-        const visit = (node: ts.Node): void => {
-          if (
-            (ts.isStringLiteral(node) ||
-              ts.isNoSubstitutionTemplateLiteral(node) ||
-              ts.isTemplateHead(node) ||
-              ts.isTemplateMiddle(node) ||
-              ts.isTemplateTail(node)) &&
-            NAME.test(node.text)
-          ) {
-            const { line } = source.getLineAndCharacterOfPosition(node.getStart(source));
-            found.push(
-              `${relative(ROOT, file)}:${line + 1}: ${JSON.stringify(node.text.slice(0, 80))}`,
-            );
-          }
-          ts.forEachChild(node, visit);
-        };
-        visit(source);
+        for (const hit of metricLiterals(file, readFileSync(file, 'utf8')))
+          found.push(`${relative(ROOT, file)}:${hit}`);
       }
     }
     expect(found).toEqual([]);

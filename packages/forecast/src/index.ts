@@ -26,7 +26,7 @@ export {
   forecast,
   forecastWith,
 } from './forecast.js';
-export { HistoryError, type HistoryErrorCode, OptionError } from './history/errors.js';
+export { HistoryError, type HistoryErrorCode } from './history/errors.js';
 export {
   decodeHistory,
   encodeHistory,
@@ -65,6 +65,7 @@ export {
 } from './models/seasonal.js';
 export { seasonalMae } from './models/stats.js';
 export type { FitProgress, Model, ModelContext, ModelJSON } from './models/types.js';
+export { OptionError } from './options.js';
 export {
   type AccuracySnapshot,
   type AccuracyTracker,

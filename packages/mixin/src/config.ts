@@ -3,6 +3,8 @@
  * selectors, SLOs, thresholds, the runbook URL pattern and Grafana settings. Users override
  * any part with {@link mixinConfig}; the committed `dashboards/` and `alerts/` use the defaults.
  */
+import { DEFAULT_PREFIX } from '@tidewatch/conventions';
+import { checker, isMetricName, isNum, isShare } from './validate.js';
 
 /** A service-level objective over a rolling window. */
 export interface Slo {
@@ -80,7 +82,7 @@ export interface MixinConfig {
 
 /** The defaults (what the committed files are generated with). */
 export const DEFAULT_CONFIG: MixinConfig = {
-  metricPrefix: 'realtime_',
+  metricPrefix: DEFAULT_PREFIX,
   serverSelector: 'job=~"$job", instance=~"$instance"',
   ruleSelector: '',
   predictorSelector: 'job=~".*(tidewatch|predictor).*"',
@@ -120,11 +122,14 @@ export type MixinConfigInput = {
       : MixinConfig[K];
 };
 
+const check = checker('mixinConfig');
+
 /**
  * The defaults with `overrides` merged in (one level deep for the nested groups).
- * @throws RangeError naming the field for an objective outside (0, 1), a non-positive window,
- *   a prefix that is not a metric-name prefix, a runbook pattern without `{{alertname}}`, no
- *   fleet label, a mass-disconnect minimum that is not > 0, or a drain ratio outside (0, 1].
+ * @throws ConfigError (a RangeError) naming the field: an objective outside (0, 1), a
+ *   non-positive window, a prefix that is not a metric-name prefix, a runbook pattern without
+ *   `{{alertname}}`, no fleet label, a mass-disconnect minimum that is not > 0, or a drain
+ *   ratio outside (0, 1].
  */
 export function mixinConfig(overrides: MixinConfigInput = {}): MixinConfig {
   const c: MixinConfig = {
@@ -138,29 +143,52 @@ export function mixinConfig(overrides: MixinConfigInput = {}): MixinConfig {
     thresholds: { ...DEFAULT_CONFIG.thresholds, ...overrides.thresholds },
     grafana: { ...DEFAULT_CONFIG.grafana, ...overrides.grafana },
   } as MixinConfig;
-  const bad = (field: string, expected: string, got: unknown) =>
-    new RangeError(`mixinConfig: ${field} must be ${expected}, got ${JSON.stringify(got)}`);
-  if (!/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(c.metricPrefix))
-    throw bad('metricPrefix', 'a metric-name prefix like "realtime_"', c.metricPrefix);
+  check(
+    'metricPrefix',
+    c.metricPrefix,
+    isMetricName(c.metricPrefix),
+    `a metric-name prefix like "${DEFAULT_PREFIX}"`,
+  );
   for (const key of ['handshakeSlo', 'handshakeLatencySlo'] as const) {
-    const slo = c[key];
-    if (!(slo.objective > 0 && slo.objective < 1))
-      throw bad(`${key}.objective`, 'a share between 0 and 1 (exclusive)', slo.objective);
-    if (!(slo.windowDays > 0))
-      throw bad(`${key}.windowDays`, 'a number of days > 0', slo.windowDays);
-  }
-  if (!c.runbookUrlPattern.includes('{{alertname}}'))
-    throw bad('runbookUrlPattern', 'a URL containing {{alertname}}', c.runbookUrlPattern);
-  if (c.fleetLabels.length === 0) throw bad('fleetLabels', 'at least one label', c.fleetLabels);
-  const t = c.thresholds;
-  if (!(t.massDisconnectMinConnections > 0))
-    throw bad(
-      'thresholds.massDisconnectMinConnections',
-      'a number of connections > 0',
-      t.massDisconnectMinConnections,
+    const { objective, windowDays } = c[key];
+    check(
+      `${key}.objective`,
+      objective,
+      isNum(objective) && objective > 0 && objective < 1,
+      'a share between 0 and 1 (exclusive)',
     );
-  if (!(t.drainExplainedRatio > 0 && t.drainExplainedRatio <= 1))
-    throw bad('thresholds.drainExplainedRatio', 'a share in (0, 1]', t.drainExplainedRatio);
+    check(
+      `${key}.windowDays`,
+      windowDays,
+      isNum(windowDays) && windowDays > 0,
+      'a number of days > 0',
+    );
+  }
+  check(
+    'runbookUrlPattern',
+    c.runbookUrlPattern,
+    typeof c.runbookUrlPattern === 'string' && c.runbookUrlPattern.includes('{{alertname}}'),
+    'a URL containing {{alertname}}',
+  );
+  check(
+    'fleetLabels',
+    c.fleetLabels,
+    Array.isArray(c.fleetLabels) && c.fleetLabels.length > 0,
+    'at least one label',
+  );
+  const t = c.thresholds;
+  check(
+    'thresholds.massDisconnectMinConnections',
+    t.massDisconnectMinConnections,
+    isNum(t.massDisconnectMinConnections) && t.massDisconnectMinConnections > 0,
+    'a number of connections > 0',
+  );
+  check(
+    'thresholds.drainExplainedRatio',
+    t.drainExplainedRatio,
+    isShare(t.drainExplainedRatio),
+    'a share in (0, 1]',
+  );
   return c;
 }
 

@@ -194,3 +194,4 @@ export {
   slis,
   type TestFileSpec,
 } from './rules/index.js';
+export { ConfigError } from './validate.js';

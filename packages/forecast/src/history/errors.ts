@@ -1,6 +1,6 @@
 /**
- * Errors of the history store, and the option error shared with the sources. Both carry a
- * machine-readable field (`code`, `field`) so callers can branch without parsing messages.
+ * Errors of the history store. They carry a machine-readable `code` so callers can branch
+ * without parsing messages. (The option error every factory throws lives in `../options.ts`.)
  */
 
 /** What went wrong in a {@link HistoryError}. */
@@ -40,85 +40,4 @@ export class HistoryError extends Error {
   }
 }
 
-/**
- * An invalid option passed to a factory. The message names the factory and the field, says
- * what was expected and shows what was given, e.g.
- * `createHistoryStore: stepMs must be a positive integer (milliseconds), got 0`.
- */
-export class OptionError extends RangeError {
-  override readonly name = 'OptionError';
-
-  constructor(
-    /** The factory that rejected the option, e.g. `createHistoryStore`. */
-    readonly owner: string,
-    /** The option's name, e.g. `stepMs`. */
-    readonly field: string,
-    expected: string,
-    got: unknown,
-  ) {
-    super(`${owner}: ${field} must be ${expected}, got ${show(got)}`);
-  }
-}
-
-function show(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
-  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean')
-    return String(value);
-  if (value === undefined || value === null) return String(value);
-  try {
-    return JSON.stringify(value) ?? typeof value;
-  } catch {
-    return typeof value;
-  }
-}
-
-/**
- * Checks an optional integer option and returns it or its default.
- * @throws OptionError when the value is not an integer within `[min, max]`.
- */
-export function intOption(
-  owner: string,
-  field: string,
-  value: unknown,
-  fallback: number | undefined,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-  unit = '',
-): number {
-  if (value === undefined && fallback !== undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const range =
-      max === Number.MAX_SAFE_INTEGER
-        ? min === 1
-          ? 'a positive integer'
-          : `an integer >= ${min}`
-        : `an integer from ${min} to ${max}`;
-    throw new OptionError(owner, field, unit ? `${range} (${unit})` : range, value);
-  }
-  return value;
-}
-
-/**
- * Checks an optional finite number option (> `min` when `exclusiveMin`, else >= `min`).
- * @throws OptionError naming the field.
- */
-export function numberOption(
-  owner: string,
-  field: string,
-  value: unknown,
-  fallback: number,
-  min: number,
-  exclusiveMin = false,
-  unit = '',
-): number {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    (exclusiveMin ? value <= min : value < min)
-  ) {
-    const range = `a finite number ${exclusiveMin ? '>' : '>='} ${min}`;
-    throw new OptionError(owner, field, unit ? `${range} (${unit})` : range, value);
-  }
-  return value;
-}
+export { OptionError } from '../options.js';

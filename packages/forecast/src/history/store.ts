@@ -5,8 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import writeFileAtomic from 'write-file-atomic';
+import { intOption, OptionError } from '../options.js';
 import type { Series } from '../series.js';
-import { HistoryError, intOption, OptionError } from './errors.js';
+import { HistoryError } from './errors.js';
 import { decodeHistory, encodeHistory, type HistorySnapshot, type StoredSeries } from './format.js';
 
 /** What to do when the persisted file exists but is corrupt or unreadable. */
@@ -97,23 +98,15 @@ const iso = (ms: number): string => new Date(ms).toISOString();
 export function createHistoryStore(options: HistoryStoreOptions): HistoryStore {
   if (typeof options !== 'object' || options === null)
     throw new OptionError(OWNER, 'options', 'an object', options);
-  const stepMs = intOption(
-    OWNER,
-    'stepMs',
-    options.stepMs,
-    undefined,
-    1,
-    undefined,
-    'milliseconds',
-  );
-  const capacity = intOption(OWNER, 'capacity', options.capacity, DEFAULT_CAPACITY, 2);
-  const maxInterpolate = intOption(
-    OWNER,
-    'maxInterpolateSteps',
-    options.maxInterpolateSteps,
-    DEFAULT_MAX_INTERPOLATE,
-    0,
-  );
+  const stepMs = intOption(OWNER, 'stepMs', options.stepMs, { min: 1, unit: 'milliseconds' });
+  const capacity = intOption(OWNER, 'capacity', options.capacity, {
+    default: DEFAULT_CAPACITY,
+    min: 2,
+  });
+  const maxInterpolate = intOption(OWNER, 'maxInterpolateSteps', options.maxInterpolateSteps, {
+    default: DEFAULT_MAX_INTERPOLATE,
+    min: 0,
+  });
   const { file } = options;
   if (file !== undefined && (typeof file !== 'string' || file === ''))
     throw new OptionError(OWNER, 'file', 'a non-empty path', file);

@@ -4,7 +4,7 @@
  * window, scaled by the seasonal-naive in-sample error of the history) is what tells the
  * planner to stop trusting a model whose world has changed since the last retrain.
  */
-import { intOption, numberOption, OptionError } from '../history/errors.js';
+import { intOption, numberOption, OptionError } from '../options.js';
 
 const OWNER = 'createAccuracyTracker';
 
@@ -51,18 +51,10 @@ export interface AccuracyTracker {
 export function createAccuracyTracker(options: AccuracyTrackerOptions): AccuracyTracker {
   if (typeof options !== 'object' || options === null)
     throw new OptionError(OWNER, 'options', 'an object', options);
-  const stepMs = intOption(
-    OWNER,
-    'stepMs',
-    options.stepMs,
-    undefined,
-    1,
-    undefined,
-    'milliseconds',
-  );
-  const size = intOption(OWNER, 'window', options.window, 1440, 1);
-  const lead = intOption(OWNER, 'lead', options.lead, 1, 1);
-  let scale = numberOption(OWNER, 'scale', options.scale, 1, 0, true);
+  const stepMs = intOption(OWNER, 'stepMs', options.stepMs, { min: 1, unit: 'milliseconds' });
+  const size = intOption(OWNER, 'window', options.window, { default: 1440, min: 1 });
+  const lead = intOption(OWNER, 'lead', options.lead, { default: 1, min: 1 });
+  let scale = numberOption(OWNER, 'scale', options.scale, { default: 1, min: 0, exclusive: true });
   // Predictions for future points, keyed by their step index.
   const pending = new Map<number, { p50: number; p90: number }>();
   const absErr = new Float64Array(size);
@@ -99,7 +91,7 @@ export function createAccuracyTracker(options: AccuracyTrackerOptions): Accuracy
       next = (next + 1) % size;
     },
     setScale(s) {
-      scale = numberOption(OWNER, 'scale', s, 1, 0, true);
+      scale = numberOption(OWNER, 'scale', s, { default: 1, min: 0, exclusive: true });
     },
     snapshot() {
       if (n === 0) return { count: 0, mae: undefined, mase: undefined, coverage90: undefined };

@@ -7,7 +7,7 @@
  */
 import type { StaleReason } from '@tidewatch/conventions';
 import type { ForecastPoint } from '../forecast.js';
-import { intOption, numberOption, OptionError } from '../history/errors.js';
+import { intOption, numberOption, OptionError } from '../options.js';
 import { type StaleReasonArgs, staleReason } from './reasons.js';
 
 const OWNER = 'createPlanner';
@@ -123,65 +123,77 @@ export interface Planner {
 export function createPlanner(options: PlannerOptions): Planner {
   if (typeof options !== 'object' || options === null)
     throw new OptionError(OWNER, 'options', 'an object', options);
-  const capacity = numberOption(
-    OWNER,
-    'capacityPerReplica',
-    options.capacityPerReplica,
-    NaN,
-    0,
-    true,
-  );
+  const capacity = numberOption(OWNER, 'capacityPerReplica', options.capacityPerReplica, {
+    default: NaN,
+    min: 0,
+    exclusive: true,
+  });
   if (Number.isNaN(capacity))
     throw new OptionError(OWNER, 'capacityPerReplica', 'a finite number > 0', undefined);
-  const target = numberOption(OWNER, 'targetUtilization', options.targetUtilization, 0.7, 0, true);
+  const target = numberOption(OWNER, 'targetUtilization', options.targetUtilization, {
+    default: 0.7,
+    min: 0,
+    exclusive: true,
+  });
   if (target > 1) throw new OptionError(OWNER, 'targetUtilization', 'in (0, 1]', target);
-  const minReplicas = intOption(OWNER, 'minReplicas', options.minReplicas, 1, 0);
-  const maxReplicas = intOption(
-    OWNER,
-    'maxReplicas',
-    options.maxReplicas,
-    100,
-    Math.max(1, minReplicas),
-  );
-  const maxStep = intOption(OWNER, 'maxStep', options.maxStep, Number.MAX_SAFE_INTEGER, 1);
+  const minReplicas = intOption(OWNER, 'minReplicas', options.minReplicas, { default: 1, min: 0 });
+  const maxReplicas = intOption(OWNER, 'maxReplicas', options.maxReplicas, {
+    default: 100,
+    min: Math.max(1, minReplicas),
+  });
+  const maxStep = intOption(OWNER, 'maxStep', options.maxStep, {
+    default: Number.MAX_SAFE_INTEGER,
+    min: 1,
+  });
   const lead = options.lead ?? {};
   const leadTimeSeconds =
-    numberOption(OWNER, 'lead.podStartSeconds', lead.podStartSeconds, 60, 0, false, 'seconds') +
-    numberOption(OWNER, 'lead.readinessSeconds', lead.readinessSeconds, 30, 0, false, 'seconds') +
-    numberOption(OWNER, 'lead.metricLagSeconds', lead.metricLagSeconds, 30, 0, false, 'seconds') +
-    numberOption(OWNER, 'lead.pollingSeconds', lead.pollingSeconds, 30, 0, false, 'seconds');
+    numberOption(OWNER, 'lead.podStartSeconds', lead.podStartSeconds, {
+      default: 60,
+      min: 0,
+      unit: 'seconds',
+    }) +
+    numberOption(OWNER, 'lead.readinessSeconds', lead.readinessSeconds, {
+      default: 30,
+      min: 0,
+      unit: 'seconds',
+    }) +
+    numberOption(OWNER, 'lead.metricLagSeconds', lead.metricLagSeconds, {
+      default: 30,
+      min: 0,
+      unit: 'seconds',
+    }) +
+    numberOption(OWNER, 'lead.pollingSeconds', lead.pollingSeconds, {
+      default: 30,
+      min: 0,
+      unit: 'seconds',
+    });
   const st = options.staleness ?? {};
   const maxForecastAgeMs =
     1000 *
-    numberOption(
-      OWNER,
-      'staleness.maxForecastAgeSeconds',
-      st.maxForecastAgeSeconds,
-      180,
-      0,
-      true,
-      'seconds',
-    );
+    numberOption(OWNER, 'staleness.maxForecastAgeSeconds', st.maxForecastAgeSeconds, {
+      default: 180,
+      min: 0,
+      exclusive: true,
+      unit: 'seconds',
+    });
   const maxDataAgeMs =
     1000 *
-    numberOption(
-      OWNER,
-      'staleness.maxDataAgeSeconds',
-      st.maxDataAgeSeconds,
-      180,
-      0,
-      true,
-      'seconds',
-    );
-  const maxRollingMase = numberOption(
-    OWNER,
-    'staleness.maxRollingMase',
-    st.maxRollingMase,
-    1,
-    0,
-    true,
-  );
-  const maxModelMase = numberOption(OWNER, 'staleness.maxModelMase', st.maxModelMase, 1, 0, true);
+    numberOption(OWNER, 'staleness.maxDataAgeSeconds', st.maxDataAgeSeconds, {
+      default: 180,
+      min: 0,
+      exclusive: true,
+      unit: 'seconds',
+    });
+  const maxRollingMase = numberOption(OWNER, 'staleness.maxRollingMase', st.maxRollingMase, {
+    default: 1,
+    min: 0,
+    exclusive: true,
+  });
+  const maxModelMase = numberOption(OWNER, 'staleness.maxModelMase', st.maxModelMase, {
+    default: 1,
+    min: 0,
+    exclusive: true,
+  });
   const targetPerReplica = capacity * target;
 
   const replicasFor = (load: number): number =>

@@ -7,7 +7,7 @@
  * External metrics with an `AverageValue` target, which is what KEDA's Prometheus triggers
  * and Prometheus Adapter's external rules give, so pod readiness does not enter the ratio.
  */
-import { intOption, numberOption, OptionError } from '../history/errors.js';
+import { intOption, numberOption, OptionError } from '../options.js';
 
 const OWNER = 'createHpa';
 
@@ -83,30 +83,31 @@ export const DEFAULT_SCALE_DOWN: HpaRules = {
 export function createHpa(options: HpaOptions): Hpa {
   if (typeof options !== 'object' || options === null)
     throw new OptionError(OWNER, 'options', 'an object', options);
-  const target = numberOption(OWNER, 'averageValue', options.averageValue, Number.NaN, 0, true);
+  const target = numberOption(OWNER, 'averageValue', options.averageValue, {
+    default: Number.NaN,
+    min: 0,
+    exclusive: true,
+  });
   if (Number.isNaN(target))
     throw new OptionError(OWNER, 'averageValue', 'a finite number > 0', undefined);
-  const minReplicas = intOption(OWNER, 'minReplicas', options.minReplicas, 1, 1);
-  const maxReplicas = intOption(OWNER, 'maxReplicas', options.maxReplicas, 100, minReplicas);
-  const tolerance = numberOption(OWNER, 'tolerance', options.tolerance, 0.1, 0);
-  const syncPeriodSeconds = numberOption(
-    OWNER,
-    'syncPeriodSeconds',
-    options.syncPeriodSeconds,
-    15,
-    0,
-    true,
-  );
+  const minReplicas = intOption(OWNER, 'minReplicas', options.minReplicas, { default: 1, min: 1 });
+  const maxReplicas = intOption(OWNER, 'maxReplicas', options.maxReplicas, {
+    default: 100,
+    min: minReplicas,
+  });
+  const tolerance = numberOption(OWNER, 'tolerance', options.tolerance, { default: 0.1, min: 0 });
+  const syncPeriodSeconds = numberOption(OWNER, 'syncPeriodSeconds', options.syncPeriodSeconds, {
+    default: 15,
+    min: 0,
+    exclusive: true,
+  });
   const up = checkRules('scaleUp', options.scaleUp ?? DEFAULT_SCALE_UP);
   const down = checkRules('scaleDown', options.scaleDown ?? DEFAULT_SCALE_DOWN);
-  let replicas = intOption(
-    OWNER,
-    'initialReplicas',
-    options.initialReplicas,
-    minReplicas,
-    minReplicas,
-    maxReplicas,
-  );
+  let replicas = intOption(OWNER, 'initialReplicas', options.initialReplicas, {
+    default: minReplicas,
+    min: minReplicas,
+    max: maxReplicas,
+  });
 
   // Recommendations (time, replicas) for the stabilisation windows, and scaling events for
   // the rate-limiting policies (time, change), as the controller keeps them.
@@ -196,13 +197,10 @@ export function createHpa(options: HpaOptions): Hpa {
 function checkRules(field: string, rules: HpaRules): HpaRules {
   if (typeof rules !== 'object' || rules === null || !Array.isArray(rules.policies))
     throw new OptionError(OWNER, field, 'an object with policies', rules);
-  numberOption(
-    OWNER,
-    `${field}.stabilizationWindowSeconds`,
-    rules.stabilizationWindowSeconds,
-    0,
-    0,
-  );
+  numberOption(OWNER, `${field}.stabilizationWindowSeconds`, rules.stabilizationWindowSeconds, {
+    default: 0,
+    min: 0,
+  });
   if (rules.stabilizationWindowSeconds > 3600)
     throw new OptionError(
       OWNER,
@@ -217,8 +215,16 @@ function checkRules(field: string, rules: HpaRules): HpaRules {
   rules.policies.forEach((p, i) => {
     if (p.type !== 'Pods' && p.type !== 'Percent')
       throw new OptionError(OWNER, `${field}.policies[${i}].type`, '"Pods" or "Percent"', p.type);
-    numberOption(OWNER, `${field}.policies[${i}].value`, p.value, 0, 0, true);
-    numberOption(OWNER, `${field}.policies[${i}].periodSeconds`, p.periodSeconds, 0, 0, true);
+    numberOption(OWNER, `${field}.policies[${i}].value`, p.value, {
+      default: 0,
+      min: 0,
+      exclusive: true,
+    });
+    numberOption(OWNER, `${field}.policies[${i}].periodSeconds`, p.periodSeconds, {
+      default: 0,
+      min: 0,
+      exclusive: true,
+    });
   });
   return rules;
 }

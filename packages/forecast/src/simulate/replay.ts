@@ -4,7 +4,7 @@
  * replica-hours, scaling actions, and the SPEC RG elasticity measures (accuracy and time share
  * of under/over-provisioning, jitter).
  */
-import { intOption, numberOption, OptionError } from '../history/errors.js';
+import { intOption, numberOption, OptionError } from '../options.js';
 import type { Series } from '../series.js';
 import { createHpa, type HpaOptions } from './hpa.js';
 
@@ -70,38 +70,35 @@ export function simulate(
 ): SimulationResult {
   if (typeof options !== 'object' || options === null)
     throw new OptionError(OWNER, 'options', 'an object', options);
-  const capacity = numberOption(
-    OWNER,
-    'capacityPerReplica',
-    options.capacityPerReplica,
-    Number.NaN,
-    0,
-    true,
-  );
+  const capacity = numberOption(OWNER, 'capacityPerReplica', options.capacityPerReplica, {
+    default: Number.NaN,
+    min: 0,
+    exclusive: true,
+  });
   if (Number.isNaN(capacity))
     throw new OptionError(OWNER, 'capacityPerReplica', 'a finite number > 0', undefined);
-  const target = numberOption(OWNER, 'targetUtilization', options.targetUtilization, 0.7, 0, true);
+  const target = numberOption(OWNER, 'targetUtilization', options.targetUtilization, {
+    default: 0.7,
+    min: 0,
+    exclusive: true,
+  });
   if (target > 1) throw new OptionError(OWNER, 'targetUtilization', 'in (0, 1]', target);
-  const readyS = numberOption(
-    OWNER,
-    'podReadySeconds',
-    options.podReadySeconds,
-    120,
-    0,
-    false,
-    'seconds',
-  );
-  const lagS = numberOption(
-    OWNER,
-    'metricLagSeconds',
-    options.metricLagSeconds,
-    60,
-    0,
-    false,
-    'seconds',
-  );
+  const readyS = numberOption(OWNER, 'podReadySeconds', options.podReadySeconds, {
+    default: 120,
+    min: 0,
+    unit: 'seconds',
+  });
+  const lagS = numberOption(OWNER, 'metricLagSeconds', options.metricLagSeconds, {
+    default: 60,
+    min: 0,
+    unit: 'seconds',
+  });
   const n = demand.values.length;
-  const scoreFrom = intOption(OWNER, 'scoreFrom', options.scoreFrom, 0, 0, Math.max(0, n - 1));
+  const scoreFrom = intOption(OWNER, 'scoreFrom', options.scoreFrom, {
+    default: 0,
+    min: 0,
+    max: Math.max(0, n - 1),
+  });
   if (predicted !== undefined && predicted.length !== n)
     throw new Error(`simulate: predicted has ${predicted.length} points, demand has ${n}`);
   const hpa = createHpa({ ...options.hpa, averageValue: capacity * target });

@@ -6,10 +6,10 @@
  * the forecasts whose outcome is known by then.
  */
 import { type Band, fitBand, upper } from '../backtest/quantiles.js';
-import { intOption, numberOption, OptionError } from '../history/errors.js';
 import { contextFor } from '../models/context.js';
 import { createModels } from '../models/registry.js';
 import type { Model } from '../models/types.js';
+import { intOption, numberOption, OptionError } from '../options.js';
 import type { Series } from '../series.js';
 
 const OWNER = 'rollingPredictions';
@@ -58,12 +58,22 @@ export interface RollingResult {
 export function rollingPredictions(series: Series, options: RollingOptions): RollingResult {
   if (typeof options !== 'object' || options === null)
     throw new OptionError(OWNER, 'options', 'an object', options);
-  const lead = intOption(OWNER, 'leadSteps', options.leadSteps, undefined, 1);
+  const lead = intOption(OWNER, 'leadSteps', options.leadSteps, { min: 1 });
   const day = Math.round(86_400_000 / series.stepMs);
   const week = 7 * day;
-  const trainSteps = intOption(OWNER, 'trainSteps', options.trainSteps, 4 * week, 2);
-  const every = intOption(OWNER, 'retrainEverySteps', options.retrainEverySteps, day, 1);
-  const util = numberOption(OWNER, 'targetUtilization', options.targetUtilization, 0.7, 0, true);
+  const trainSteps = intOption(OWNER, 'trainSteps', options.trainSteps, {
+    default: 4 * week,
+    min: 2,
+  });
+  const every = intOption(OWNER, 'retrainEverySteps', options.retrainEverySteps, {
+    default: day,
+    min: 1,
+  });
+  const util = numberOption(OWNER, 'targetUtilization', options.targetUtilization, {
+    default: 0.7,
+    min: 0,
+    exclusive: true,
+  });
   const name = options.model ?? 'seasonal-profile';
   const make = options.createModel ?? (() => (createModels([name]) as [Model])[0]);
   const probe = make();
@@ -74,7 +84,7 @@ export function rollingPredictions(series: Series, options: RollingOptions): Rol
   const ctxAt = (start: number) =>
     contextFor({ startMs: series.startMs + start * series.stepMs, stepMs: series.stepMs }, lead);
   const need = probe.minHistory(ctxAt(0));
-  const from = intOption(OWNER, 'from', options.from, need, 1);
+  const from = intOption(OWNER, 'from', options.from, { default: need, min: 1 });
   // Forecasts only look back a few weeks: a window that starts a whole number of weeks back
   // keeps the weekly phase and bounds the cost of a forecast.
   const keep = Math.ceil((Math.max(need, trainSteps) + lead) / week) * week;

@@ -2,7 +2,7 @@
  * One simulation run as the CLI and the benchmark make it: a policy, the lead time the
  * planner would use, the rolling forecast for the predictive policy, and the HPA replay.
  */
-import { intOption, numberOption, OptionError } from '../history/errors.js';
+import { intOption, numberOption, OptionError } from '../options.js';
 import type { Series } from '../series.js';
 import { type SimulationOptions, type SimulationResult, simulate } from './replay.js';
 import { rollingPredictions } from './rolling.js';
@@ -52,7 +52,7 @@ export function runSimulation(demand: Series, options: RunSimulationOptions): Ru
   const stepS = demand.stepMs / 1000;
   const day = Math.round(86_400 / stepS);
   const n = demand.values.length;
-  const warmup = intOption(OWNER, 'warmupSteps', warmupSteps, 14 * day, 0);
+  const warmup = intOption(OWNER, 'warmupSteps', warmupSteps, { default: 14 * day, min: 0 });
   if (n < warmup + day)
     throw new Error(
       `too little history: ${n} points, need at least ${warmup + day} (${fmtDays(warmup * stepS)} of warm-up and a day to score)`,
@@ -62,15 +62,12 @@ export function runSimulation(demand: Series, options: RunSimulationOptions): Ru
       `the predictive policy needs a warm-up of at least 7 days, got ${fmtDays(warmup * stepS)}`,
     );
   const syncS = sim.hpa?.syncPeriodSeconds ?? 15;
-  const lead = numberOption(
-    OWNER,
-    'leadSeconds',
-    leadSeconds,
-    (sim.metricLagSeconds ?? 60) + (sim.podReadySeconds ?? 120) + syncS,
-    0,
-    true,
-    'seconds',
-  );
+  const lead = numberOption(OWNER, 'leadSeconds', leadSeconds, {
+    default: (sim.metricLagSeconds ?? 60) + (sim.podReadySeconds ?? 120) + syncS,
+    min: 0,
+    exclusive: true,
+    unit: 'seconds',
+  });
   const leadSteps = Math.max(1, Math.ceil(lead / stepS - 1e-9));
   const run = { ...sim, scoreFrom: warmup };
   if (policy === 'reactive') {

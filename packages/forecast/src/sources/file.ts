@@ -4,7 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { CsvError, parse } from 'csv-parse/sync';
-import { OptionError } from '../history/errors.js';
+import { OptionError } from '../options.js';
 import type { Series } from '../series.js';
 import { SourceError } from './errors.js';
 import { clipSeries } from './range.js';

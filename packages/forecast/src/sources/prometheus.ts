@@ -3,7 +3,7 @@
  * points (Prometheus refuses more per series), each with a timeout and retried with backoff
  * and full jitter on network errors, 5xx and 429.
  */
-import { intOption, OptionError } from '../history/errors.js';
+import { intOption, OptionError } from '../options.js';
 import type { Series } from '../series.js';
 import { SourceError } from './errors.js';
 import { parseFloatText } from './exposition.js';
@@ -77,28 +77,23 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
   }
   if (typeof options.query !== 'string' || options.query.trim() === '')
     throw new OptionError(OWNER, 'query', 'a non-empty PromQL expression', options.query);
-  const stepMs = intOption(
-    OWNER,
-    'stepMs',
-    options.stepMs,
-    undefined,
-    1,
-    undefined,
-    'milliseconds',
-  );
-  const maxPoints = intOption(
-    OWNER,
-    'maxPointsPerRequest',
-    options.maxPointsPerRequest,
-    PROMETHEUS_MAX_POINTS,
-    2,
-    PROMETHEUS_MAX_POINTS,
-  );
-  const lookbackMs = intOption(OWNER, 'lookbackMs', options.lookbackMs, 14 * DAY_MS, 0);
-  const timeoutMs = intOption(OWNER, 'timeoutMs', options.timeoutMs, 30_000, 1);
-  const retries = intOption(OWNER, 'retries', options.retries, 3, 0, 100);
-  const baseDelayMs = intOption(OWNER, 'baseDelayMs', options.baseDelayMs, 250, 0);
-  const maxDelayMs = intOption(OWNER, 'maxDelayMs', options.maxDelayMs, 5_000, 0);
+  const stepMs = intOption(OWNER, 'stepMs', options.stepMs, { min: 1, unit: 'milliseconds' });
+  const maxPoints = intOption(OWNER, 'maxPointsPerRequest', options.maxPointsPerRequest, {
+    default: PROMETHEUS_MAX_POINTS,
+    min: 2,
+    max: PROMETHEUS_MAX_POINTS,
+  });
+  const lookbackMs = intOption(OWNER, 'lookbackMs', options.lookbackMs, {
+    default: 14 * DAY_MS,
+    min: 0,
+  });
+  const timeoutMs = intOption(OWNER, 'timeoutMs', options.timeoutMs, { default: 30_000, min: 1 });
+  const retries = intOption(OWNER, 'retries', options.retries, { default: 3, min: 0, max: 100 });
+  const baseDelayMs = intOption(OWNER, 'baseDelayMs', options.baseDelayMs, {
+    default: 250,
+    min: 0,
+  });
+  const maxDelayMs = intOption(OWNER, 'maxDelayMs', options.maxDelayMs, { default: 5_000, min: 0 });
   const root = base.href.replace(/\/+$/, '');
   const name = `prometheus:${root}`;
   const headers: Record<string, string> = { accept: 'application/json' };

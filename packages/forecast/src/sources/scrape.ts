@@ -6,8 +6,8 @@
  * fails is skipped: a partial sum would look like a drop in load and teach the model a lie.
  */
 
-import { intOption, OptionError } from '../history/errors.js';
 import type { HistoryStore } from '../history/store.js';
+import { intOption, OptionError } from '../options.js';
 import type { Series } from '../series.js';
 import { type CounterRate, createCounterRate } from './counter-rate.js';
 import { failuresOf, SourceError, SourceFailures } from './errors.js';
@@ -123,16 +123,11 @@ function scrapeSource(
     throw new OptionError(owner, 'metric', 'a Prometheus metric name', options.metric);
   if (options.kind !== 'gauge' && options.kind !== 'counter')
     throw new OptionError(owner, 'kind', '"gauge" or "counter"', options.kind);
-  const stepMs = intOption(
-    owner,
-    stepField,
-    options.stepMs,
-    undefined,
-    1,
-    undefined,
-    'milliseconds',
-  );
-  const timeoutMs = intOption(owner, 'timeoutMs', options.timeoutMs, Math.min(stepMs, 10_000), 1);
+  const stepMs = intOption(owner, stepField, options.stepMs, { min: 1, unit: 'milliseconds' });
+  const timeoutMs = intOption(owner, 'timeoutMs', options.timeoutMs, {
+    default: Math.min(stepMs, 10_000),
+    min: 1,
+  });
   const { kind, metric } = options;
   const matchers = options.labels ?? {};
   const now = options.now ?? Date.now;

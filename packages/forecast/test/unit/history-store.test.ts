@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { HistoryError, OptionError } from '../../src/history/errors.js';
+import { HistoryError } from '../../src/history/errors.js';
 import { createHistoryStore } from '../../src/history/store.js';
+import { OptionError } from '../../src/options.js';
 
 const STEP = 60_000;
 const T0 = 1_700_000_040_000; // a multiple of STEP

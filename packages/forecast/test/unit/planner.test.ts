@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ForecastPoint } from '../../src/forecast.js';
-import { OptionError } from '../../src/history/errors.js';
+import { OptionError } from '../../src/options.js';
 import { createPlanner, peakOver } from '../../src/planner/planner.js';
 
 const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { OptionError } from '../../src/history/errors.js';
+import { OptionError } from '../../src/options.js';
 import { createHpa } from '../../src/simulate/hpa.js';
 
 /** Syncs every 15 s from `from` to `to` (inclusive) with one metric value; the replicas seen. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fixturePath } from '@tidewatch/test-utils';
 import { describe, expect, it } from 'vitest';
-import { OptionError } from '../../src/history/errors.js';
+import { OptionError } from '../../src/options.js';
 import { rollingPredictions } from '../../src/simulate/rolling.js';
 import { runSimulation } from '../../src/simulate/run.js';
 import { parseSeriesCsv } from '../../src/sources/file.js';

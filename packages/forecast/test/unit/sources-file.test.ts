@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { OptionError } from '../../src/history/errors.js';
+import { OptionError } from '../../src/options.js';
 import { SourceError } from '../../src/sources/errors.js';
 import { createFileSource, parseSeriesCsv } from '../../src/sources/file.js';
 

@@ -4,14 +4,17 @@
  * sidecars, so one selector (`job=~"$job", instance=~"$instance"`) scopes both and the
  * linter's target-job/target-instance rules hold without exceptions.
  */
+import { SIGNALS } from '@tidewatch/conventions';
 import type { MixinConfig } from '../config.js';
 import { StatPanel, TimeseriesPanel } from '../grafana/panels.js';
 import { promTarget as q } from '../grafana/targets.js';
 import type { DashboardJson } from '../grafana/types.js';
+import { type SignalLabelValue, signalMatcher } from '../labels.js';
 import {
   buildDashboard,
   metricName,
   type RowSpec,
+  rate,
   selector,
   standardAnnotations,
   standardVariables,
@@ -24,7 +27,7 @@ export const AUTOSCALING_SLUG = 'autoscaling-forecast';
  * A sidecar series that exists from start-up on (a counter starting at 0), so the job list
  * contains the sidecar even while its forecast is stale and the scaling signals are absent.
  */
-const SIDECAR_ALWAYS_PRESENT = 'tidewatch_source_errors_total';
+const SIDECAR_ALWAYS_PRESENT = SIGNALS.sourceErrors.name;
 
 /** Builds the "Autoscaling & forecast" dashboard for `config`. */
 export function autoscalingDashboard(config: MixinConfig): DashboardJson {
@@ -65,7 +68,7 @@ function overviewRow(c: MixinConfig): RowSpec {
         description:
           'Replicas the predictor recommends: max(reactive, predicted) within min/max. Absent (No data) while the forecast is stale: then only the actual-load trigger scales.',
         targets: [
-          q(`max(tidewatch_recommended_replicas${selector(c)})`, {
+          q(`max(${SIGNALS.recommendedReplicas.name}${selector(c)})`, {
             instant: true,
             legendFormat: 'recommended',
           }),
@@ -76,7 +79,7 @@ function overviewRow(c: MixinConfig): RowSpec {
       new StatPanel({
         description: `Seconds since the last forecast. Above ${maxAge} s the forecast is considered stale.`,
         targets: [
-          q(`max(tidewatch_forecast_age_seconds${selector(c)})`, {
+          q(`max(${SIGNALS.forecastAgeSeconds.name}${selector(c)})`, {
             instant: true,
             legendFormat: 'age',
           }),
@@ -92,7 +95,7 @@ function overviewRow(c: MixinConfig): RowSpec {
         description:
           'The model the backtest selected (lowest MASE) and the sidecar forecasts with.',
         targets: [
-          q(`max by (model) (tidewatch_model_info${selector(c, metricMatcher(c))})`, {
+          q(`max by (model) (${SIGNALS.modelInfo.name}${selector(c, metricMatcher(c))})`, {
             instant: true,
             legendFormat: '{{model}}',
           }),
@@ -105,7 +108,7 @@ function overviewRow(c: MixinConfig): RowSpec {
         description:
           'Reasons the forecast must not be used right now (source failing, data or forecast too old, model error too high, training). 0 means the forecast is live.',
         targets: [
-          q(`count(tidewatch_forecast_stale${selector(c)}) or vector(0)`, {
+          q(`count(${SIGNALS.forecastStale.name}${selector(c)}) or vector(0)`, {
             instant: true,
             legendFormat: 'reasons',
           }),
@@ -121,7 +124,7 @@ function overviewRow(c: MixinConfig): RowSpec {
         description:
           'Points of history the predictor holds (at most historyPoints). Weekly models need at least two weeks.',
         targets: [
-          q(`max(tidewatch_history_points${selector(c, metricMatcher(c))})`, {
+          q(`max(${SIGNALS.historyPoints.name}${selector(c, metricMatcher(c))})`, {
             instant: true,
             legendFormat: 'points',
           }),
@@ -136,8 +139,8 @@ function overviewRow(c: MixinConfig): RowSpec {
 
 function forecastRow(c: MixinConfig): RowSpec {
   const conns = metricName(c, 'connections');
-  const f = (quantileLabel: string) =>
-    `max(tidewatch_forecast${selector(c, metricMatcher(c), `quantile="${quantileLabel}"`)})`;
+  const f = (quantile: SignalLabelValue<'forecast', 'quantile'>) =>
+    `max(${SIGNALS.forecast.name}${selector(c, metricMatcher(c), signalMatcher('forecast', 'quantile', quantile))})`;
   return {
     panels: [
       new TimeseriesPanel({
@@ -163,7 +166,7 @@ function forecastRow(c: MixinConfig): RowSpec {
           q(`sum(${conns}${selector(c)})`, { legendFormat: 'actual' }),
           q(f('0.5'), { legendFormat: 'forecast p50' }),
           q(f('0.9'), { legendFormat: 'forecast p90' }),
-          q(`max(tidewatch_predicted_load${selector(c, metricMatcher(c))})`, {
+          q(`max(${SIGNALS.predictedLoad.name}${selector(c, metricMatcher(c))})`, {
             legendFormat: 'predicted load',
           }),
         ],
@@ -175,7 +178,7 @@ function forecastRow(c: MixinConfig): RowSpec {
           'Replicas the predictor recommends per scale target against the server instances actually reporting. Recommended above current for long means the autoscaler cannot follow (max replicas, quota, pending pods).',
         fillOpacity: 0,
         targets: [
-          q(`max by (target) (tidewatch_recommended_replicas${selector(c)})`, {
+          q(`max by (target) (${SIGNALS.recommendedReplicas.name}${selector(c)})`, {
             legendFormat: 'recommended {{target}}',
           }),
           q(currentReplicas(c), { legendFormat: 'current' }),
@@ -188,7 +191,7 @@ function forecastRow(c: MixinConfig): RowSpec {
           'The per-replica threshold the predictor publishes (the target that makes an HPA on the actual metric reach the recommendation now), against the actual load per replica.',
         fillOpacity: 0,
         targets: [
-          q(`max by (target) (tidewatch_scaling_threshold${selector(c)})`, {
+          q(`max by (target) (${SIGNALS.scalingThreshold.name}${selector(c)})`, {
             legendFormat: 'threshold {{target}}',
           }),
           q(`sum(${conns}${selector(c)}) / ${currentReplicas(c)}`, {
@@ -212,9 +215,12 @@ function qualityRow(c: MixinConfig): RowSpec {
           'Forecast error by model and measure: backtest MASE, WAPE and p90 coverage, and the live rolling MASE. MASE below 1 beats the weekly seasonal naive forecast.',
         fillOpacity: 0,
         targets: [
-          q(`max by (model, measure) (tidewatch_forecast_error${selector(c, metricMatcher(c))})`, {
-            legendFormat: '{{model}} {{measure}}',
-          }),
+          q(
+            `max by (model, measure) (${SIGNALS.forecastError.name}${selector(c, metricMatcher(c))})`,
+            {
+              legendFormat: '{{model}} {{measure}}',
+            },
+          ),
         ],
         title: 'Forecast error by model',
         unit: 'none',
@@ -222,7 +228,7 @@ function qualityRow(c: MixinConfig): RowSpec {
       new TimeseriesPanel({
         description: `Seconds since the last forecast, per sidecar. Above ${maxAge} s it is stale and the scaling signals disappear.`,
         targets: [
-          q(`max by (instance) (tidewatch_forecast_age_seconds${selector(c)})`, {
+          q(`max by (instance) (${SIGNALS.forecastAgeSeconds.name}${selector(c)})`, {
             legendFormat: '{{instance}}',
           }),
         ],
@@ -237,12 +243,9 @@ function qualityRow(c: MixinConfig): RowSpec {
         description:
           'Failed collections per second by source (scrape URL or Prometheus). Any failure makes the forecast stale until the next good collection.',
         targets: [
-          q(
-            `sum by (source) (rate(tidewatch_source_errors_total${selector(c)}[$__rate_interval]))`,
-            {
-              legendFormat: '{{source}}',
-            },
-          ),
+          q(`sum by (source) (${rate(SIGNALS.sourceErrors.name, c)})`, {
+            legendFormat: '{{source}}',
+          }),
         ],
         title: 'Source errors',
         unit: 'cps',
@@ -251,7 +254,7 @@ function qualityRow(c: MixinConfig): RowSpec {
         description:
           'Duration of the last model training (in a worker thread) per sidecar. Trainings past the time budget are stopped early.',
         targets: [
-          q(`max by (instance) (tidewatch_train_duration_seconds${selector(c)})`, {
+          q(`max by (instance) (${SIGNALS.trainDurationSeconds.name}${selector(c)})`, {
             legendFormat: '{{instance}}',
           }),
         ],

@@ -3,7 +3,7 @@
  * the config, the standard variables and annotations, and the build pipeline
  * (grafana-dash-gen container -> our panels -> modernise -> import metadata).
  */
-import { CATALOG, type MetricKey } from '@tidewatch/conventions';
+import { metricName as catalogueName, type MetricKey } from '@tidewatch/conventions';
 import dashgen from 'grafana-dash-gen';
 import type { MixinConfig } from '../config.js';
 import { PromAnnotation } from '../grafana/annotations.js';
@@ -24,7 +24,7 @@ export interface RowSpec {
 
 /** The exported name of catalogue metric `key` under `config.metricPrefix`. */
 export function metricName(config: MixinConfig, key: MetricKey): string {
-  return `${config.metricPrefix}${CATALOG[key].name}`;
+  return catalogueName(key, config.metricPrefix);
 }
 
 /**

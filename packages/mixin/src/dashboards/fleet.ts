@@ -3,10 +3,12 @@
  * middleware's catalogue metrics (and prom-client's process defaults) of the selected
  * jobs/instances.
  */
+import { HANDSHAKE_OUTCOMES } from '@tidewatch/conventions';
 import type { MixinConfig } from '../config.js';
 import { GaugePanel, HeatmapPanel, StatPanel, TimeseriesPanel } from '../grafana/panels.js';
 import { promTarget as q } from '../grafana/targets.js';
 import type { DashboardJson } from '../grafana/types.js';
+import { matcher } from '../labels.js';
 import {
   buildDashboard,
   metricName,
@@ -21,6 +23,8 @@ import { healthRow, selfMonitoringRow } from './fleet-health.js';
 
 /** File name (under `dashboards/`) and uid suffix of the fleet dashboard. */
 export const FLEET_SLUG = 'realtime-fleet';
+
+const success = matcher('outcome', HANDSHAKE_OUTCOMES, 'success');
 
 /** Builds the "Realtime fleet" dashboard for `config`. */
 export function fleetDashboard(config: MixinConfig): DashboardJson {
@@ -97,13 +101,10 @@ function overviewRow(c: MixinConfig): RowSpec {
         max: 1,
         min: 0,
         targets: [
-          q(
-            `sum(${rate(`${hs}_count`, c, 'outcome="success"')}) / sum(${rate(`${hs}_count`, c)})`,
-            {
-              instant: true,
-              legendFormat: 'success',
-            },
-          ),
+          q(`sum(${rate(`${hs}_count`, c, success)}) / sum(${rate(`${hs}_count`, c)})`, {
+            instant: true,
+            legendFormat: 'success',
+          }),
         ],
         thresholds: [
           { color: 'red', value: null },
@@ -242,7 +243,7 @@ function handshakesRow(c: MixinConfig): RowSpec {
         description:
           'Successful handshake latency (request arrival to open), p50/p90/p99, interpolated within histogram buckets.',
         targets: [0.5, 0.9, 0.99].map((x) =>
-          q(quantile(x, hs, c, 'outcome="success"'), { legendFormat: `p${Math.round(x * 100)}` }),
+          q(quantile(x, hs, c, success), { legendFormat: `p${Math.round(x * 100)}` }),
         ),
         title: 'Handshake latency',
         unit: 's',

@@ -6,9 +6,22 @@
 import {
   type DeploySourceKind,
   metricName,
+  PATCH_KINDS,
   type PatchKind,
   SOURCE_SCOPES,
 } from '@tidewatch/conventions';
+import {
+  ConfigError,
+  checker,
+  choices,
+  isDnsLabel,
+  isHttpUrl,
+  isInt,
+  isMetricName,
+  isNum,
+  isOneOf,
+  isShare,
+} from '../validate.js';
 
 /** The lead time parts (seconds) the sidecar's planner adds up (see docs/sidecar.md). */
 export interface LeadTime {
@@ -84,15 +97,11 @@ export type DeployConfigInput = Partial<Omit<DeployConfig, 'lead' | 'fallbackRep
 };
 
 /** An invalid deployment config; the message names the field and the value given. */
-export class DeployConfigError extends Error {
+export class DeployConfigError extends ConfigError {
   override readonly name = 'DeployConfigError';
-  constructor(
-    readonly field: string,
-    message: string,
-  ) {
-    super(message);
-  }
 }
+
+const check = checker('deploy config', (field, message) => new DeployConfigError(field, message));
 
 /** Defaults of every field but `fallbackReplicas` (which follows `maxReplicas`). */
 export const DEFAULT_DEPLOY_CONFIG: Readonly<Omit<DeployConfig, 'fallbackReplicas'>> = {
@@ -117,10 +126,6 @@ export const DEFAULT_DEPLOY_CONFIG: Readonly<Omit<DeployConfig, 'fallbackReplica
   patchKind: 'scaledobject',
   adapterNamespace: 'monitoring',
 };
-
-/** RFC 1123 label (names of Services and namespaces; at most 63 characters). */
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 
 /**
  * Fills the defaults and validates.
@@ -160,21 +165,9 @@ export function deployConfig(input: DeployConfigInput = {}): DeployConfig {
     'a path starting with "/"',
   );
   check('prometheusUrl', c.prometheusUrl, isHttpUrl(c.prometheusUrl), 'an http(s) URL');
-  check(
-    'metric',
-    c.metric,
-    typeof c.metric === 'string' && METRIC_NAME.test(c.metric),
-    'a Prometheus metric name',
-  );
-  check(
-    'source',
-    c.source,
-    typeof c.source === 'string' && Object.hasOwn(SOURCE_SCOPES, c.source),
-    Object.keys(SOURCE_SCOPES)
-      .sort()
-      .map((k) => `"${k}"`)
-      .join(' or '),
-  );
+  check('metric', c.metric, isMetricName(c.metric), 'a Prometheus metric name');
+  const sources = Object.keys(SOURCE_SCOPES);
+  check('source', c.source, isOneOf(c.source, sources), choices(sources));
   check(
     'capacityPerReplica',
     c.capacityPerReplica,
@@ -184,7 +177,7 @@ export function deployConfig(input: DeployConfigInput = {}): DeployConfig {
   check(
     'targetUtilization',
     c.targetUtilization,
-    isNum(c.targetUtilization) && c.targetUtilization > 0 && c.targetUtilization <= 1,
+    isShare(c.targetUtilization),
     'a number in (0, 1]',
   );
   check('minReplicas', c.minReplicas, isInt(c.minReplicas, 1, 100_000), 'an integer 1..100000');
@@ -222,12 +215,7 @@ export function deployConfig(input: DeployConfigInput = {}): DeployConfig {
   );
   check('drainSeconds', c.drainSeconds, isInt(c.drainSeconds, 0, 86_400), 'an integer 0..86400');
   check('preStopSeconds', c.preStopSeconds, isInt(c.preStopSeconds, 0, 600), 'an integer 0..600');
-  check(
-    'patchKind',
-    c.patchKind,
-    c.patchKind === 'hpa' || c.patchKind === 'scaledobject',
-    '"hpa" or "scaledobject"',
-  );
+  check('patchKind', c.patchKind, isOneOf(c.patchKind, PATCH_KINDS), choices(PATCH_KINDS));
   return c;
 }
 
@@ -247,27 +235,6 @@ export function leadTimeSeconds(c: Pick<DeployConfig, 'lead'>): number {
   return l.podStartSeconds + l.readinessSeconds + l.metricLagSeconds + l.pollingSeconds;
 }
 
-function check(field: string, value: unknown, ok: boolean, what: string): void {
-  if (!ok)
-    throw new DeployConfigError(
-      field,
-      `deploy config: ${field} must be ${what}, got ${show(value)}`,
-    );
-}
-
 function stripUndefined<T extends object>(o: T): Partial<T> {
   return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
-const isInt = (v: unknown, min: number, max: number): v is number =>
-  isNum(v) && Number.isInteger(v) && v >= min && v <= max;
-const isDnsLabel = (v: unknown): boolean =>
-  typeof v === 'string' && v.length <= 63 && DNS_LABEL.test(v);
-const isHttpUrl = (v: unknown): boolean =>
-  typeof v === 'string' && /^https?:\/\/\S+$/.test(v) && URL.canParse(v);
-
-function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  return JSON.stringify(value) ?? String(value);
 }

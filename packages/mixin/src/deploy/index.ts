@@ -15,6 +15,7 @@ export {
   PREDICTED_EXTERNAL_METRIC,
   PREDICTED_TRIGGER,
 } from '@tidewatch/conventions';
+export { ConfigError } from '../validate.js';
 export {
   adapterConfigMap,
   adapterRules,

@@ -5,7 +5,9 @@
  * down) and the autoscaling and forecast alerts. Thresholds, selectors and the runbook URL
  * come from the config; every rule has `for`, a `severity` and the three annotations.
  */
+import { CLOSE_REASONS, SIGNALS } from '@tidewatch/conventions';
 import { type MixinConfig, runbookUrl } from '../config.js';
+import { matcher } from '../labels.js';
 import { braces, by, metric, num, on, sel } from './naming.js';
 import { fleetRecords } from './recording.js';
 import { burnRateAlerts, fleetTemplate } from './slo.js';
@@ -68,7 +70,7 @@ export function alertingRules(config: MixinConfig): AlertingRule[] {
       `(\n  (${peak} - ${r.connections})\n  / ${peak}\n  > ${num(t.massDisconnectRatio)}\n` +
         `  and\n  ${peak} >= ${num(t.massDisconnectMinConnections)}\n)\n` +
         // A drain (rollout, scale-in) closes with server_shutdown; it is not an incident.
-        `unless ${on(config)}\n(\n  sum ${by(config)} (increase(${metric(config, 'connectionsClosed')}${sel(config, 'reason="server_shutdown"')}[10m]))\n` +
+        `unless ${on(config)}\n(\n  sum ${by(config)} (increase(${metric(config, 'connectionsClosed')}${sel(config, matcher('reason', CLOSE_REASONS, 'server_shutdown'))}[10m]))\n` +
         `  >= ${num(t.drainExplainedRatio)} * (${peak} - ${r.connections})\n)`,
       `${fleet} lost {{ $value | humanizePercentage }} of its connections within 10 minutes.`,
       `The open connections of ${fleet} fell {{ $value | humanizePercentage }} below their 10-minute peak ` +
@@ -80,7 +82,7 @@ export function alertingRules(config: MixinConfig): AlertingRule[] {
       'RealtimeAbnormalClosuresHigh',
       'warning',
       '15m',
-      `sum ${by(config)} (${r.closedByReason}{reason=~"abnormal|error"})\n/\nsum ${by(config)} (${r.closedByReason})\n> ${num(t.abnormalCloseRatio)}`,
+      `sum ${by(config)} (${r.closedByReason}{${matcher('reason', CLOSE_REASONS, 'abnormal', 'error')}})\n/\nsum ${by(config)} (${r.closedByReason})\n> ${num(t.abnormalCloseRatio)}`,
       `{{ $value | humanizePercentage }} of the connections of ${fleet} close abnormally.`,
       `{{ $value | humanizePercentage }} of the connections of ${fleet} closed over the last 5 minutes ended ` +
         `without a clean close (reason abnormal: 1006, no close frame; or error: 1011 and unmapped codes); ` +
@@ -174,7 +176,7 @@ export function alertingRules(config: MixinConfig): AlertingRule[] {
       'TidewatchPredictedLoadAboveCapacity',
       'warning',
       '10m',
-      `max by (namespace, target) (${pred('tidewatch_recommended_replicas')})\n>= on (namespace, target)\n` +
+      `max by (namespace, target) (${pred(SIGNALS.recommendedReplicas.name)})\n>= on (namespace, target)\n` +
         `max by (namespace, target) (\n  label_replace(\n    ${hpa(KSM.max)}\n` +
         `    * on (${HPA}) group_left (scaletargetref_name)\n    ${hpa(KSM.info)},\n` +
         `    "target", "$1", "scaletargetref_name", "(.+)"\n  )\n)`,
@@ -188,10 +190,10 @@ export function alertingRules(config: MixinConfig): AlertingRule[] {
       'TidewatchForecastStale',
       'warning',
       '15m',
-      `max by (job, instance) (${pred('tidewatch_forecast_stale')}) > 0\n` +
-        `or on (job, instance)\nmax by (job, instance) (${pred('tidewatch_forecast_age_seconds')}) > ${num(t.forecastAgeSeconds)}\n` +
+      `max by (job, instance) (${pred(SIGNALS.forecastStale.name)}) > 0\n` +
+        `or on (job, instance)\nmax by (job, instance) (${pred(SIGNALS.forecastAgeSeconds.name)}) > ${num(t.forecastAgeSeconds)}\n` +
         // A sidecar that is up without a forecast, or down: either way no forecast reaches the HPA.
-        `or on (job, instance)\n(\n  max by (job, instance) (${pred('up')})\n  unless on (job, instance)\n  ${pred('tidewatch_forecast')}\n)`,
+        `or on (job, instance)\n(\n  max by (job, instance) (${pred('up')})\n  unless on (job, instance)\n  ${pred(SIGNALS.forecast.name)}\n)`,
       'The predictor {{ $labels.instance }} publishes no usable forecast.',
       'The predictor sidecar {{ $labels.instance }} ({{ $labels.job }}) has published no usable forecast for 15 minutes ' +
         `(stale, older than ${num(t.forecastAgeSeconds)}s, missing, or the sidecar down). The predicted scaling ` +

@@ -3,12 +3,12 @@
  * names from the catalogue, selectors from the config, aggregation clauses from the fleet
  * labels, and recording-rule names in the `level:metric:operations` convention.
  */
-import { CATALOG, type MetricKey } from '@tidewatch/conventions';
+import { type MetricKey, metricName } from '@tidewatch/conventions';
 import type { MixinConfig } from '../config.js';
 
 /** The exported name of catalogue metric `key` (plus `suffix`, e.g. `_bucket`). */
 export function metric(config: MixinConfig, key: MetricKey, suffix = ''): string {
-  return `${config.metricPrefix}${CATALOG[key].name}${suffix}`;
+  return metricName(key, config.metricPrefix) + suffix;
 }
 
 /** `{a, b}` from non-empty matcher strings, or `''` when there are none. */

@@ -3,7 +3,9 @@
  * `level:metric:operations` (level = the labels kept, `_total` dropped after `rate`,
  * numerator and denominator aggregated before any division). The SLI ratios are in `slo.ts`.
  */
+import { HANDSHAKE_OUTCOMES } from '@tidewatch/conventions';
 import type { MixinConfig } from '../config.js';
+import { matcher } from '../labels.js';
 import { by, metric, recordName, sel } from './naming.js';
 import type { RecordingRule, RuleGroup } from './types.js';
 
@@ -81,7 +83,7 @@ export function fleetRecordingGroup(config: MixinConfig): RuleGroup<RecordingRul
     {
       // Successful handshakes only: rejections answer fast and would flatter the latency.
       record: r.handshakeBuckets,
-      expr: `sum ${by(config, 'le')} (${rate5m(metric(config, 'handshakeDuration', '_bucket'), 'outcome="success"')})`,
+      expr: `sum ${by(config, 'le')} (${rate5m(metric(config, 'handshakeDuration', '_bucket'), matcher('outcome', HANDSHAKE_OUTCOMES, 'success'))})`,
     },
     ...HANDSHAKE_QUANTILES.map(
       (q): RecordingRule => ({

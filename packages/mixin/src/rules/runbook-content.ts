@@ -3,9 +3,12 @@
  * paste) and mitigation, written for WebSocket/SSE/long-polling fleets on Node.js. Metric and
  * record names come from the config, so the queries stay valid under another prefix.
  */
+import { CLOSE_REASONS, HANDSHAKE_OUTCOMES } from '@tidewatch/conventions';
 import type { MixinConfig } from '../config.js';
+import { matcher } from '../labels.js';
 import { metric, num, sel } from './naming.js';
 import { fleetRecords } from './recording.js';
+import { autoscalingRunbooks } from './runbook-autoscaling.js';
 import { slis } from './slo.js';
 
 /** One diagnosis step: what to look at, and the query that shows it. */
@@ -43,7 +46,7 @@ export function runbookContent(config: MixinConfig): Record<string, RunbookConte
           text: 'Which outcome grows: `rejected` (4xx, auth, origin checks, verifyClient, Socket.IO middleware `next(err)`) or `error` (5xx, server faults)?',
         },
         {
-          query: `sum by (job, instance) (rate(${hs}_count${s('outcome=~"rejected|error"')}[5m]))`,
+          query: `sum by (job, instance) (rate(${hs}_count${s(matcher('outcome', HANDSHAKE_OUTCOMES, 'rejected', 'error'))}[5m]))`,
           text: 'One instance or all? A single instance points at its config, certificates or a dependency it alone reaches.',
         },
         {
@@ -75,7 +78,7 @@ export function runbookContent(config: MixinConfig): Record<string, RunbookConte
           text: 'Handshake latency quantiles per fleet (recorded):',
         },
         {
-          query: `histogram_quantile(0.99, sum by (job, instance, le) (rate(${hs}_bucket${s('outcome="success"')}[5m])))`,
+          query: `histogram_quantile(0.99, sum by (job, instance, le) (rate(${hs}_bucket${s(matcher('outcome', HANDSHAKE_OUTCOMES, 'success'))}[5m])))`,
           text: 'p99 per instance: one slow instance or the whole fleet?',
         },
         {
@@ -132,11 +135,11 @@ export function runbookContent(config: MixinConfig): Record<string, RunbookConte
       diagnosis: [
         { query: r.closedByReason, text: 'Closes per second by reason per fleet (recorded):' },
         {
-          query: `sum by (job, instance, transport) (rate(${closed}${s('reason=~"abnormal|error"')}[5m]))`,
+          query: `sum by (job, instance, transport) (rate(${closed}${s(matcher('reason', CLOSE_REASONS, 'abnormal', 'error'))}[5m]))`,
           text: 'Per instance and transport: one instance, one transport (e.g. long polling behind a proxy)?',
         },
         {
-          query: `histogram_quantile(0.5, sum by (job, le) (rate(${m('connectionDuration')}_bucket${s('reason="abnormal"')}[30m])))`,
+          query: `histogram_quantile(0.5, sum by (job, le) (rate(${m('connectionDuration')}_bucket${s(matcher('reason', CLOSE_REASONS, 'abnormal'))}[30m])))`,
           text: 'Median lifetime of abnormally closed connections: a sharp peak at a fixed age (60 s, 100 s, 1 h) is a proxy or load-balancer idle timeout.',
         },
         {
@@ -308,92 +311,6 @@ export function runbookContent(config: MixinConfig): Record<string, RunbookConte
         'Restart or replace a hung instance; fix the scrape credentials or network policy if only scraping fails.',
       ],
     },
-    RealtimeAutoscalerMaxedOut: {
-      meaning:
-        'An HPA of a realtime fleet has run at its `maxReplicas` for 15 minutes and reports ScalingLimited=True: the load on its metrics (actual, or predicted through the tidewatch trigger) is above the target per pod.',
-      impact:
-        'Every pod carries more connections than planned: latency and event-loop lag rise, and a further surge has nowhere to go.',
-      diagnosis: [
-        {
-          query:
-            'kube_horizontalpodautoscaler_status_current_replicas / kube_horizontalpodautoscaler_spec_max_replicas',
-          text: 'HPAs at their ceiling:',
-        },
-        {
-          query: `sum by (job) (${r.connections})`,
-          text: 'The fleet load against the target per pod (the scaling threshold):',
-        },
-        {
-          query: 'tidewatch_scaling_threshold',
-          text: 'The per-replica threshold the predictor publishes.',
-        },
-        {
-          text: '`kubectl describe hpa <name>` shows the conditions and which metric wants more replicas.',
-        },
-      ],
-      mitigation: [
-        'Raise `maxReplicas` if the cluster has room (check pending pods and node autoscaling).',
-        'If the predicted trigger alone drives it, check the forecast against reality before raising limits.',
-        'Shed load gracefully (close idle connections, refuse new ones with 1013) rather than letting every pod degrade.',
-      ],
-    },
-    TidewatchPredictedLoadAboveCapacity: {
-      meaning:
-        'Within the lead time (pod start, readiness, metric lag, polling) the forecast needs at least as many replicas as the HPA scaling this target may run: `tidewatch_recommended_replicas{target}` >= `maxReplicas` of the HPA whose scale target is that Deployment. The comparison is `>=` because the predictor clamps its recommendation to its own `planner.maxReplicas`; when that equals the HPA maximum, "needs more" shows as "needs all".',
-      impact:
-        "When the predicted peak arrives the fleet is at its ceiling and runs above its target utilisation; past the forecast's p90 it overloads. This is the early warning: there is still time to act.",
-      diagnosis: [
-        {
-          query: 'tidewatch_predicted_load',
-          text: 'The predicted load (max of p50 peak and target utilisation x p90 peak) and the forecast quantiles:',
-        },
-        { query: 'tidewatch_forecast{quantile="0.9"}', text: 'The p90 peak over the lead time.' },
-        {
-          query: 'tidewatch_forecast_error{measure="rolling_mase"}',
-          text: 'How good the forecast has been lately (below 1 beats the seasonal-naive baseline).',
-        },
-        { query: 'kube_horizontalpodautoscaler_spec_max_replicas', text: 'The HPA maximum.' },
-        {
-          text: "The join uses kube-state-metrics' `kube_horizontalpodautoscaler_info{scaletargetref_name}`: set the sidecar's `target` to the Deployment name and scrape both with the same `namespace` label.",
-        },
-      ],
-      mitigation: [
-        'Raise the HPA `maxReplicas` (and make sure nodes can be added) before the peak.',
-        'If the forecast is wrong (an anomaly in the history, a one-off event), check `tidewatch_forecast_error` and the status page; the predictive trigger only adds capacity, so a wrong high forecast costs money, not availability.',
-        'Prepare load shedding for the peak if capacity cannot grow.',
-      ],
-    },
-    TidewatchForecastStale: {
-      meaning: `A predictor sidecar has published no usable forecast for 15 minutes: \`tidewatch_forecast_stale\` has a reason, the forecast is older than ${num(t.forecastAgeSeconds)}s, it is missing, or the sidecar is down. A stale forecast publishes nothing (never 0).`,
-      impact:
-        'The predicted KEDA/HPA trigger reads no value, so the HPA follows the actual load alone: scaling is reactive and a surge is met only after new pods start (the lead time, minutes). Nothing breaks at once.',
-      diagnosis: [
-        {
-          query: 'tidewatch_forecast_stale',
-          text: 'The reasons (`source_failing`, `data_old`, `forecast_old`, `model_mase`, `rolling_mase`, `too_little_history`, `training_failed`, ...):',
-        },
-        {
-          query: 'increase(tidewatch_source_errors_total[15m])',
-          text: 'Failing collections per source (a scrape URL or Prometheus).',
-        },
-        {
-          query: 'tidewatch_history_points',
-          text: 'History held: a fresh sidecar needs about 7 hours (at 60 s steps) before it trains, unless seeded.',
-        },
-        {
-          query: 'tidewatch_forecast_error{measure=~"mase|rolling_mase"}',
-          text: 'Model quality against the staleness limits.',
-        },
-        {
-          text: "The sidecar's `/forecast` and status page show the same reasons in words; its JSON logs show training failures.",
-        },
-      ],
-      mitigation: [
-        '`source_failing`/`data_old`: fix the scrape URLs or the Prometheus query and credentials of the sidecar.',
-        '`too_little_history` after a fresh deploy: give the sidecar a `dataDir` on a persistent volume, a `prometheus` source (backfills history) or a `seed.file`.',
-        '`model_mase`/`rolling_mase`: the load changed pattern; the model retrains daily, or restart training by restarting the sidecar. Meanwhile reactive scaling applies.',
-        'Sidecar down: check its pod, memory (history size) and logs.',
-      ],
-    },
+    ...autoscalingRunbooks(config),
   };
 }

@@ -8,8 +8,9 @@
  * Each window pair is its own rule (labels `long_window`, `short_window`, as Pyrra does), so
  * a test can show every pair firing on its own and the runbook can say which one fired.
  */
-import { CATALOG } from '@tidewatch/conventions';
+import { CATALOG, HANDSHAKE_OUTCOMES, type HandshakeOutcome } from '@tidewatch/conventions';
 import { type MixinConfig, runbookUrl } from '../config.js';
+import { matcher } from '../labels.js';
 import { by, durationMinutes, metric, num, recordName, sel } from './naming.js';
 import type { AlertingRule, RecordingRule, RuleGroup, Severity } from './types.js';
 
@@ -84,6 +85,8 @@ export function slis(config: MixinConfig): SliSpec[] {
     throw new RangeError(
       `handshakeLatencySlo.thresholdSeconds must be a bucket bound of ${hs('')} (${buckets.join(', ')}), got ${threshold}`,
     );
+  const outcome = (...v: [HandshakeOutcome, ...HandshakeOutcome[]]) =>
+    matcher('outcome', HANDSHAKE_OUTCOMES, ...v);
   const pct = (o: number) => `${num(o * 100)}%`;
   const err = config.handshakeSlo;
   const lat = config.handshakeLatencySlo;
@@ -93,8 +96,8 @@ export function slis(config: MixinConfig): SliSpec[] {
       badEvents: 'handshakes failed (rejected or errored)',
       expr: (w) =>
         // Aborted handshakes (the client left first) are neither good nor bad.
-        `sum ${by(config)} (${rate('_count', w, 'outcome=~"rejected|error"')})\n/\n` +
-        `sum ${by(config)} (${rate('_count', w, 'outcome=~"success|rejected|error"')})`,
+        `sum ${by(config)} (${rate('_count', w, outcome('rejected', 'error'))})\n/\n` +
+        `sum ${by(config)} (${rate('_count', w, outcome('success', 'rejected', 'error'))})`,
       id: 'handshake-errors',
       objective: err.objective,
       objectiveText: `${pct(err.objective)} of handshakes succeed over ${err.windowDays}d`,
@@ -110,8 +113,8 @@ export function slis(config: MixinConfig): SliSpec[] {
       alert: 'RealtimeHandshakeLatencyBudgetBurn',
       badEvents: `successful handshakes took longer than ${num(threshold)}s`,
       expr: (w) =>
-        `1 - (\n  sum ${by(config)} (${rate('_bucket', w, 'outcome="success"', `le="${threshold}"`)})\n  /\n` +
-        `  sum ${by(config)} (${rate('_count', w, 'outcome="success"')})\n)`,
+        `1 - (\n  sum ${by(config)} (${rate('_bucket', w, outcome('success'), `le="${threshold}"`)})\n  /\n` +
+        `  sum ${by(config)} (${rate('_count', w, outcome('success'))})\n)`,
       id: 'handshake-latency',
       objective: lat.objective,
       objectiveText: `${pct(lat.objective)} of successful handshakes complete within ${num(threshold)}s over ${lat.windowDays}d`,

@@ -3,8 +3,9 @@
  * the predictor sidecar's signals: firing with exact labels, pending before `for`, and silent
  * for HPAs and targets below their limits.
  */
-
+import { metricName, SIGNALS } from '@tidewatch/conventions';
 import type { MixinConfig } from '../config.js';
+import { signalValue } from '../labels.js';
 import { KSM } from './alerts.js';
 import {
   checks,
@@ -63,6 +64,8 @@ export function autoscalingScenarios(config: MixinConfig): Scenario[] {
     ksm(KSM.max, hpa, max),
     ksm(KSM.info, hpa, 1, { scaletargetref_kind: 'Deployment', scaletargetref_name: target }),
   ];
+  const replicas = SIGNALS.recommendedReplicas.name;
+  const age = SIGNALS.forecastAgeSeconds.name;
   const pj = predictor('x').job as string;
   const staleAlert = (instance: string) => ({
     labels: { instance, job: pj, severity: 'warning' },
@@ -70,6 +73,13 @@ export function autoscalingScenarios(config: MixinConfig): Scenario[] {
   });
   const label = (k: string, values: string[]) => (x: SeriesSpec) =>
     !values.includes(x.labels[k] ?? '');
+  // The sidecar's own default: the forecast's `metric` label does not follow the mixin prefix.
+  const forecast = (instance: string) =>
+    sidecar(SIGNALS.forecast.name, instance, 900, {
+      horizon: '150s',
+      metric: metricName('connections'),
+      quantile: signalValue('forecast', 'quantile', '0.9'),
+    });
   return withBelow([
     {
       alerts: checks(
@@ -112,9 +122,9 @@ export function autoscalingScenarios(config: MixinConfig): Scenario[] {
         label('horizontalpodautoscaler', ['keda-hpa-chat', 'keda-hpa-news'])(x),
       name: 'predicted load above capacity: chat needs 12 of max 10, news all 10; feed (4 of 10) stays silent',
       series: [
-        sidecar('tidewatch_recommended_replicas', 'chat-predictor:9464', 12, { target: 'chat' }),
-        sidecar('tidewatch_recommended_replicas', 'news-predictor:9464', 10, { target: 'news' }),
-        sidecar('tidewatch_recommended_replicas', 'feed-predictor:9464', 4, { target: 'feed' }),
+        sidecar(replicas, 'chat-predictor:9464', 12, { target: 'chat' }),
+        sidecar(replicas, 'news-predictor:9464', 10, { target: 'news' }),
+        sidecar(replicas, 'feed-predictor:9464', 4, { target: 'feed' }),
         ...hpaFor('keda-hpa-chat', 'chat', 10),
         ...hpaFor('keda-hpa-news', 'news', 10),
         ...hpaFor('keda-hpa-feed', 'feed', 10),
@@ -131,30 +141,18 @@ export function autoscalingScenarios(config: MixinConfig): Scenario[] {
       name: 'forecast stale: stale reasons, an old forecast, a missing forecast and a down sidecar fire; a fresh one does not',
       series: [
         sidecar('up', 'p-stale:9464', 1),
-        sidecar('tidewatch_forecast_stale', 'p-stale:9464', 1, {
-          metric: 'realtime_connections',
-          reason: 'data_old',
+        sidecar(SIGNALS.forecastStale.name, 'p-stale:9464', 1, {
+          metric: metricName('connections'),
+          reason: signalValue('forecastStale', 'reason', 'data_old'),
         }),
         sidecar('up', 'p-old:9464', 1),
-        sidecar('tidewatch_forecast', 'p-old:9464', 900, {
-          horizon: '150s',
-          metric: 'realtime_connections',
-          quantile: '0.9',
-        }),
-        sidecar(
-          'tidewatch_forecast_age_seconds',
-          'p-old:9464',
-          config.thresholds.forecastAgeSeconds * 2,
-        ),
+        forecast('p-old:9464'),
+        sidecar(age, 'p-old:9464', config.thresholds.forecastAgeSeconds * 2),
         sidecar('up', 'p-missing:9464', 1),
         sidecar('up', 'p-down:9464', 0),
         sidecar('up', 'p-ok:9464', 1),
-        sidecar('tidewatch_forecast', 'p-ok:9464', 900, {
-          horizon: '150s',
-          metric: 'realtime_connections',
-          quantile: '0.9',
-        }),
-        sidecar('tidewatch_forecast_age_seconds', 'p-ok:9464', 30),
+        forecast('p-ok:9464'),
+        sidecar(age, 'p-ok:9464', 30),
       ],
     },
   ]);

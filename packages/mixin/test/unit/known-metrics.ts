@@ -1,10 +1,5 @@
 /** Metric names the phantom-metric tests accept: the catalogue's and the sidecar's. */
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { CATALOG, METRIC_KEYS } from '@tidewatch/conventions';
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+import { CATALOG, METRIC_KEYS, SIGNAL_KEYS, SIGNALS } from '@tidewatch/conventions';
 
 /** Catalogue metrics as Prometheus exposes them: histograms as _bucket/_sum/_count. */
 export function catalogueNames(prefix: string): Set<string> {
@@ -19,8 +14,7 @@ export function catalogueNames(prefix: string): Set<string> {
   return names;
 }
 
-/** The sidecar's signals, from the metric table of docs/sidecar.md. */
+/** The sidecar's signals, from its catalogue (docs/sidecar.md's table is checked against it). */
 export function sidecarSignals(): Set<string> {
-  const doc = readFileSync(join(root, 'docs', 'sidecar.md'), 'utf8');
-  return new Set([...doc.matchAll(/^\| `(tidewatch_[a-z0-9_]+)` \|/gm)].map((m) => m[1] as string));
+  return new Set(SIGNAL_KEYS.map((key) => SIGNALS[key].name));
 }
