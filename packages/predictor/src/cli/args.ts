@@ -4,6 +4,7 @@
  * a one-line input error with exit code 1, like a bad file.
  */
 import { MODEL_NAMES } from '@tidewatch/forecast';
+import { checkField, positiveIntText, positiveNumberText } from '../fields.js';
 import { CliError } from './errors.js';
 
 /** Output format. */
@@ -78,24 +79,16 @@ export function parseForecastArgs(raw: RawOptions): ForecastArgs {
   return { ...parseBacktestArgs(raw), model };
 }
 
+const cliError = (message: string) => new CliError(message);
+
 /** A positive integer from an option value. */
 export function positiveInt(value: unknown, flag: string, unit: string): number {
-  const text = String(value ?? '').trim();
-  if (!/^\+?\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
-    throw new CliError(
-      `${flag} must be a positive integer (${unit}), got "${String(value ?? '')}"`,
-    );
-  }
-  return Number(text);
+  return checkField(positiveIntText(unit), String(value ?? ''), flag, cliError);
 }
 
 /** A positive finite number from an option value. */
 export function positiveNumber(value: unknown, flag: string, unit: string): number {
-  const text = String(value ?? '').trim();
-  const n = /^\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(text) ? Number(text) : Number.NaN;
-  if (!(n > 0) || !Number.isFinite(n))
-    throw new CliError(`${flag} must be a positive number (${unit}), got "${String(value ?? '')}"`);
-  return n;
+  return checkField(positiveNumberText(unit), String(value ?? ''), flag, cliError);
 }
 
 /** Comma-separated model names, each known, without duplicates. */

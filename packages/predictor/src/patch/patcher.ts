@@ -16,9 +16,12 @@ import {
   ACTUAL_EXTERNAL_METRIC,
   ACTUAL_TRIGGER,
   formatQuantity,
+  PATCH_KINDS,
   type PatchKind,
   parseQuantity,
 } from '@tidewatch/conventions';
+import { z } from 'zod';
+import { checkField, k8sName, must, num, text } from '../fields.js';
 
 /** Options of {@link createPatcher}. */
 export interface PatcherOptions {
@@ -93,38 +96,36 @@ interface Access {
   write(ops: PatchOp[]): Promise<unknown>;
 }
 
-const DNS_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
-
 /**
  * Creates a patcher. Nothing is loaded or contacted until the first {@link Patcher.apply}.
  * @throws TypeError naming the option when an option is invalid (the only time it throws).
  */
 export function createPatcher(options: PatcherOptions): Patcher {
-  const { kind, namespace, name } = options;
-  if (kind !== 'hpa' && kind !== 'scaledobject')
-    throw new TypeError(`patch: kind must be "hpa" or "scaledobject", got ${JSON.stringify(kind)}`);
-  for (const [field, value] of [
-    ['namespace', namespace],
-    ['name', name],
-  ] as const)
-    if (typeof value !== 'string' || !DNS_NAME.test(value) || value.length > 253)
-      throw new TypeError(
-        `patch: ${field} must be a Kubernetes object name, got ${JSON.stringify(value)}`,
-      );
-  const triggerName =
-    options.triggerName ?? (kind === 'scaledobject' ? ACTUAL_TRIGGER : ACTUAL_EXTERNAL_METRIC);
-  if (typeof triggerName !== 'string' || triggerName === '')
-    throw new TypeError(
-      `patch: triggerName must be a non-empty string, got ${JSON.stringify(triggerName)}`,
-    );
-  const hysteresis = options.hysteresis ?? 0.05;
-  if (!(Number.isFinite(hysteresis) && hysteresis >= 0 && hysteresis < 1))
-    throw new TypeError(
-      `patch: hysteresis must be a number in [0, 1), got ${JSON.stringify(hysteresis)}`,
-    );
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  if (!(Number.isFinite(timeoutMs) && timeoutMs > 0))
-    throw new TypeError(`patch: timeoutMs must be a number > 0, got ${JSON.stringify(timeoutMs)}`);
+  const invalid = (message: string) => new TypeError(message);
+  const kind = checkField(
+    z.enum(PATCH_KINDS, must('"hpa" or "scaledobject"')),
+    options.kind,
+    'patch: kind',
+    invalid,
+  );
+  const namespace = checkField(k8sName(), options.namespace, 'patch: namespace', invalid);
+  const name = checkField(k8sName(), options.name, 'patch: name', invalid);
+  const triggerName = checkField(
+    text(),
+    options.triggerName ?? (kind === 'scaledobject' ? ACTUAL_TRIGGER : ACTUAL_EXTERNAL_METRIC),
+    'patch: triggerName',
+    invalid,
+  );
+  const hysteresis = checkField(
+    z
+      .number(must('a number in [0, 1)'))
+      .min(0, must('a number in [0, 1)'))
+      .lt(1, must('a number in [0, 1)')),
+    options.hysteresis ?? 0.05,
+    'patch: hysteresis',
+    invalid,
+  );
+  const timeoutMs = checkField(num(0), options.timeoutMs ?? 10_000, 'patch: timeoutMs', invalid);
   const fieldManager = options.fieldManager ?? 'tidewatch-predictor';
 
   const resource =

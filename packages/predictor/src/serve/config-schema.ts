@@ -5,9 +5,10 @@
  * `--port`) and the value that was given.
  */
 
-import { MODEL_NAMES } from '@tidewatch/forecast';
 import { DEFAULT_PREFIX, metricName } from '@tidewatch/conventions';
+import { MODEL_NAMES } from '@tidewatch/forecast';
 import { z } from 'zod';
+import { cron, int, k8sName, METRIC_NAME, must, num, text } from '../fields.js';
 import {
   DEFAULT_SOURCES,
   kindList,
@@ -17,7 +18,6 @@ import {
   scrapeKind,
   type scrapeSchema,
 } from '../sources/index.js';
-import { cron, int, k8sName, METRIC_NAME, must, num, text } from './fields.js';
 
 /**
  * Patch mode (off by default): the sidecar writes its dynamic threshold into the HPA's or the

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
+import { shown } from '../fields.js';
 import {
   BUILTIN_SOURCE_KINDS,
   DEFAULT_SOURCES,
@@ -201,7 +202,7 @@ export function parseServeConfig(
 ): ServeConfig {
   const sources = options.sources ?? DEFAULT_SOURCES;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
-    throw new ConfigError([`config: must be an object of settings, got ${show(raw)}`]);
+    throw new ConfigError([`config: must be an object of settings, got ${shown(raw)}`]);
   const doc = structuredClone(raw) as Record<string, unknown>;
   const issues: string[] = [];
   const selected: Array<{ kind: string; origin: string }> = [];
@@ -331,15 +332,15 @@ function describe(
   }
   // The last override that set this field or one of its parents (a list element's list).
   const from = [...overrides].reverse().find((o) => o.path.every((p, i) => path[i] === p));
-  if (from) return `${from.origin}: ${issue.message}, got ${show(from.raw)}`;
+  if (from) return `${from.origin}: ${issue.message}, got ${shown(from.raw)}`;
   const value = valueAt(doc, path);
   const field = pathText(path) || 'config';
-  if (value !== undefined) return `config: ${field} ${issue.message}, got ${show(value)}`;
+  if (value !== undefined) return `config: ${field} ${issue.message}, got ${shown(value)}`;
   // A cross-field check on a defaulted field: show the default it was checked with.
   const checked =
     issue.code === 'custom' ? (issue.params as { value?: unknown } | undefined)?.value : undefined;
   if (checked !== undefined)
-    return `config: ${field} ${issue.message}, got ${show(checked)} (the default)`;
+    return `config: ${field} ${issue.message}, got ${shown(checked)} (the default)`;
   return `config: ${field} is required (${issue.message})`;
 }
 
@@ -369,13 +370,4 @@ function setPath(doc: Record<string, unknown>, path: readonly string[], value: u
 
 function nonEmpty(v: string | undefined): string | undefined {
   return v === undefined || v.trim() === '' ? undefined : v;
-}
-
-function show(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
 }

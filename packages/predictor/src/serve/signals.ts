@@ -5,7 +5,7 @@
  * stale forecast publishes nothing, never 0: its series are removed, and the stale signal's
  * `reason` series say why.
  */
-import { type SignalKey, SIGNALS, signalLabelNames } from '@tidewatch/conventions';
+import { SIGNALS, type SignalKey, signalLabelNames } from '@tidewatch/conventions';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { PatchResult } from '../patch/patcher.js';
 import type { ServeConfig } from './config.js';

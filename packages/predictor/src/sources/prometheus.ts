@@ -1,7 +1,7 @@
 /** The `prometheus` kind: range queries against a Prometheus server (the fleet total). */
 import { createPrometheusSource } from '@tidewatch/forecast';
 import { z } from 'zod';
-import { httpUrl, must, num, text } from '../serve/fields.js';
+import { httpUrl, must, num, text } from '../fields.js';
 import type { SourceKind } from './kind.js';
 
 /** The config block's schema. */

@@ -1,7 +1,7 @@
 /** The `scrape` kind, the embedded default: the sidecar reads `/metrics` of every replica itself. */
 import { createScrapeSource } from '@tidewatch/forecast';
 import { z } from 'zod';
-import { httpUrl, must, num } from '../serve/fields.js';
+import { httpUrl, must, num } from '../fields.js';
 import type { SourceKind } from './kind.js';
 
 /** The config block's schema. */

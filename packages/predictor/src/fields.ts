@@ -58,3 +58,52 @@ export const k8sName = () =>
     .string(must('a Kubernetes object name'))
     .max(253, must('a Kubernetes object name'))
     .regex(K8S_NAME, must('a Kubernetes object name (lower case, digits, "-" and ".")'));
+
+/** A value as messages show it: what was given, quoted when it is text. */
+export function shown(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/**
+ * Checks one value outside the config file (a command-line value, a factory option) with a
+ * field of this dialect and returns the parsed value. The message has the config loader's
+ * shape: `<label> must be ..., got <value>`.
+ * @param fail - Makes the error to throw from the message (a `CliError`, a `TypeError`).
+ */
+export function checkField<T>(
+  schema: z.ZodType<T>,
+  value: unknown,
+  label: string,
+  fail: (message: string) => Error,
+): T {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  throw fail(`${label} ${result.error.issues[0]?.message ?? 'is invalid'}, got ${shown(value)}`);
+}
+
+/** A positive integer written as text (a flag's value), in `unit`. */
+export const positiveIntText = (unit: string) => {
+  const what = must(`a positive integer (${unit})`);
+  return z
+    .string(what)
+    .trim()
+    .regex(/^\+?\d+$/, what)
+    .transform(Number)
+    .refine((n) => n >= 1 && Number.isSafeInteger(n), what);
+};
+
+/** A positive finite number written as text (a flag's value), in `unit`. */
+export const positiveNumberText = (unit: string) => {
+  const what = must(`a positive number (${unit})`);
+  return z
+    .string(what)
+    .trim()
+    .regex(/^\+?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/, what)
+    .transform(Number)
+    .refine((n) => n > 0 && Number.isFinite(n), what);
+};
