@@ -178,6 +178,7 @@ describe('names live in @tidewatch/conventions', () => {
     const text = [
       '// realtime_connections in a comment',
       "const a = 'tidewatch_forecast';",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the source text of a template literal, for the scan
       'const b = `sum(${x}) + realtime_messages_total`;',
       'const c = /tidewatch_[a-z]+/;',
       "const d = 'tidewatch-model';",
@@ -210,14 +211,23 @@ describe('@tidewatch/forecast is a library', () => {
       import { MessageChannel } from 'node:worker_threads';
       const { port1, port2 } = new MessageChannel();
       const seen = new Set();
-      port1.on('message', (url) => seen.add(url));
-      port1.unref();
+      // The hooks run on their own thread and post each URL they resolve, in order: a last
+      // import of a marker tells when every URL of the real import has arrived.
+      const MARKER = 'data:text/javascript,export%20default%20%22boundaries-marker%22';
+      const complete = new Promise((resolve) => {
+        port1.on('message', (url) => {
+          if (url === MARKER) resolve();
+          else seen.add(url);
+        });
+      });
       const hooks = 'data:text/javascript,' + encodeURIComponent(
         'let port; export function initialize(d) { port = d.port; }' +
         'export async function resolve(s, c, next) { const r = await next(s, c); port.postMessage(r.url); return r; }');
       register(hooks, { data: { port: port2 }, transferList: [port2] });
       await import(${JSON.stringify(spec)});
-      await new Promise((r) => setTimeout(r, 50));
+      await import(MARKER);
+      await complete;
+      port1.close();
       process.stdout.write(JSON.stringify([...seen]));`;
     const cjs = `
       require(${JSON.stringify(spec)});
@@ -225,7 +235,7 @@ describe('@tidewatch/forecast is a library', () => {
     const out = execFileSync(
       process.execPath,
       mode === 'esm' ? ['--input-type=module', '-e', esm] : ['-e', cjs],
-      { cwd: ROOT, encoding: 'utf8' },
+      { cwd: ROOT, encoding: 'utf8', timeout: 60_000 },
     );
     const names = new Set<string>();
     for (const url of JSON.parse(out) as string[]) {

@@ -6,14 +6,18 @@
  * publish command run against a stand-in Grafana API, the KEDA object validated and compared
  * with the generated deploy/ file. A snippet edited into something that does not work fails here.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
-import { freePort, pollUntil, promtool } from '@tidewatch/test-utils';
+import {
+  freePort,
+  pollUntil,
+  promtool,
+  startCli,
+  startHttpServer,
+  stopStartedProcesses,
+} from '@tidewatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
@@ -38,36 +42,23 @@ const snippet = (name: string): string => {
 // Inside the repo, so `@tidewatch/middleware` etc. resolve from node_modules as they would in
 // the reader's project (ESM ignores NODE_PATH).
 const dir = mkdtempSync(join(ROOT, '.tmp-getting-started-'));
-const children: ChildProcess[] = [];
 let serverPort = 0;
 const clients: WebSocket[] = [];
 
-function start(command: string, args: string[], env: Record<string, string> = {}) {
-  const child = spawn(command, args, {
-    cwd: dir,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout?.on('data', (d) => {
-    output += String(d);
-  });
-  child.stderr?.on('data', (d) => {
-    output += String(d);
-  });
-  return { child, output: () => output };
-}
+/** Runs `node <script> ...args` in the reader's project dir, with `env` added to ours. */
+const start = (script: string, args: string[], env: Record<string, string> = {}) =>
+  startCli(script, args, { cwd: dir, env: { ...process.env, ...env } });
 
 beforeAll(async () => {
   writeFileSync(join(dir, 'server.mjs'), snippet('server'));
-  const server = start(process.execPath, ['server.mjs'], { PORT: '0' });
-  const line = await pollUntil(
-    async () => /listening on (\d+)/.exec(server.output()),
-    (m) => m !== null || server.child.exitCode !== null,
-    { timeoutMs: 20_000, description: 'the server snippet to listen' },
+  const server = start('server.mjs', [], { PORT: '0' });
+  const line = await server.waitForOutput(
+    ({ stdout, stderr }) => /listening on (\d+)/.exec(stdout + stderr),
+    {
+      timeoutMs: 20_000,
+      description: 'the server snippet to listen',
+    },
   );
-  if (!line) throw new Error(`server.mjs exited: ${server.output()}`);
   serverPort = Number(line[1]);
   // Three clients, one message each, every echo back.
   for (let i = 0; i < 3; i++) {
@@ -85,12 +76,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   for (const ws of clients) ws.close();
-  for (const c of children) if (c.exitCode === null) c.kill('SIGTERM');
-  await Promise.all(
-    children.map((c) =>
-      c.exitCode === null ? new Promise((resolve) => c.once('exit', resolve)) : undefined,
-    ),
-  );
+  await stopStartedProcesses();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -143,7 +129,7 @@ describe('docs/getting-started.md', () => {
         .replace('./tidewatch-data', join(dir, 'data')),
     );
     const bin = join(ROOT, 'packages/predictor/bin/tidewatch-predictor.js');
-    const sidecar = start(process.execPath, [bin, 'serve', ...args]);
+    const sidecar = start(bin, ['serve', ...args]);
     // `curl -s .../forecast | jq '{status, reasons, live}'`, the fields the guide talks about.
     const fields = /jq '\{([^}]+)\}'/.exec(snippet('forecast-status'))?.[1]?.split(/,\s*/);
     expect(fields).toEqual(['status', 'reasons', 'live']);
@@ -157,7 +143,7 @@ describe('docs/getting-started.md', () => {
       (d) => (d?.live ?? null) !== null || sidecar.child.exitCode !== null,
       { timeoutMs: 30_000, description: 'the sidecar to show live figures on /forecast' },
     );
-    if (!doc) throw new Error(`the sidecar exited: ${sidecar.output()}`);
+    if (!doc) throw new Error(`the sidecar exited: ${sidecar.stdout()}${sidecar.stderr()}`);
     expect(doc.status).toBe('warming');
     expect((doc.reasons as string[]).join('; ')).toMatch(/too little history/);
     // The three clients are still connected.
@@ -185,7 +171,7 @@ describe('docs/getting-started.md', () => {
 
   it('the publish command posts both dashboards with the token', async () => {
     const posts: Array<{ auth: string | undefined; uid: string }> = [];
-    const grafana = http.createServer((req, res) => {
+    await using grafana = await startHttpServer((req, res) => {
       let body = '';
       req.on('data', (d) => {
         body += String(d);
@@ -208,32 +194,21 @@ describe('docs/getting-started.md', () => {
         res.writeHead(404).end();
       });
     });
-    await new Promise<void>((resolve) => grafana.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = grafana.address() as AddressInfo;
-      const m = /^GRAFANA_TOKEN=(\S+) npx tidewatch-mixin (.+)$/.exec(snippet('publish').trim());
-      if (!m)
-        throw new Error('the publish snippet is not "GRAFANA_TOKEN=... npx tidewatch-mixin ..."');
-      const args = (m[2] as string)
-        .split(/\s+/)
-        .map((a) => a.replace('http://127.0.0.1:3000', `http://127.0.0.1:${port}`))
-        .map((a) => (a.startsWith('dashboards/') ? join(ROOT, a) : a));
-      const run = start(
-        process.execPath,
-        [join(ROOT, 'packages/mixin/bin/tidewatch-mixin.js'), ...args],
-        {
-          GRAFANA_TOKEN: m[1] as string,
-        },
-      );
-      const code = await new Promise<number | null>((resolve) => run.child.once('exit', resolve));
-      expect(code, run.output()).toBe(0);
-      expect(posts).toEqual([
-        { auth: `Bearer ${m[1]}`, uid: 'tidewatch-realtime-fleet' },
-        { auth: `Bearer ${m[1]}`, uid: 'tidewatch-autoscaling-forecast' },
-      ]);
-    } finally {
-      await new Promise<void>((resolve) => grafana.close(() => resolve()));
-    }
+    const m = /^GRAFANA_TOKEN=(\S+) npx tidewatch-mixin (.+)$/.exec(snippet('publish').trim());
+    if (!m)
+      throw new Error('the publish snippet is not "GRAFANA_TOKEN=... npx tidewatch-mixin ..."');
+    const args = (m[2] as string)
+      .split(/\s+/)
+      .map((a) => a.replace('http://127.0.0.1:3000', grafana.url))
+      .map((a) => (a.startsWith('dashboards/') ? join(ROOT, a) : a));
+    const run = await start(join(ROOT, 'packages/mixin/bin/tidewatch-mixin.js'), args, {
+      GRAFANA_TOKEN: m[1] as string,
+    }).result;
+    expect(run.code, run.stdout + run.stderr).toBe(0);
+    expect(posts).toEqual([
+      { auth: `Bearer ${m[1]}`, uid: 'tidewatch-realtime-fleet' },
+      { auth: `Bearer ${m[1]}`, uid: 'tidewatch-autoscaling-forecast' },
+    ]);
   });
 
   it('the KEDA object is valid and is the generated deploy/keda-scaledobject.yaml, abridged', () => {

@@ -16,11 +16,17 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import { panelQueries } from '@tidewatch/mixin';
 import { createSidecar, parseServeConfig, type Sidecar, silentLogger } from '@tidewatch/predictor';
-import { type PrometheusHandle, pollUntil, startPrometheus } from '@tidewatch/test-utils';
+import {
+  FAST_SIDECAR,
+  hourlyCsv,
+  type PrometheusHandle,
+  pollUntil,
+  startPrometheus,
+} from '@tidewatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import {
@@ -68,51 +74,36 @@ let rangeStart = 0;
  * Six weeks of an hourly connection count (daily and weekly cycles plus deterministic noise)
  * at the scale of the live load; the sidecar lays it on its 1 s steps, so it forecasts at once.
  */
-function seedCsv(): string {
-  const t0 = Date.parse('2001-01-01T00:00:00Z');
+function seedValues(): number[] {
   let noise = 12345;
-  const rows: string[] = [];
+  const values: number[] = [];
   for (let k = 0; k < 1008; k++) {
     noise = (noise * 1103515245 + 12345) % 2 ** 31;
     const daily = 8 * Math.sin((2 * Math.PI * (k % 24)) / 24);
     const weekend = Math.floor(k / 24) % 7 >= 5 ? -4 : 0;
-    const value = Math.max(0, Math.round(20 + daily + weekend + (noise / 2 ** 31) * 4 - 2));
-    rows.push(`${new Date(t0 + k * 3_600_000).toISOString()},${value}`);
+    values.push(Math.max(0, Math.round(20 + daily + weekend + (noise / 2 ** 31) * 4 - 2)));
   }
-  return `timestamp,value\n${rows.join('\n')}\n`;
+  return values;
 }
 
 function startSidecar(scrapeUrl: string): Sidecar {
   const seed = join(dir, 'seed.csv');
-  writeFileSync(seed, seedCsv());
+  writeFileSync(seed, hourlyCsv(seedValues()));
   return createSidecar(
     parseServeConfig({
+      ...FAST_SIDECAR,
       listen: { host: '127.0.0.1', port: 0 },
       source: { kind: 'scrape', urls: [scrapeUrl], timeoutSeconds: 2 },
       target: 'chat',
-      stepSeconds: 1,
       historyPoints: 5000,
       seed: { file: seed, retime: true },
-      schedule: { collect: '* * * * * *', forecast: '*/2 * * * * *', retrain: '0 0 3 * * *' },
-      forecast: {
-        horizonSteps: 30,
-        models: ['seasonal-naive-weekly', 'holt-winters', 'seasonal-profile'],
-        season: { daySteps: 24, weekSteps: 168 },
-      },
       planner: {
         capacityPerReplica: 10,
         targetUtilization: 0.7,
         maxReplicas: 20,
         lead: { podStartSeconds: 5, readinessSeconds: 0, metricLagSeconds: 0, pollingSeconds: 5 },
       },
-      // A replayed hourly trace is nothing like seconds of test load: the live error must not
-      // make the forecast stale (staleness has its own tests in the predictor).
-      staleness: {
-        maxDataAgeSeconds: 5,
-        maxForecastAgeSeconds: 10,
-        maxRollingMase: 1e9,
-        maxModelMase: 10,
-      },
+      staleness: { ...FAST_SIDECAR.staleness, maxDataAgeSeconds: 5 },
     }),
     { log: silentLogger },
   );
@@ -198,6 +189,34 @@ async function byInstance(promql: string, by: string[] = []): Promise<Record<str
   return out;
 }
 
+/** Waits for `wait` (a pollUntil) until it succeeds or times out; other errors are thrown. */
+async function untilTimeout(wait: Promise<unknown>): Promise<void> {
+  await wait.catch((error: unknown) => {
+    if (!(error instanceof Error && error.message.startsWith('Timed out after'))) throw error;
+  });
+}
+
+/**
+ * Expects `byInstance(promql, by)` to equal `expected`. Prometheus shows the scenario's last
+ * events a scrape after the fleet counted them, and the fleet counts a close a moment after
+ * the client saw it: so the query is polled until it shows `expected` (15 s at most), then
+ * compared exactly, so a count that never arrives or overshoots fails with the difference.
+ */
+async function expectByInstance(
+  promql: string,
+  by: string[],
+  expected: Record<string, number>,
+): Promise<void> {
+  await untilTimeout(
+    pollUntil(
+      () => byInstance(promql, by),
+      (got) => isDeepStrictEqual(got, expected),
+      { timeoutMs: 15_000, intervalMs: 500, shouldRetry: () => false },
+    ),
+  );
+  expect(await byInstance(promql, by), promql).toEqual(expected);
+}
+
 /** The same expectation for every fleet instance, in the shape {@link byInstance} returns. */
 function perInstance(f: (plan: ScenarioPlan) => Record<string, number> | number) {
   const out: Record<string, number> = {};
@@ -245,14 +264,21 @@ describe('mixin end to end: real Prometheus, real fleet, real sidecar', () => {
       const range = queryRange();
       const base = builtInVariables(SCRAPE_SECONDS, range.end - range.start);
       const { values } = await resolveVariables(p, dashboard, base, range);
-      // A panel whose data lags (a forecast due on the next tick) gets a few more seconds;
-      // what is still empty then is reported, all panels at once.
+      // A panel whose data lags (a forecast due on the next tick) gets a few more seconds and
+      // counts once it has shown data; what is still empty then is reported, all at once.
       let missing = await emptyPanels(p, dashboard, values, range);
-      for (let retry = 0; missing.length > 0 && retry < 10; retry++) {
-        await sleep(1000, undefined, { ref: false });
-        const again = await emptyPanels(p, dashboard, values, queryRange());
-        missing = again.filter((e) => missing.some((m) => m.expr === e.expr));
-      }
+      if (missing.length > 0)
+        await untilTimeout(
+          pollUntil(
+            async () => {
+              const again = await emptyPanels(p, dashboard, values, queryRange());
+              missing = again.filter((e) => missing.some((m) => m.expr === e.expr));
+              return missing.length;
+            },
+            (n) => n === 0,
+            { timeoutMs: 10_000, intervalMs: 1000, shouldRetry: () => false },
+          ),
+        );
       empty.push(...missing);
       annotationErrors.push(...(await failingAnnotations(p, dashboard, values, range)));
       queries += panelQueries(dashboard).length;
@@ -299,80 +325,85 @@ describe('mixin end to end: real Prometheus, real fleet, real sidecar', () => {
   it('counts what the scenario did, exactly, per instance', async () => {
     const sel = `job="${FLEET_JOB}"`;
     const exp = (plan: ScenarioPlan) => expectedCounts(plan);
-    expect(
-      await byInstance(
-        `sum by (instance, outcome) (realtime_handshake_duration_seconds_count{${sel}, transport="websocket", outcome!="success"})`,
-        ['outcome'],
-      ),
-    ).toEqual(perInstance((plan) => exp(plan).wsHandshakes));
-    expect(
-      await byInstance(
-        `sum by (instance, reason) (realtime_connections_closed_total{${sel}, transport="websocket", reason=~"ping_timeout|slow_consumer|protocol_error|abnormal"})`,
-        ['reason'],
-      ),
-    ).toEqual(perInstance((plan) => exp(plan).wsCloses));
-    expect(
-      await byInstance(
-        `sum by (instance) (realtime_heartbeats_total{${sel}, transport="websocket", outcome="timeout"})`,
-      ),
-    ).toEqual(perInstance((plan) => exp(plan).wsHeartbeatTimeouts));
-    expect(
-      await byInstance(
-        `sum by (instance) (realtime_errors_total{${sel}, transport="websocket", type="invalid_opcode"})`,
-      ),
-    ).toEqual(perInstance((plan) => exp(plan).wsInvalidOpcodeErrors));
-    expect(
-      await byInstance(
-        `sum by (instance) (realtime_instrumentation_errors_total{${sel}, site="classifier.client_type"})`,
-      ),
-    ).toEqual(perInstance((plan) => exp(plan).classifierErrors));
-    expect(
-      await byInstance(
-        `sum by (instance) (realtime_transport_upgrades_total{${sel}, from="socketio_polling", to="socketio_websocket"})`,
-      ),
-    ).toEqual(perInstance((plan) => exp(plan).sioUpgrades));
-    expect(
-      await byInstance(
-        `sum by (instance) (realtime_handshake_duration_seconds_count{${sel}, transport=~"socketio_.*", outcome="rejected"})`,
-      ),
-    ).toEqual(perInstance((plan) => exp(plan).sioRejected));
-    expect(
-      await byInstance(
-        `sum by (instance, transport) (realtime_reconnects_total{${sel}, transport=~"sse|socketio_websocket"})`,
-        ['transport'],
-      ),
-    ).toEqual(
+    await expectByInstance(
+      `sum by (instance, outcome) (realtime_handshake_duration_seconds_count{${sel}, transport="websocket", outcome!="success"})`,
+      ['outcome'],
+      perInstance((plan) => exp(plan).wsHandshakes),
+    );
+    await expectByInstance(
+      `sum by (instance, reason) (realtime_connections_closed_total{${sel}, transport="websocket", reason=~"ping_timeout|slow_consumer|protocol_error|abnormal"})`,
+      ['reason'],
+      perInstance((plan) => exp(plan).wsCloses),
+    );
+    await expectByInstance(
+      `sum by (instance) (realtime_heartbeats_total{${sel}, transport="websocket", outcome="timeout"})`,
+      [],
+      perInstance((plan) => exp(plan).wsHeartbeatTimeouts),
+    );
+    await expectByInstance(
+      `sum by (instance) (realtime_errors_total{${sel}, transport="websocket", type="invalid_opcode"})`,
+      [],
+      perInstance((plan) => exp(plan).wsInvalidOpcodeErrors),
+    );
+    await expectByInstance(
+      `sum by (instance) (realtime_instrumentation_errors_total{${sel}, site="classifier.client_type"})`,
+      [],
+      perInstance((plan) => exp(plan).classifierErrors),
+    );
+    await expectByInstance(
+      `sum by (instance) (realtime_transport_upgrades_total{${sel}, from="socketio_polling", to="socketio_websocket"})`,
+      [],
+      perInstance((plan) => exp(plan).sioUpgrades),
+    );
+    await expectByInstance(
+      `sum by (instance) (realtime_handshake_duration_seconds_count{${sel}, transport=~"socketio_.*", outcome="rejected"})`,
+      [],
+      perInstance((plan) => exp(plan).sioRejected),
+    );
+    await expectByInstance(
+      `sum by (instance, transport) (realtime_reconnects_total{${sel}, transport=~"sse|socketio_websocket"})`,
+      ['transport'],
       perInstance((plan) => ({
         sse: exp(plan).sseReconnects,
         socketio_websocket: exp(plan).sioReconnects,
       })),
     );
-    expect(
-      await byInstance(
-        `sum by (instance) (realtime_connections{${sel}, transport=~"socketio_.*"})`,
-      ),
-    ).toEqual(perInstance((plan) => exp(plan).sioOpen));
-    expect(
-      await byInstance(`sum by (instance) (realtime_connections{${sel}, transport="sse"})`),
-    ).toEqual(perInstance((plan) => exp(plan).sseOpen));
-    expect(
-      await byInstance(
-        `sum by (instance) (realtime_connections_closed_total{${sel}, transport="sse", initiator="server"})`,
-      ),
-    ).toEqual(perInstance((plan) => exp(plan).sseServerCloses));
-    expect(
-      await byInstance(
-        `sum by (instance) (realtime_errors_total{${sel}, transport="long_polling", type="http_4xx"})`,
-      ),
-    ).toEqual(perInstance((plan) => exp(plan).longPollBadRequests));
+    await expectByInstance(
+      `sum by (instance) (realtime_connections{${sel}, transport=~"socketio_.*"})`,
+      [],
+      perInstance((plan) => exp(plan).sioOpen),
+    );
+    await expectByInstance(
+      `sum by (instance) (realtime_connections{${sel}, transport="sse"})`,
+      [],
+      perInstance((plan) => exp(plan).sseOpen),
+    );
+    await expectByInstance(
+      `sum by (instance) (realtime_connections_closed_total{${sel}, transport="sse", initiator="server"})`,
+      [],
+      perInstance((plan) => exp(plan).sseServerCloses),
+    );
+    await expectByInstance(
+      `sum by (instance) (realtime_errors_total{${sel}, transport="long_polling", type="http_4xx"})`,
+      [],
+      perInstance((plan) => exp(plan).longPollBadRequests),
+    );
     // Not exact by nature, but present on every instance: folded series, dropped messages.
     for (const promql of [
       `realtime_series_dropped_total{${sel}, metric="realtime_messages_total"}`,
       `realtime_messages_dropped_total{${sel}, transport="websocket", reason="not_open"}`,
-    ])
-      expect(
-        Object.keys(await byInstance(`sum by (instance) (${promql}) > 0`)).sort(),
-        promql,
-      ).toEqual(instances.map((i) => i.address).sort());
+    ]) {
+      const present = `sum by (instance) (${promql}) > 0`;
+      await untilTimeout(
+        pollUntil(
+          async () => Object.keys(await byInstance(present)).length,
+          (n) => n === instances.length,
+          { timeoutMs: 15_000, intervalMs: 500, shouldRetry: () => false },
+        ),
+      );
+      expect(Object.keys(await byInstance(present)).sort(), promql).toEqual(
+        instances.map((i) => i.address).sort(),
+      );
+    }
   });
 });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Peer } from './peer.mjs';
 import { installedVersion, ROOT as root } from './resolve.mjs';
-import { median, minMax, num, parseArgs } from './util.mjs';
+import { median, minMax, num, parseArgs, pollFor } from './util.mjs';
 
 /**
  * @typedef {object} BenchSpec
@@ -783,15 +783,12 @@ async function shutdownServer(server) {
 }
 
 async function waitForClients(server, target, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const { clients } = await server.request('stats');
-    if (clients === target) return;
-    if (Date.now() > deadline) {
-      throw new Error(`server has ${clients} connections, expected ${target}`);
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const { clients } = await pollFor(
+    () => server.request('stats'),
+    (s) => s.clients === target,
+    { timeoutMs, intervalMs: 50 },
+  );
+  if (clients !== target) throw new Error(`server has ${clients} connections, expected ${target}`);
 }
 
 /**

@@ -29,3 +29,25 @@ export function installedVersion(pkg, dir = '.') {
     return 'not installed';
   }
 }
+
+/**
+ * Imports @tidewatch/middleware and one of its subpath entries (`ws`, `socket.io`, ...) for a
+ * tidewatch variant: from the private copy of dist a driver passes as --tidewatch-dist (see
+ * snapshotTidewatchDist in driver.mjs), else from the built package.
+ * @returns [the main entry, the subpath entry]
+ */
+export async function importMiddleware(args, subpath) {
+  const dir = args['tidewatch-dist'];
+  const load = (file, spec) => import(dir ? pathToFileURL(`${dir}/${file}.js`).href : spec);
+  try {
+    return [
+      await load('index', '@tidewatch/middleware'),
+      await load(subpath, `@tidewatch/middleware/${subpath}`),
+    ];
+  } catch (err) {
+    throw new Error(
+      `the tidewatch variant needs the built package (packages/middleware/dist); run ` +
+        `\`npx turbo run build\` first. Import failed: ${err?.message ?? err}`,
+    );
+  }
+}

@@ -75,3 +75,17 @@ export function percentile(sorted, p) {
   const idx = Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1);
   return sorted[Math.max(0, idx)];
 }
+
+/**
+ * Calls `probe` every `intervalMs` until `predicate` accepts its value or `timeoutMs` has
+ * passed, and resolves with the last value either way: the caller checks it and reports what
+ * it saw (e.g. a server's open sockets after the clients closed theirs).
+ */
+export async function pollFor(probe, predicate, { timeoutMs, intervalMs = 100 }) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (predicate(value) || Date.now() >= deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}

@@ -6,8 +6,7 @@
 //
 //   npm run build && node bench/scale/churn.mjs [--minutes 3] [--rate 200] [--write-docs]
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { num, parseArgs } from '../common/util.mjs';
+import { num, pollFor } from '../common/util.mjs';
 import {
   closeScrapeAgent,
   fmt,
@@ -18,9 +17,8 @@ import {
   writeDocsSection,
   writeResults,
 } from './common.mjs';
-import { checkLimits, closeChild, spawnChild } from './proc.mjs';
+import { checkLimits, closeChild, driverCli, spawnClient, spawnServer } from './proc.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 const HELP = `Usage: node bench/scale/churn.mjs [flags]
   --minutes M        soak length (default 3)
   --rate R           connections opened per second, per server (default 200)
@@ -30,11 +28,7 @@ const HELP = `Usage: node bench/scale/churn.mjs [flags]
   --warmup S         seconds of samples left out of the slope (default 30)
   --write-docs       rewrite the scale-churn section of docs/benchmarks.md`;
 
-const args = parseArgs(process.argv.slice(2));
-if (args.help) {
-  console.log(HELP);
-  process.exit(0);
-}
+const { args, fail } = driverCli('scale-churn', HELP);
 const cfg = {
   minutes: num(args, 'minutes', 3, { min: 0.2 }),
   rate: num(args, 'rate', 200, { min: 1 }),
@@ -49,11 +43,6 @@ const cfg = {
 if (cfg.dropRatio > 1) fail('--drop-ratio must be between 0 and 1');
 /** Fitted growth over the measured window under which the heap is called flat. */
 const FLAT_BYTES = 1024 * 1024;
-
-function fail(message) {
-  console.error(`scale-churn: ${message}`);
-  process.exit(1);
-}
 
 try {
   checkLimits({ fds: cfg.maxConcurrent + 1024, ports: 2 * cfg.maxConcurrent + 1024 });
@@ -75,22 +64,14 @@ function byLabel(text, name, label) {
 }
 
 async function soak(variant, core) {
-  const server = spawnChild(
-    `server:${variant}`,
-    path.join(HERE, 'server.mjs'),
-    [`--variant=${variant}`],
-    {
-      core,
-      execArgv: ['--expose-gc'],
-    },
-  );
+  const server = spawnServer(variant, core);
   try {
     const { port } = await server.wait('ready', 20_000);
-    const client = spawnChild(
+    const client = spawnClient(
       `client:${variant}`,
-      path.join(HERE, 'client.mjs'),
-      [`--url=ws://127.0.0.1:${port}/ws`, `--max-seconds=${Math.ceil(cfg.minutes * 60 + 120)}`],
-      { core: 1 - core },
+      port,
+      Math.ceil(cfg.minutes * 60 + 120),
+      1 - core,
     );
     try {
       await client.wait('ready', 20_000);
@@ -118,12 +99,12 @@ async function soak(variant, core) {
         samples.push({ seconds: (Date.now() - t0) / 1000, heapUsed: m.heapUsed, rss: m.rss });
       }
       const c = await run;
-      const end = Date.now() + 30_000;
-      let truth = await server.request('truth');
-      while (truth.clients > 0 && Date.now() < end) {
-        await new Promise((r) => setTimeout(r, 100));
-        truth = await server.request('truth');
-      }
+      // The server sees the last closes after the client: give it 30 s to hold no socket.
+      const truth = await pollFor(
+        () => server.request('truth'),
+        (t) => t.clients === 0,
+        { timeoutMs: 30_000 },
+      );
       const text = variant === 'baseline' ? '' : (await scrape(port)).text;
       const after = await server.request('mem');
       const problems = [];

@@ -5,8 +5,7 @@
 //
 //   npm run build && node bench/scale/connections.mjs [--connections 10000] [--write-docs]
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { num, parseArgs } from '../common/util.mjs';
+import { num, pollFor } from '../common/util.mjs';
 import {
   closeScrapeAgent,
   fmt,
@@ -17,9 +16,8 @@ import {
   writeDocsSection,
   writeResults,
 } from './common.mjs';
-import { checkLimits, closeChild, pinned, spawnChild } from './proc.mjs';
+import { checkLimits, closeChild, driverCli, pinned, spawnClient, spawnServer } from './proc.mjs';
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ALL = ['baseline', 'tidewatch', 'prom-naive'];
 const HELP = `Usage: node bench/scale/connections.mjs [flags]
   --connections N     concurrent connections per variant (default 10000)
@@ -28,11 +26,7 @@ const HELP = `Usage: node bench/scale/connections.mjs [flags]
   --concurrency C     handshakes pending at once (default 256)
   --write-docs        rewrite the scale-connections section of docs/benchmarks.md`;
 
-const args = parseArgs(process.argv.slice(2));
-if (args.help) {
-  console.log(HELP);
-  process.exit(0);
-}
+const { args, fail } = driverCli('scale-connections', HELP);
 const cfg = {
   connections: num(args, 'connections', 10_000, { min: 1, integer: true }),
   scrapes: num(args, 'scrapes', 50, { min: 1, integer: true }),
@@ -45,11 +39,6 @@ for (const v of cfg.variants) if (!ALL.includes(v)) fail(`unknown variant ${v}`)
 // Connections opened and closed before the "before" memory snapshot: they pay for lazy
 // compilation and V8's optimised code of the connection path, which is not per-connection cost.
 const PRIME = 500;
-
-function fail(message) {
-  console.error(`scale-connections: ${message}`);
-  process.exit(1);
-}
 
 try {
   checkLimits({ fds: cfg.connections + 1024, ports: cfg.connections + PRIME + 1024 });
@@ -76,54 +65,35 @@ function counts(variant, text) {
   return null;
 }
 
-async function waitUntil(fn, timeoutMs, what) {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await fn()) return;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+/** Waits until the server holds `n` sockets (it sees opens and closes after the client). */
+async function serverHolds(server, n, timeoutMs, what) {
+  const truth = await pollFor(
+    () => server.request('truth'),
+    (t) => t.clients === n,
+    { timeoutMs },
+  );
+  if (truth.clients !== n)
+    throw new Error(`timed out waiting for ${what}: the server holds ${truth.clients} sockets`);
 }
 
 async function runVariant(variant) {
   const N = cfg.connections;
-  const server = spawnChild(
-    `server:${variant}`,
-    path.join(HERE, 'server.mjs'),
-    [`--variant=${variant}`],
-    {
-      core: 0,
-      execArgv: ['--expose-gc'],
-    },
-  );
+  const server = spawnServer(variant, 0);
   try {
     const { port } = await server.wait('ready', 20_000);
-    const c = spawnChild(
-      'client',
-      path.join(HERE, 'client.mjs'),
-      [`--url=ws://127.0.0.1:${port}/ws`, '--max-seconds=600'],
-      { core: 1 },
-    );
+    const c = spawnClient('client', port, 600, 1);
     await c.wait('ready', 20_000);
     try {
       await c.request('open', 120_000, { n: PRIME, concurrency: cfg.concurrency });
       await c.request('closeAll', 60_000);
-      await waitUntil(
-        async () => (await server.request('truth')).clients === 0,
-        30_000,
-        'prime close',
-      );
+      await serverHolds(server, 0, 30_000, 'prime close');
       await scrape(port);
       const before = await server.request('mem');
 
       const opened = await c.request('open', 300_000, { n: N, concurrency: cfg.concurrency });
       if (opened.failed > 0)
         throw new Error(`${opened.failed} handshakes failed: ${JSON.stringify(opened.failures)}`);
-      await waitUntil(
-        async () => (await server.request('truth')).clients === N,
-        30_000,
-        `${N} server-side clients`,
-      );
+      await serverHolds(server, N, 30_000, `${N} server-side clients`);
       // Scrape before the after-snapshot, as before the before-snapshot: collection state is
       // not per-connection cost.
       const first = await scrape(port);
@@ -140,11 +110,7 @@ async function runVariant(variant) {
       }
 
       const closed = await c.request('closeAll', 120_000);
-      await waitUntil(
-        async () => (await server.request('truth')).clients === 0,
-        60_000,
-        'all closes',
-      );
+      await serverHolds(server, 0, 60_000, 'all closes');
       const truth = await server.request('truth');
       const end = await scrape(port);
       const final = counts(variant, end.text);

@@ -4,8 +4,48 @@
 import { fork, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Peer } from '../common/peer.mjs';
 import { ROOT } from '../common/resolve.mjs';
+import { parseArgs } from '../common/util.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+
+/**
+ * A scale driver's command line: its flags, parsed (`--help` prints `help` and exits 0), and
+ * `fail(message)`, which prints `<name>: message` and exits 1.
+ */
+export function driverCli(name, help) {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.help) {
+    console.log(help);
+    process.exit(0);
+  }
+  const fail = (message) => {
+    console.error(`${name}: ${message}`);
+    process.exit(1);
+  };
+  return { args, fail };
+}
+
+/** Starts ./server.mjs for `variant` (with --expose-gc, for its `mem` snapshots) on `core`. */
+export function spawnServer(variant, core) {
+  return spawnChild(`server:${variant}`, path.join(HERE, 'server.mjs'), [`--variant=${variant}`], {
+    core,
+    execArgv: ['--expose-gc'],
+  });
+}
+
+/** Starts ./client.mjs against the server on `port`, bounded to `maxSeconds`, on `core`. */
+export function spawnClient(name, port, maxSeconds, core) {
+  return spawnChild(
+    name,
+    path.join(HERE, 'client.mjs'),
+    [`--url=ws://127.0.0.1:${port}/ws`, `--max-seconds=${maxSeconds}`],
+    { core },
+  );
+}
 
 const taskset = ['/usr/bin/taskset', '/bin/taskset'].find((p) => fs.existsSync(p)) ?? null;
 /** True when server and client can be pinned to different cores. */

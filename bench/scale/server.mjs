@@ -14,7 +14,7 @@ import http from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { WebSocketServer } from 'ws';
 import { serveIpc } from '../common/peer.mjs';
-import { importFromRoot } from '../common/resolve.mjs';
+import { importFromRoot, importMiddleware } from '../common/resolve.mjs';
 import { parseArgs } from '../common/util.mjs';
 
 export const SCALE_VARIANTS = ['baseline', 'tidewatch', 'prom-naive'];
@@ -103,11 +103,7 @@ async function setupVariant(name, wss) {
   const { Counter, Gauge, Histogram, Registry } = await importFromRoot('prom-client');
   const registry = new Registry();
   if (name === 'tidewatch') {
-    const dir = args['tidewatch-dist'];
-    const mw = await import(dir ? pathToFileURL(`${dir}/index.js`).href : '@tidewatch/middleware');
-    const mwWs = await import(
-      dir ? pathToFileURL(`${dir}/ws.js`).href : '@tidewatch/middleware/ws'
-    );
+    const [mw, mwWs] = await importMiddleware(args, 'ws');
     const metrics = mw.createRealtimeMetrics({ registry });
     const detach = mwWs.instrumentWs(wss, metrics, { endpoint: ENDPOINT });
     return { metrics: mw.metricsHandler(metrics), close: detach };

@@ -1,6 +1,6 @@
 // Constants shared by the sio-echo driver, server and client; the generic helpers live in
-// bench/common/util.mjs (shared with bench/ws-echo).
-export { median, minMax, num, parseArgs, percentile, sumPromText } from '../common/util.mjs';
+// bench/common/ (shared with bench/ws-echo).
+export { median, sumPromText } from '../common/util.mjs';
 
 export const VARIANTS = ['baseline', 'tidewatch', 'socket.io-prometheus'];
 

@@ -1,9 +1,7 @@
-// Helpers shared by the ws-echo driver, server and client. The generic ones live in
-// bench/common/util.mjs (shared with bench/sio-echo); kept dependency-free so that every
-// process pays the same (tiny) import cost regardless of variant.
+// Constants and helpers shared by the ws-echo driver and server. The generic ones live in
+// bench/common/ (shared with bench/sio-echo); kept dependency-free so that every process pays
+// the same (tiny) import cost regardless of variant.
 import { sumPromText } from '../common/util.mjs';
-
-export { median, minMax, num, parseArgs, percentile } from '../common/util.mjs';
 
 export const VARIANTS = ['baseline', 'tidewatch', 'prom-naive', 'otel-sdk'];
 

@@ -5,8 +5,8 @@
  * never imported.
  * @packageDocumentation
  */
-export type { LongPollOptions, PollOutcome } from './adapters/longpoll.js';
-export { longPoll } from './adapters/longpoll.js';
-export type { SseOptions } from './adapters/sse.js';
-export { sse } from './adapters/sse.js';
-export type { NextFunction, RealtimeMiddleware } from './adapters/sse-longpoll-common.js';
+export type { LongPollOptions, PollOutcome } from './adapters/longpoll/longpoll.js';
+export { longPoll } from './adapters/longpoll/longpoll.js';
+export type { NextFunction, RealtimeMiddleware } from './adapters/shared/response.js';
+export type { SseOptions } from './adapters/sse/sse.js';
+export { sse } from './adapters/sse/sse.js';

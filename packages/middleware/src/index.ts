@@ -41,6 +41,7 @@ export type {
   MetricsRequestHandler,
 } from './handler.js';
 export { metricsHandler } from './handler.js';
+export type { InstrumentationHandle } from './internal/instrumentation.js';
 export type {
   CloseOptions,
   ConnectionHandle,

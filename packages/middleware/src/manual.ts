@@ -4,9 +4,10 @@ import {
   HANDSHAKE_OUTCOMES,
   type HandshakeOutcome,
 } from '@tidewatch/conventions';
-import { reasonForCode } from './adapters/close-reason.js';
+import { reasonForCode } from './adapters/shared/close-reason.js';
 import type { CoarseClock } from './internal/clock.js';
 import { labelValue, observe } from './internal/family.js';
+import { TRANSPORT_RE } from './internal/options.js';
 import type { Recorder } from './internal/recorder.js';
 import { type Group, groupFor, recordClose, type TransportContext } from './internal/transport.js';
 
@@ -165,8 +166,7 @@ export class ManualApi {
   }
 
   private context(transport: unknown): ManualContext {
-    const t =
-      typeof transport === 'string' && /^[a-z0-9_]{1,64}$/.test(transport) ? transport : 'custom';
+    const t = typeof transport === 'string' && TRANSPORT_RE.test(transport) ? transport : 'custom';
     let ctx = this.contexts.get(t);
     if (ctx === undefined) {
       if (this.removeCollector === undefined) {

@@ -4,6 +4,7 @@ import { CATALOG, DEFAULT_PREFIX, METRIC_KEYS, type MetricKey } from '@tidewatch
 import { Registry } from 'prom-client';
 import { ErrorCodes, TidewatchConfigError } from './errors.js';
 import { CoarseClock } from './internal/clock.js';
+import { endpointOption } from './internal/options.js';
 import { type ErrorHook, Recorder } from './internal/recorder.js';
 import { createHandshakeTracing, type HandshakeTracing } from './internal/tracing.js';
 import {
@@ -161,10 +162,7 @@ export function createRealtimeMetrics(options: RealtimeMetricsOptions = {}): Rea
   if (meterProvider !== undefined && typeof meterProvider?.getMeter !== 'function') {
     fail('meterProvider', 'an OpenTelemetry MeterProvider', meterProvider);
   }
-  const endpoint = opts.endpoint;
-  if (endpoint !== undefined && typeof endpoint !== 'string' && typeof endpoint !== 'function') {
-    fail('endpoint', 'a string or a function (req) => string', endpoint);
-  }
+  const endpoint = endpointOption(opts.endpoint);
   const clientType = optFunction<RequestClassifier>('clientType', opts.clientType);
   const idleAfterMs = optInt('idleAfterMs', opts.idleAfterMs, 1) ?? 60_000;
   const caps = resolveCaps(opts.seriesCap);
@@ -203,7 +201,7 @@ export function createRealtimeMetrics(options: RealtimeMetricsOptions = {}): Rea
     recorder,
     // Idle state may be stamped up to one tick early: 5 % of idleAfterMs, within 10 ms..1 s.
     clock: new CoarseClock(Math.min(1000, Math.max(10, Math.floor(idleAfterMs / 20)))),
-    options: { prefix, endpoint: endpoint as ResolvedOptions['endpoint'], clientType, idleAfterMs },
+    options: { prefix, endpoint, clientType, idleAfterMs },
     detachers: new Set(),
     tracing,
   };

@@ -6,5 +6,6 @@ export type {
   InstrumentWsOptions,
   WebSocketLike,
   WebSocketServerLike,
-} from './adapters/ws.js';
-export { instrumentWs } from './adapters/ws.js';
+} from './adapters/ws/ws.js';
+export { instrumentWs } from './adapters/ws/ws.js';
+export type { InstrumentationHandle } from './internal/instrumentation.js';

@@ -38,3 +38,16 @@ export function head(s: FixtureSeries, n: number): FixtureSeries {
     values: Float64Array.from(s.values).subarray(0, n),
   };
 }
+
+/**
+ * A trace CSV (`timestamp,value`, the format of the shipped fixtures and of a sidecar's
+ * `seed.file`) of hourly `values` from 2001-01-01T00:00Z.
+ *
+ * @param values - One value per hour.
+ * @returns The CSV text, header and trailing newline included.
+ */
+export function hourlyCsv(values: readonly number[]): string {
+  const t0 = Date.parse('2001-01-01T00:00:00Z');
+  const rows = values.map((v, k) => `${new Date(t0 + k * 3_600_000).toISOString()},${v}`);
+  return `timestamp,value\n${rows.join('\n')}\n`;
+}

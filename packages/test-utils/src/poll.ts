@@ -63,6 +63,31 @@ export async function pollUntil<T>(
   throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}; ${detail}`);
 }
 
+/**
+ * Waits for `promise`, bounded: rejects with an error naming `description` when it has not
+ * settled after `timeoutMs` (the promise itself is not cancelled). For waits on an event (a
+ * process exit, a message) that must not hang a test.
+ *
+ * @param promise - What to wait for.
+ * @param timeoutMs - The bound.
+ * @param description - Names what is awaited in the timeout error.
+ * @returns What `promise` resolves with.
+ * @throws Error on timeout; whatever `promise` rejects with.
+ */
+export async function withTimeout<T>(
+  promise: Promise<T>,
+  timeoutMs: number,
+  description = 'a promise',
+): Promise<T> {
+  try {
+    return await beforeDeadline(promise, Date.now() + timeoutMs);
+  } catch (error) {
+    if (error === DEADLINE)
+      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${description}`);
+    throw error;
+  }
+}
+
 const DEADLINE = Symbol('deadline');
 
 async function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {

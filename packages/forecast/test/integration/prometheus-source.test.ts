@@ -4,12 +4,13 @@
  * openmetrics`, and against tiny local HTTP servers for the failure modes.
  */
 import { readFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
 import {
   fixturePath,
   freePort,
   type PrometheusHandle,
+  pollUntil,
+  startHttpServer,
   startPrometheus,
 } from '@tidewatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -74,13 +75,15 @@ async function failure(read: Promise<unknown>): Promise<SourceError> {
   return error as SourceError;
 }
 
+type SourceOptions = Parameters<typeof createPrometheusSource>[0];
+
+/** A source of `query` on the real Prometheus, on a `stepMs` grid, with `options` on top. */
+const promSource = (query: string, stepMs: number, options: Partial<SourceOptions> = {}) =>
+  createPrometheusSource({ url: prom.url, query, stepMs, ...options });
+
 describe('prometheus source: real Prometheus with backfilled blocks', () => {
   it('reads 12,000 points back exactly, in two requests under the 11,000-point cap', async () => {
-    const source = createPrometheusSource({
-      url: prom.url,
-      query: 'sum(tidewatch_connections)',
-      stepMs: MINUTE,
-    });
+    const source = promSource('sum(tidewatch_connections)', MINUTE);
     expect(source.name).toBe(`prometheus:${prom.url}`);
     const series = await source.read({ startMs: minuteStart, endMs: minuteEnd });
     expect(source.requests).toBe(2);
@@ -91,10 +94,7 @@ describe('prometheus source: real Prometheus with backfilled blocks', () => {
   });
 
   it('small chunks concatenate without duplicating or losing a boundary point', async () => {
-    const source = createPrometheusSource({
-      url: prom.url,
-      query: 'tidewatch_connections{app="chat"}',
-      stepMs: MINUTE,
+    const source = promSource('tidewatch_connections{app="chat"}', MINUTE, {
       maxPointsPerRequest: 1_000,
     });
     // Start and end off the grid: rounded inwards.
@@ -103,12 +103,7 @@ describe('prometheus source: real Prometheus with backfilled blocks', () => {
     expect(series.startMs).toBe(minuteStart);
     expect(Array.from(series.values)).toEqual(minutely);
 
-    const odd = createPrometheusSource({
-      url: prom.url,
-      query: 'tidewatch_connections',
-      stepMs: MINUTE,
-      maxPointsPerRequest: 7,
-    });
+    const odd = promSource('tidewatch_connections', MINUTE, { maxPointsPerRequest: 7 });
     const part = await odd.read({
       startMs: minuteStart + 100 * MINUTE,
       endMs: minuteStart + 129 * MINUTE,
@@ -118,22 +113,14 @@ describe('prometheus source: real Prometheus with backfilled blocks', () => {
   });
 
   it('steps without a sample come back as NaN', async () => {
-    const source = createPrometheusSource({
-      url: prom.url,
-      query: 'sum(tidewatch_connections_hourly)',
-      stepMs: HOUR,
-    });
+    const source = promSource('sum(tidewatch_connections_hourly)', HOUR);
     const series = await source.read({ startMs: hourStart, endMs: hourEnd });
     const expected = hourly.map((v, k) => (HOLES.has(k) ? Number.NaN : v));
     expect(Array.from(series.values)).toEqual(expected);
   });
 
   it('a range with no data at all is an error, a partly empty one is NaN-padded', async () => {
-    const source = createPrometheusSource({
-      url: prom.url,
-      query: 'sum(tidewatch_connections)',
-      stepMs: HOUR,
-    });
+    const source = promSource('sum(tidewatch_connections)', HOUR);
     const before = minuteStart - 100 * HOUR;
     const error = await failure(source.read({ startMs: before, endMs: before + 10 * HOUR }));
     expect(error.message).toBe(
@@ -147,12 +134,7 @@ describe('prometheus source: real Prometheus with backfilled blocks', () => {
   });
 
   it('a bad query is a 400: one request, no retry, Prometheus’ reason in the message', async () => {
-    const source = createPrometheusSource({
-      url: prom.url,
-      query: 'sum(',
-      stepMs: MINUTE,
-      baseDelayMs: 1,
-    });
+    const source = promSource('sum(', MINUTE, { baseDelayMs: 1 });
     const error = await failure(source.read({ startMs: minuteStart, endMs: minuteStart + MINUTE }));
     expect(source.requests).toBe(1);
     expect(error.status).toBe(400);
@@ -164,7 +146,7 @@ describe('prometheus source: real Prometheus with backfilled blocks', () => {
 
   it('more than one series: tells the user to aggregate', async () => {
     const query = '{__name__=~"tidewatch_connections.*"}';
-    const source = createPrometheusSource({ url: prom.url, query, stepMs: HOUR });
+    const source = promSource(query, HOUR);
     const error = await failure(source.read({ startMs: hourStart, endMs: hourEnd }));
     expect(error.message).toBe(
       `prometheus:${prom.url}: query "${query.replaceAll('"', '\\"')}" returned 2 series; it must return one: aggregate it, e.g. sum(${query})`,
@@ -175,7 +157,7 @@ describe('prometheus source: real Prometheus with backfilled blocks', () => {
     const at = new Date(minuteStart).toISOString();
     const read = (query: string) =>
       failure(
-        createPrometheusSource({ url: prom.url, query, stepMs: MINUTE }).read({
+        promSource(query, MINUTE).read({
           startMs: minuteStart,
           endMs: minuteStart + 10 * MINUTE,
         }),
@@ -192,12 +174,12 @@ describe('prometheus source: real Prometheus with backfilled blocks', () => {
   });
 });
 
-/** A local server answering from a script of responses, one per request. */
+/** A local server answering from a script of responses, one per request; dispose to close. */
 async function scripted(
   responses: Array<(res: http.ServerResponse) => void>,
-): Promise<{ url: string; hits: () => number; close: () => Promise<void> }> {
+): Promise<{ url: string; hits: () => number } & AsyncDisposable> {
   let hits = 0;
-  const server = http.createServer((req, res) => {
+  const server = await startHttpServer((req, res) => {
     const respond = responses[Math.min(hits, responses.length - 1)] as (
       r: http.ServerResponse,
     ) => void;
@@ -205,20 +187,13 @@ async function scripted(
     req.resume();
     respond(res);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    url: `http://127.0.0.1:${port}`,
-    hits: () => hits,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
+  return { url: server.url, hits: () => hits, [Symbol.asyncDispose]: server.close };
 }
 
 const T = 1_700_000_040_000; // on the minute grid
+/** A source of `up` on `url`'s minute grid, with `options` on top. */
+const upSource = (url: string, options: Partial<SourceOptions> = {}) =>
+  createPrometheusSource({ url, query: 'up', stepMs: MINUTE, ...options });
 const matrix = (values: Array<[number, string]>) => (res: http.ServerResponse) => {
   res.writeHead(200, { 'content-type': 'application/json' });
   res.end(
@@ -237,7 +212,7 @@ const status =
 
 describe('prometheus source: transport failures', () => {
   it('503, 503, 429 then success: retried with backoff, exact values', async () => {
-    const server = await scripted([
+    await using server = await scripted([
       status(503),
       status(503),
       status(429, 'slow down', { 'retry-after': '0' }),
@@ -246,62 +221,33 @@ describe('prometheus source: transport failures', () => {
         [(T + 2 * MINUTE) / 1000, '3.5'],
       ]),
     ]);
-    try {
-      const retries: number[] = [];
-      const source = createPrometheusSource({
-        url: server.url,
-        query: 'up',
-        stepMs: MINUTE,
-        baseDelayMs: 5,
-        onRetry: (_e, n) => retries.push(n),
-      });
-      const series = await source.read({ startMs: T, endMs: T + 2 * MINUTE });
-      expect(Array.from(series.values)).toEqual([1, NaN, 3.5]);
-      expect(server.hits()).toBe(4);
-      expect(retries).toEqual([1, 2, 3]);
-    } finally {
-      await server.close();
-    }
+    const retries: number[] = [];
+    const source = upSource(server.url, { baseDelayMs: 5, onRetry: (_e, n) => retries.push(n) });
+    const series = await source.read({ startMs: T, endMs: T + 2 * MINUTE });
+    expect(Array.from(series.values)).toEqual([1, NaN, 3.5]);
+    expect(server.hits()).toBe(4);
+    expect(retries).toEqual([1, 2, 3]);
   });
 
   it('retries used up: the error names the source, the last status and the attempts', async () => {
-    const server = await scripted([status(502, '<html>Bad Gateway</html>')]);
-    try {
-      const source = createPrometheusSource({
-        url: server.url,
-        query: 'up',
-        stepMs: MINUTE,
-        retries: 2,
-        baseDelayMs: 1,
-      });
-      const error = await failure(source.read({ startMs: T, endMs: T }));
-      expect(error.message).toBe(
-        `prometheus:${server.url}: HTTP 502: "<html>Bad Gateway</html>" (gave up after 3 attempts)`,
-      );
-      expect(error.status).toBe(502);
-      expect(server.hits()).toBe(3);
-    } finally {
-      await server.close();
-    }
+    await using server = await scripted([status(502, '<html>Bad Gateway</html>')]);
+    const source = upSource(server.url, { retries: 2, baseDelayMs: 1 });
+    const error = await failure(source.read({ startMs: T, endMs: T }));
+    expect(error.message).toBe(
+      `prometheus:${server.url}: HTTP 502: "<html>Bad Gateway</html>" (gave up after 3 attempts)`,
+    );
+    expect(error.status).toBe(502);
+    expect(server.hits()).toBe(3);
   });
 
   it('garbage JSON on 200 is an error naming the source, not retried', async () => {
-    const server = await scripted([status(200, '<html>not prometheus</html>')]);
-    try {
-      const source = createPrometheusSource({
-        url: server.url,
-        query: 'up',
-        stepMs: MINUTE,
-        baseDelayMs: 1,
-      });
-      const error = await failure(source.read({ startMs: T, endMs: T }));
-      expect(error.message).toBe(
-        `prometheus:${server.url}: garbage response (HTTP 200, not JSON): "<html>not prometheus</html>"`,
-      );
-      expect(server.hits()).toBe(1);
-    } finally {
-      await server.close();
-    }
+    await using server = await scripted([status(200, '<html>not prometheus</html>')]);
+    const source = upSource(server.url, { baseDelayMs: 1 });
+    const error = await failure(source.read({ startMs: T, endMs: T }));
+    expect(error.message).toBe(
+      `prometheus:${server.url}: garbage response (HTTP 200, not JSON): "<html>not prometheus</html>"`,
+    );
+    expect(server.hits()).toBe(1);
   });
 
   it.each([
@@ -340,31 +286,16 @@ describe('prometheus source: transport failures', () => {
       `sample at ${new Date(T).toISOString()} is not after the previous one`,
     ],
   ])('%s is a SourceError, not retried', async (_what, respond, detail) => {
-    const server = await scripted([respond]);
-    try {
-      const source = createPrometheusSource({
-        url: server.url,
-        query: 'up',
-        stepMs: MINUTE,
-        baseDelayMs: 1,
-      });
-      const error = await failure(source.read({ startMs: T, endMs: T + MINUTE }));
-      expect(error.message).toBe(`prometheus:${server.url}: ${detail}`);
-      expect(server.hits()).toBe(1);
-    } finally {
-      await server.close();
-    }
+    await using server = await scripted([respond]);
+    const source = upSource(server.url, { baseDelayMs: 1 });
+    const error = await failure(source.read({ startMs: T, endMs: T + MINUTE }));
+    expect(error.message).toBe(`prometheus:${server.url}: ${detail}`);
+    expect(server.hits()).toBe(1);
   });
 
   it('a dead port: retried, then an error naming the source', async () => {
     const port = await freePort();
-    const source = createPrometheusSource({
-      url: `http://127.0.0.1:${port}`,
-      query: 'up',
-      stepMs: MINUTE,
-      retries: 2,
-      baseDelayMs: 5,
-    });
+    const source = upSource(`http://127.0.0.1:${port}`, { retries: 2, baseDelayMs: 5 });
     const error = await failure(source.read({ startMs: T, endMs: T }));
     expect(source.requests).toBe(3);
     expect(error.message).toBe(
@@ -373,39 +304,35 @@ describe('prometheus source: transport failures', () => {
   });
 
   it('a server that never answers: per-request timeout, retried', async () => {
-    const server = await scripted([() => {}]);
-    try {
-      const source = createPrometheusSource({
-        url: server.url,
-        query: 'up',
-        stepMs: MINUTE,
-        timeoutMs: 150,
-        retries: 1,
-        baseDelayMs: 1,
-      });
-      const started = Date.now();
-      const error = await failure(source.read({ startMs: T, endMs: T }));
-      expect(error.message).toBe(
-        `prometheus:${server.url}: timed out after 150 ms (gave up after 2 attempts)`,
-      );
-      expect(server.hits()).toBe(2);
-      expect(Date.now() - started).toBeLessThan(5_000);
-    } finally {
-      await server.close();
-    }
+    await using server = await scripted([() => {}]);
+    const source = upSource(server.url, { timeoutMs: 150, retries: 1, baseDelayMs: 1 });
+    const started = Date.now();
+    const error = await failure(source.read({ startMs: T, endMs: T }));
+    expect(error.message).toBe(
+      `prometheus:${server.url}: timed out after 150 ms (gave up after 2 attempts)`,
+    );
+    expect(server.hits()).toBe(2);
+    expect(Date.now() - started).toBeLessThan(5_000);
   });
 
   it('the caller’s signal aborts a read at once', async () => {
-    const server = await scripted([() => {}]);
-    try {
-      const source = createPrometheusSource({ url: server.url, query: 'up', stepMs: MINUTE });
-      const controller = new AbortController();
-      const read = source.read({ startMs: T, endMs: T, signal: controller.signal });
-      setTimeout(() => controller.abort(new Error('shutting down')), 50);
-      await expect(read).rejects.toThrow('shutting down');
-      expect(server.hits()).toBe(1);
-    } finally {
-      await server.close();
-    }
+    await using server = await scripted([() => {}]);
+    const source = upSource(server.url);
+    const controller = new AbortController();
+    const read = source.read({ startMs: T, endMs: T, signal: controller.signal });
+    const rejected = expect(read).rejects.toThrow('shutting down');
+    // Abort while the request is at the server (which never answers): a read in flight.
+    await pollUntil(
+      async () => server.hits(),
+      (n) => n >= 1,
+      {
+        timeoutMs: 5_000,
+        intervalMs: 10,
+        description: 'the request at the server',
+      },
+    );
+    controller.abort(new Error('shutting down'));
+    await rejected;
+    expect(server.hits()).toBe(1);
   });
 });

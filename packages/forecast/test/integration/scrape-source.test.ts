@@ -6,7 +6,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRealtimeMetrics, metricsHandler } from '@tidewatch/middleware';
 import { instrumentWs } from '@tidewatch/middleware/ws';
-import { pollUntil } from '@tidewatch/test-utils';
+import { pollUntil, startHttpServer, sumSamples } from '@tidewatch/test-utils';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -122,10 +122,9 @@ function setup(maxInterpolateSteps = 0): {
 
 const vals = (s: { values: ArrayLike<number> }): number[] => Array.from(s.values);
 
-function scraper(
-  opts: Partial<Parameters<typeof createScraper>[0]> &
-    Pick<Parameters<typeof createScraper>[0], 'urls' | 'store'>,
-): Scraper {
+type ScraperOptions = Parameters<typeof createScraper>[0];
+
+function scraper(opts: Partial<ScraperOptions> & Pick<ScraperOptions, 'urls' | 'store'>): Scraper {
   const s = createScraper({
     metric: 'realtime_connections',
     kind: 'gauge',
@@ -135,6 +134,18 @@ function scraper(
   });
   cleanups.push(() => s.stop());
   return s;
+}
+
+/** A scraper of received messages (`metric{direction="in"}`, default the messages counter) as a per-second rate. */
+function inboundRate(
+  opts: Partial<ScraperOptions> & Pick<ScraperOptions, 'urls' | 'store' | 'seriesName'>,
+): Scraper {
+  return scraper({
+    metric: 'realtime_messages_total',
+    labels: { direction: 'in' },
+    kind: 'counter',
+    ...opts,
+  });
 }
 
 describe('scrape source: live instrumented ws servers', () => {
@@ -151,10 +162,12 @@ describe('scrape source: live instrumented ws servers', () => {
     expect(await s.scrapeOnce()).toBe(6);
     clock.tick();
     extra?.close();
+    // The server sees the close a moment after the client: wait until b's own /metrics shows
+    // it (the scrape below appends a step, so it cannot be the thing polled).
     await pollUntil(
-      async () => b.wss.clients.size,
+      async () => sumSamples(await (await fetch(b.metricsUrl)).text(), 'realtime_connections'),
       (n) => n === 2,
-      { timeoutMs: 5_000 },
+      { timeoutMs: 5_000, intervalMs: 20, description: "b's /metrics to count 2 connections" },
     );
     expect(await s.scrapeOnce()).toBe(5);
     expect(store.series('connections')).toEqual({
@@ -181,23 +194,14 @@ describe('scrape source: live instrumented ws servers', () => {
   it('counter: messages received become a per-second rate, summed over replicas', async () => {
     const [a, b] = [await replica(), await replica()];
     const { store, clock } = setup();
-    const s = scraper({
-      urls: [a.metricsUrl, b.metricsUrl],
-      store,
-      now: clock.now,
-      metric: 'realtime_messages_total',
-      labels: { direction: 'in' },
-      kind: 'counter',
-      seriesName: 'messages_per_second',
-    });
+    const urls = [a.metricsUrl, b.metricsUrl];
+    const s = inboundRate({ urls, store, now: clock.now, seriesName: 'messages_per_second' });
     // The histogram of message sizes counts the same messages: its _count as a counter.
-    const sizes = scraper({
-      urls: [a.metricsUrl, b.metricsUrl],
+    const sizes = inboundRate({
+      urls,
       store,
       now: clock.now,
       metric: 'realtime_message_size_bytes',
-      labels: { direction: 'in' },
-      kind: 'counter',
       seriesName: 'sizes_count_rate',
     });
     const [wa] = await connect(a, 1);
@@ -226,13 +230,10 @@ describe('scrape source: live instrumented ws servers', () => {
     const a = await replica();
     let b = await replica();
     const { store, clock } = setup();
-    const s = scraper({
+    const s = inboundRate({
       urls: [a.metricsUrl, b.metricsUrl],
       store,
       now: clock.now,
-      metric: 'realtime_messages_total',
-      labels: { direction: 'in' },
-      kind: 'counter',
       seriesName: 'mps',
     });
     const [wa] = await connect(a, 1);
@@ -284,13 +285,12 @@ describe('scrape source: live instrumented ws servers', () => {
 
   it('garbage /metrics: error counted, history untouched', async () => {
     const a = await replica();
-    const garbage = http.createServer((_req, res) => {
+    const garbage = await startHttpServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'text/html' });
       res.end('<html><body>502 Bad Gateway</body></html>');
     });
-    await new Promise<void>((resolve) => garbage.listen(0, '127.0.0.1', resolve));
-    cleanups.push(() => new Promise<void>((resolve) => garbage.close(() => resolve())));
-    const garbageUrl = `http://127.0.0.1:${(garbage.address() as AddressInfo).port}/metrics`;
+    cleanups.push(garbage.close);
+    const garbageUrl = `${garbage.url}/metrics`;
     const { store, clock } = setup();
     const errors: SourceError[] = [];
     const good = scraper({ urls: [a.metricsUrl], store, now: clock.now });

@@ -3,12 +3,21 @@
  * `@tidewatch/middleware` in their own prom-client Registry and serving `/metrics`. Each
  * counts what it did by itself too, independently of the middleware.
  */
-import http, { type IncomingMessage } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type http from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { createRealtimeMetrics, metricsHandler, type RealtimeMetrics } from '@tidewatch/middleware';
 import { instrumentWs } from '@tidewatch/middleware/ws';
+import { pollUntil, startHttpServer, sumSamples } from '@tidewatch/test-utils';
 import { Registry } from 'prom-client';
+import { afterEach } from 'vitest';
 import { type WebSocket, WebSocketServer } from 'ws';
+import {
+  createLoadGenerator,
+  expectedServerCounts,
+  type LoadOptions,
+  type LoadReport,
+  readServerCounts,
+} from '../../src/index.js';
 
 /** What a test server counted itself. */
 export interface AppCounts {
@@ -27,6 +36,10 @@ export interface AppCounts {
   peak: number;
 }
 
+function newAppCounts(): AppCounts {
+  return { requests: 0, connections: 0, received: 0, sent: 0, joins: 0, open: 0, peak: 0 };
+}
+
 /** A running test server. */
 export interface TestServer {
   port: number;
@@ -36,33 +49,85 @@ export interface TestServer {
   metrics: RealtimeMetrics;
   /** GET /metrics, the body. */
   scrape(): Promise<string>;
+  /**
+   * Waits until no connection is open any more, for the application and for the middleware's
+   * `/metrics` (a server handles a close a moment after the client that made it has moved
+   * on), and returns that `/metrics` body: the one to compare a finished run's report with.
+   */
+  settled(): Promise<string>;
   close(): Promise<void>;
 }
 
-/** Starts an HTTP server with `/metrics`; `handle` gets every other request. */
-export async function listen(
+/**
+ * Starts an HTTP server with `/metrics`; `handle` gets every other request. Returns what
+ * every test server shares: the server, its port and URL, scrape, settled and close.
+ */
+async function listen(
   metrics: RealtimeMetrics,
+  app: AppCounts,
   handle?: (req: IncomingMessage, res: http.ServerResponse) => void,
-): Promise<{ server: http.Server; port: number; scrape: () => Promise<string> }> {
+): Promise<{ server: http.Server } & Omit<TestServer, 'metrics' | 'app'>> {
   const serve = metricsHandler(metrics);
-  const server = http.createServer((req, res) => {
+  const local = await startHttpServer((req, res) => {
     if (req.url === '/metrics') return void serve(req, res);
     if (handle) return handle(req, res);
     res.writeHead(404).end();
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const port = (server.address() as AddressInfo).port;
-  const scrape = async () => {
-    const res = await fetch(`http://127.0.0.1:${port}/metrics`);
-    return res.text();
+  const scrape = async () => (await fetch(`${local.url}/metrics`)).text();
+  const settled = async () => {
+    const { text } = await pollUntil(
+      async () => ({ open: app.open, text: await scrape() }),
+      ({ open, text }) => open === 0 && sumSamples(text, 'realtime_connections') === 0,
+      { timeoutMs: 10_000, intervalMs: 20, description: 'every connection closed on the server' },
+    );
+    return text;
   };
-  return { server, port, scrape };
+  return {
+    server: local.server,
+    port: local.port,
+    http: local.url,
+    scrape,
+    settled,
+    close: local.close,
+  };
 }
 
-/** Closes a server and everything still connected to it. */
-export function closeServer(server: http.Server): Promise<void> {
-  server.closeAllConnections();
-  return new Promise((resolve) => server.close(() => resolve()));
+/**
+ * Registers an `afterEach` that closes the server a test started, and returns the function
+ * that hands it over: `const track = closeAfterEach()` at module level, then
+ * `const s = track(await startWsServer())` in a test.
+ */
+export function closeAfterEach(): <S extends TestServer>(server: S) => S {
+  let current: TestServer | undefined;
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return (server) => {
+    current = server;
+    return server;
+  };
+}
+
+/**
+ * The counters a finished run's `report` says `server` must show (`expectedServerCounts`),
+ * and what its `/metrics` shows for them once every connection is closed there (`settled`),
+ * with that `/metrics` body.
+ */
+export async function serverCounts(
+  server: TestServer,
+  report: LoadReport,
+): Promise<{ expected: Record<string, number>; actual: Record<string, number>; text: string }> {
+  const expected = expectedServerCounts(report);
+  const text = await server.settled();
+  return { expected, actual: readServerCounts(text, Object.keys(expected)), text };
+}
+
+/** Runs one load generator to its end and resolves with its report. */
+export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+  const gen = createLoadGenerator(options);
+  await gen.start();
+  return gen.done;
 }
 
 /** Options of {@link startWsServer}. */
@@ -81,16 +146,8 @@ export async function startWsServer(
   options: WsServerOptions = {},
 ): Promise<TestServer & { url: string }> {
   const metrics = createRealtimeMetrics({ registry: new Registry() });
-  const { server, port, scrape } = await listen(metrics);
-  const app: AppCounts = {
-    requests: 0,
-    connections: 0,
-    received: 0,
-    sent: 0,
-    joins: 0,
-    open: 0,
-    peak: 0,
-  };
+  const app = newAppCounts();
+  const { server, close, ...base } = await listen(metrics, app);
   const wss = new WebSocketServer({
     server,
     path: '/ws',
@@ -117,18 +174,16 @@ export async function startWsServer(
     options.onConnection?.(ws);
   });
   return {
-    port,
-    http: `http://127.0.0.1:${port}`,
-    url: `ws://127.0.0.1:${port}/ws`,
+    ...base,
+    url: `ws://127.0.0.1:${base.port}/ws`,
     app,
     metrics,
-    scrape,
     async close() {
       for (const ws of wss.clients) ws.terminate();
       detach();
       metrics.close();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
-      await closeServer(server);
+      await close();
     },
   };
 }
@@ -151,16 +206,8 @@ export async function startSocketIoServer(
   const { Server } = await import('socket.io');
   const { instrumentSocketIo } = await import('@tidewatch/middleware/socket.io');
   const metrics = createRealtimeMetrics({ registry: new Registry() });
-  const { server, port, scrape } = await listen(metrics);
-  const app: AppCounts = {
-    requests: 0,
-    connections: 0,
-    received: 0,
-    sent: 0,
-    joins: 0,
-    open: 0,
-    peak: 0,
-  };
+  const app = newAppCounts();
+  const { server, close, ...base } = await listen(metrics, app);
   const io = new Server(server, { transports: ['websocket'] });
   const detach = instrumentSocketIo(io, metrics);
   io.use((socket, next) => {
@@ -190,17 +237,15 @@ export async function startSocketIoServer(
     });
   });
   return {
-    port,
-    http: `http://127.0.0.1:${port}`,
-    url: `http://127.0.0.1:${port}/`,
+    ...base,
+    url: `${base.http}/`,
     app,
     metrics,
-    scrape,
     async close() {
       detach();
       metrics.close();
       await io.close();
-      await closeServer(server);
+      await close();
     },
   };
 }
@@ -215,18 +260,14 @@ export async function startSseServer(): Promise<TestServer & { url: string; post
   const { sse } = await import('@tidewatch/middleware/express');
   const metrics = createRealtimeMetrics({ registry: new Registry() });
   const mw = sse(metrics);
-  const app: AppCounts = {
-    requests: 0,
-    connections: 0,
-    received: 0,
-    sent: 0,
-    joins: 0,
-    open: 0,
-    peak: 0,
-  };
+  const app = newAppCounts();
   const rooms = new Map<string, Set<http.ServerResponse>>();
   let nextId = 0;
-  const { server, port, scrape } = await listen(metrics, (req, res) => {
+  const {
+    server: _server,
+    close,
+    ...base
+  } = await listen(metrics, app, (req, res) => {
     const url = new URL(req.url ?? '/', 'http://x');
     if (url.pathname === '/events') {
       app.requests++;
@@ -274,16 +315,14 @@ export async function startSseServer(): Promise<TestServer & { url: string; post
     res.writeHead(404).end();
   });
   return {
-    port,
-    http: `http://127.0.0.1:${port}`,
-    url: `http://127.0.0.1:${port}/events`,
-    postUrl: `http://127.0.0.1:${port}/post`,
+    ...base,
+    url: `${base.http}/events`,
+    postUrl: `${base.http}/post`,
     app,
     metrics,
-    scrape,
     async close() {
       metrics.close();
-      await closeServer(server);
+      await close();
     },
   };
 }

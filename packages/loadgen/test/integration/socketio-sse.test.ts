@@ -2,32 +2,22 @@
  * Socket.IO and SSE, at a smaller scale than ws: the report against the server's /metrics
  * (`instrumentSocketIo`, `sse` from @tidewatch/middleware) and the application.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { type LoadOptions, readServerCounts } from '../../src/index.js';
 import {
-  createLoadGenerator,
-  expectedServerCounts,
-  type LoadOptions,
-  readServerCounts,
-} from '../../src/index.js';
-import { startSocketIoServer, startSseServer, type TestServer } from './servers.js';
+  closeAfterEach,
+  runLoad,
+  serverCounts,
+  startSocketIoServer,
+  startSseServer,
+} from './servers.js';
 
-let srv: TestServer | undefined;
-afterEach(async () => {
-  await srv?.close();
-  srv = undefined;
-});
-
-async function run(options: LoadOptions) {
-  const gen = createLoadGenerator(options);
-  await gen.start();
-  return gen.done;
-}
+const track = closeAfterEach();
 
 describe('socket.io', () => {
   it('echo server: every exact counter equals /metrics', async () => {
-    const s = await startSocketIoServer({ mode: 'echo' });
-    srv = s;
-    const r = await run({
+    const s = track(await startSocketIoServer({ mode: 'echo' }));
+    const r = await runLoad({
       url: s.url,
       transport: 'socket.io',
       arrivals: { rate: 15 },
@@ -39,9 +29,9 @@ describe('socket.io', () => {
     expect(c.opened).toBeGreaterThan(8);
     expect(c).toMatchObject({ attempted: c.opened, closedByClient: c.opened, open: 0, failed: 0 });
     expect(r.failuresByReason).toEqual({});
-    const expected = expectedServerCounts(r);
+    const { expected, actual } = await serverCounts(s, r);
     expect(Object.keys(expected)).toHaveLength(7);
-    expect(readServerCounts(await s.scrape(), Object.keys(expected))).toEqual(expected);
+    expect(actual).toEqual(expected);
     // The application's view: one join each, then messages, all echoed.
     expect(r.messages.sent).toBe(s.app.received);
     expect(r.messages.received).toBe(s.app.sent);
@@ -54,9 +44,8 @@ describe('socket.io', () => {
   });
 
   it('room broadcast: our own messages come back through the room (RTT)', async () => {
-    const s = await startSocketIoServer({ mode: 'room' });
-    srv = s;
-    const r = await run({
+    const s = track(await startSocketIoServer({ mode: 'room' }));
+    const r = await runLoad({
       url: s.url,
       transport: 'socket.io',
       arrivals: { rate: 10 },
@@ -69,7 +58,7 @@ describe('socket.io', () => {
     expect(r.rtt.count).toBe(own);
     // Several clients share the room: each message reaches the others too.
     expect(r.messages.received).toBeGreaterThan(own);
-    const counts = readServerCounts(await s.scrape(), [
+    const counts = readServerCounts(await s.settled(), [
       'realtime_messages_total{transport="socketio_websocket",direction="in"}',
       'realtime_connections_opened_total{transport="socketio_websocket"}',
     ]);
@@ -77,9 +66,8 @@ describe('socket.io', () => {
   });
 
   it('a dropped Socket.IO client counts as an abnormal client close', async () => {
-    const s = await startSocketIoServer({ mode: 'echo' });
-    srv = s;
-    const r = await run({
+    const s = track(await startSocketIoServer({ mode: 'echo' }));
+    const r = await runLoad({
       url: s.url,
       transport: 'socket.io',
       arrivals: { rate: 15 },
@@ -90,13 +78,12 @@ describe('socket.io', () => {
     });
     expect(r.connections.dropped).toBe(r.connections.opened);
     expect(r.connections.opened).toBeGreaterThan(5);
-    const expected = expectedServerCounts(r);
-    expect(readServerCounts(await s.scrape(), Object.keys(expected))).toEqual(expected);
+    const { expected, actual } = await serverCounts(s, r);
+    expect(actual).toEqual(expected);
   });
 
   it('a middleware refusal is rejected and not retried; with the token (auth) it opens', async () => {
-    const s = await startSocketIoServer({ mode: 'echo', token: 'tok' });
-    srv = s;
+    const s = track(await startSocketIoServer({ mode: 'echo', token: 'tok' }));
     const base: LoadOptions = {
       url: s.url,
       transport: 'socket.io',
@@ -106,13 +93,13 @@ describe('socket.io', () => {
       limits: { durationSeconds: 1 },
       seed: 2,
     };
-    const denied = await run(base);
+    const denied = await runLoad(base);
     const n = denied.connections.attempted;
     expect(n).toBeGreaterThan(3);
     expect(denied.connections).toMatchObject({ rejected: n, failed: n, opened: 0, reconnects: 0 });
     expect(denied.failuresByReason).toEqual({ 'refused-unauthorized': n });
     expect(s.app.requests).toBe(n);
-    const allowed = await run({ ...base, token: 'tok' });
+    const allowed = await runLoad({ ...base, token: 'tok' });
     expect(allowed.connections.opened).toBe(allowed.connections.attempted);
     expect(allowed.connections.opened).toBeGreaterThan(3);
   });
@@ -120,9 +107,8 @@ describe('socket.io', () => {
 
 describe('sse', () => {
   it('streams and POSTed messages: opened, closes and events equal /metrics', async () => {
-    const s = await startSseServer();
-    srv = s;
-    const r = await run({
+    const s = track(await startSseServer());
+    const r = await runLoad({
       url: s.url,
       transport: 'sse',
       arrivals: { rate: 12 },
@@ -139,10 +125,10 @@ describe('sse', () => {
     expect(c.opened).toBeGreaterThan(8);
     expect(c).toMatchObject({ attempted: c.opened, closedByClient: c.opened, open: 0 });
     expect(r.failuresByReason).toEqual({});
-    const expected = expectedServerCounts(r);
+    const { expected, actual } = await serverCounts(s, r);
     // SSE has no inbound messages on the stream: opened, 2 closes, out messages and bytes.
     expect(Object.keys(expected)).toHaveLength(5);
-    expect(readServerCounts(await s.scrape(), Object.keys(expected))).toEqual(expected);
+    expect(actual).toEqual(expected);
     expect(r.messages.received).toBe(s.app.sent);
     expect(r.messages.sent).toBe(s.app.received);
     expect(r.rtt.count).toBeGreaterThan(0);
@@ -150,9 +136,8 @@ describe('sse', () => {
   });
 
   it('drops reset the stream (abnormal); a refused stream is rejected, not retried', async () => {
-    const s = await startSseServer();
-    srv = s;
-    const r = await run({
+    const s = track(await startSseServer());
+    const r = await runLoad({
       url: s.url,
       transport: 'sse',
       arrivals: { rate: 15 },
@@ -164,10 +149,10 @@ describe('sse', () => {
     expect(r.connections.dropped).toBeGreaterThan(0);
     expect(r.connections.closedByClient).toBeGreaterThan(0);
     expect(r.connections.dropped + r.connections.closedByClient).toBe(r.connections.opened);
-    const expected = expectedServerCounts(r);
-    expect(readServerCounts(await s.scrape(), Object.keys(expected))).toEqual(expected);
+    const { expected, actual } = await serverCounts(s, r);
+    expect(actual).toEqual(expected);
 
-    const denied = await run({
+    const denied = await runLoad({
       url: `${s.url}?deny=1`,
       transport: 'sse',
       arrivals: { rate: 10 },

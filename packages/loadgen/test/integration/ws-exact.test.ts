@@ -3,15 +3,11 @@
  * what the server's /metrics counted, counter by counter, and what the application saw.
  */
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
-import { afterEach, describe, expect, it } from 'vitest';
-import { createLoadGenerator, expectedServerCounts, readServerCounts } from '../../src/index.js';
-import { startWsServer, type TestServer } from './servers.js';
+import { describe, expect, it } from 'vitest';
+import { createLoadGenerator } from '../../src/index.js';
+import { closeAfterEach, serverCounts, startWsServer } from './servers.js';
 
-let srv: TestServer | undefined;
-afterEach(async () => {
-  await srv?.close();
-  srv = undefined;
-});
+const track = closeAfterEach();
 
 /** Sum of a family's samples with the given labels, read with an independent parser. */
 function sum(text: string, name: string, labels: Record<string, string>): number {
@@ -27,8 +23,7 @@ function sum(text: string, name: string, labels: Record<string, string>): number
 
 describe('ws: report vs /metrics', () => {
   it('every exact counter of expectedServerCounts equals the server, and the app agrees', async () => {
-    const s = await startWsServer();
-    srv = s;
+    const s = track(await startWsServer());
     const gen = createLoadGenerator({
       url: s.url,
       arrivals: { rate: 25 },
@@ -60,10 +55,9 @@ describe('ws: report vs /metrics', () => {
     expect(progress.length).toBeGreaterThanOrEqual(1);
 
     // The server's counters, exactly.
-    const expected = expectedServerCounts(report);
+    const { expected, actual, text } = await serverCounts(s, report);
     expect(Object.keys(expected)).toHaveLength(7);
-    const text = await s.scrape();
-    expect(readServerCounts(text, Object.keys(expected))).toEqual(expected);
+    expect(actual).toEqual(expected);
 
     // Cross-checks with an independent parser and with the application's own counts.
     const t = { transport: 'websocket' };

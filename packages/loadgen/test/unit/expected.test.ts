@@ -1,6 +1,5 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRealtimeMetrics, metricsHandler } from '@tidewatch/middleware';
+import { startHttpServer } from '@tidewatch/test-utils';
 import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { Registry } from 'prom-client';
 import { describe, expect, it } from 'vitest';
@@ -52,11 +51,9 @@ describe('expectedServerCounts', () => {
 describe('readServerCounts', () => {
   it('sums matching series of a real middleware exposition, agreeing with an independent parser', async () => {
     const metrics = createRealtimeMetrics({ registry: new Registry() });
-    const server = http.createServer(metricsHandler(metrics));
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const port = (server.address() as AddressInfo).port;
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    server.close();
+    const server = await startHttpServer(metricsHandler(metrics));
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    await server.close();
     metrics.close();
     // The middleware's exposition (HELP/TYPE lines, histograms...) with samples added where
     // its messages family is, as a server with traffic would show them.

@@ -68,3 +68,38 @@ export function recordClose(
     (performance.now() - openedAt) / 1000,
   );
 }
+
+/** A connection as the scrape sees it: its group, and the coarse time of its last data. */
+export interface ScrapedConnection {
+  readonly g: Group | null;
+  readonly last: number;
+}
+
+/**
+ * Adds one adapter instance's open connections to the scrape gauges: `connections`
+ * (active or idle, per group), and per transport `send_buffer_bytes` and `slow_consumers`
+ * (over `slowConsumerBytes` queued).
+ * @param sendBuffer bytes queued on a connection; 0 for one that is not open.
+ */
+export function collectGauges<C extends ScrapedConnection>(
+  r: Recorder,
+  transport: string,
+  conns: Iterable<C>,
+  now: number,
+  idleAfterMs: number,
+  slowConsumerBytes: number,
+  sendBuffer: (c: C) => number,
+): void {
+  let buffered = 0;
+  let slow = 0;
+  for (const c of conns) {
+    const g = c.g!;
+    if (now - c.last >= idleAfterMs) g.idle.value++;
+    else g.active.value++;
+    const b = sendBuffer(c);
+    buffered += b;
+    if (b > slowConsumerBytes) slow++;
+  }
+  r.series('sendBuffer', [transport]).value += buffered;
+  r.series('slowConsumers', [transport]).value += slow;
+}

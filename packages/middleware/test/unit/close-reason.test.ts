@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { errorType, reasonForCode, reasonForError } from '../../src/adapters/close-reason.js';
+import {
+  errorType,
+  reasonForCode,
+  reasonForError,
+} from '../../src/adapters/shared/close-reason.js';
 
 describe('close reason normalisation', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { Duplex } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { type Handshake, HandshakeTracker } from '../../src/adapters/handshake.js';
+import { type Handshake, HandshakeTracker } from '../../src/adapters/shared/handshake.js';
 
 function socket(): Duplex {
   return new Duplex({

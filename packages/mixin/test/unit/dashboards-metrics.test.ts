@@ -3,21 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import { buildDashboards, type DashboardJson, panelQueries } from '../../src/dashboards/index.js';
 import { analysePromql, metricNames } from '../../src/lint/index.js';
-import { catalogueNames, sidecarSignals } from './known-metrics.js';
+import { catalogueNames, STANDARD_METRICS, sidecarSignals } from './known-metrics.js';
 
 /** Standard metrics a realtime server or its cluster exposes without tidewatch. */
-const ALLOWLIST = new Set([
-  'up',
-  // prom-client collectDefaultMetrics()
-  'process_cpu_seconds_total',
-  'process_resident_memory_bytes',
-  'process_open_fds',
-  'process_max_fds',
-  'process_start_time_seconds',
-  'nodejs_eventloop_lag_p99_seconds',
+const ALLOWLIST = new Set<string>([
+  ...STANDARD_METRICS,
+  // more of prom-client's collectDefaultMetrics()
   'nodejs_heap_size_used_bytes',
   'nodejs_heap_size_total_bytes',
-  'nodejs_gc_duration_seconds_sum',
   // kube-state-metrics
   'kube_horizontalpodautoscaler_status_current_replicas',
   'kube_horizontalpodautoscaler_status_desired_replicas',

@@ -1,4 +1,7 @@
-/** Metric names the phantom-metric tests accept: the catalogue's and the sidecar's. */
+/**
+ * Metric names the phantom-metric tests accept: the catalogue's, the sidecar's, and the
+ * standard series a server exposes without tidewatch.
+ */
 import { CATALOG, METRIC_KEYS, SIGNAL_KEYS, SIGNALS } from '@tidewatch/conventions';
 
 /** Catalogue metrics as Prometheus exposes them: histograms as _bucket/_sum/_count. */
@@ -18,3 +21,18 @@ export function catalogueNames(prefix: string): Set<string> {
 export function sidecarSignals(): Set<string> {
   return new Set(SIGNAL_KEYS.map((key) => SIGNALS[key].name));
 }
+
+/**
+ * Standard series of any scraped Node.js server: Prometheus' own `up` and prom-client's
+ * `collectDefaultMetrics()` ones the dashboards and rules read.
+ */
+export const STANDARD_METRICS = [
+  'up',
+  'process_cpu_seconds_total',
+  'process_resident_memory_bytes',
+  'process_open_fds',
+  'process_max_fds',
+  'process_start_time_seconds',
+  'nodejs_eventloop_lag_p99_seconds',
+  'nodejs_gc_duration_seconds_sum',
+] as const;

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, type HttpServerHandle, startHttpServer } from '@tidewatch/test-utils';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import { fleetDashboard } from '../../src/dashboards/index.js';
@@ -21,13 +21,13 @@ interface Seen {
 }
 
 /** A stand-in for Grafana on 127.0.0.1: records requests, answers with `reply`. */
-let server: Server;
+let server: HttpServerHandle;
 let base: string;
 let seen: Seen[] = [];
 let reply: { status: number; body: string } = { body: '{}', status: 200 };
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
+  server = await startHttpServer((req, res) => {
     let raw = '';
     req.setEncoding('utf8');
     req.on('data', (chunk: string) => {
@@ -44,21 +44,24 @@ beforeAll(async () => {
       res.end(reply.body);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = server.url;
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => server.close());
+
+/** What the stand-in Grafana answers by default: its reply to a saved dashboard. */
+const GRAFANA_REPLY = {
+  id: 7,
+  slug: 'realtime-fleet',
+  status: 'success',
+  uid: 'tidewatch-realtime-fleet',
+  url: '/d/tidewatch-realtime-fleet/realtime-fleet',
+  version: 3,
+} as const;
+
 beforeEach(() => {
   seen = [];
   reply = {
-    body: JSON.stringify({
-      id: 7,
-      slug: 'realtime-fleet',
-      status: 'success',
-      uid: 'tidewatch-realtime-fleet',
-      url: '/d/tidewatch-realtime-fleet/realtime-fleet',
-      version: 3,
-    }),
+    body: JSON.stringify(GRAFANA_REPLY),
     status: 200,
   };
 });
@@ -73,14 +76,7 @@ describe('publishDashboard against a local HTTP server', () => {
       token: 'glsa_secret',
       url: base,
     });
-    expect(result).toEqual({
-      id: 7,
-      slug: 'realtime-fleet',
-      status: 'success',
-      uid: 'tidewatch-realtime-fleet',
-      url: '/d/tidewatch-realtime-fleet/realtime-fleet',
-      version: 3,
-    });
+    expect(result).toEqual(GRAFANA_REPLY);
     expect(seen.length).toBe(1);
     const req = seen[0] as Seen;
     expect([req.method, req.url]).toEqual(['POST', '/api/dashboards/db']);
@@ -173,10 +169,7 @@ describe('publishDashboard against a local HTTP server', () => {
   });
 
   it('an unreachable Grafana is an error naming the URL', async () => {
-    const closed = createServer();
-    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
-    const port = (closed.address() as AddressInfo).port;
-    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const port = await freePort(); // nothing listens there
     await expect(
       publishDashboard(dashboard(), { token: 't', url: `http://127.0.0.1:${port}` }),
     ).rejects.toThrow(`publish to http://127.0.0.1:${port}/api/dashboards/db failed: fetch failed`);

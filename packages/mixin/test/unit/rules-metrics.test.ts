@@ -3,19 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../src/config.js';
 import { analysePromql, metricNames } from '../../src/lint/index.js';
 import { buildRuleGroups, KSM, runbookContent } from '../../src/rules/index.js';
-import { catalogueNames, sidecarSignals } from './known-metrics.js';
+import { catalogueNames, STANDARD_METRICS, sidecarSignals } from './known-metrics.js';
 
 /** Standard metrics: Prometheus' own per-target series, prom-client defaults, kube-state-metrics. */
-const ALLOWLIST = new Set([
-  'up',
+const ALLOWLIST = new Set<string>([
+  ...STANDARD_METRICS,
   'scrape_duration_seconds',
-  'process_cpu_seconds_total',
-  'process_resident_memory_bytes',
-  'process_open_fds',
-  'process_max_fds',
-  'process_start_time_seconds',
-  'nodejs_eventloop_lag_p99_seconds',
-  'nodejs_gc_duration_seconds_sum',
   ...Object.values(KSM),
 ]);
 

@@ -5,7 +5,7 @@
  * `--port`) and the value that was given.
  */
 
-import { DEFAULT_PREFIX, metricName } from '@tidewatch/conventions';
+import { metricName } from '@tidewatch/conventions';
 import { MODEL_NAMES } from '@tidewatch/forecast';
 import { z } from 'zod';
 import { cron, int, k8sName, METRIC_NAME, must, num, text } from '../fields.js';

@@ -3,25 +3,24 @@
  * connection-count stand-in (20 x the rolling 5-minute sum of per-minute departures), 16 days
  * of it, the first 14 as warm-up. Needs the package built (npm run build).
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseSeriesCsv, runSimulation } from '@tidewatch/forecast';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_PATH, runCli } from './run-cli.js';
+import { cli, requireBuiltCli } from './run-cli.js';
 
-const cliPath = CLI_PATH;
 const minutely = fileURLToPath(
   new URL('../../fixtures/flights-2001-minutely.csv', import.meta.url),
 );
 const dir = mkdtempSync(join(tmpdir(), 'tw-sim-'));
 const demandFile = join(dir, 'demand.csv');
-
-const cli = runCli;
+/** `simulate --input demand.csv`, then `args`. */
+const simulate = (...args: string[]) => cli('simulate', '--input', demandFile, ...args);
 
 beforeAll(() => {
-  if (!existsSync(cliPath)) throw new Error(`${cliPath} is missing: run npm run build first`);
+  requireBuiltCli();
   const rows = readFileSync(minutely, 'utf8')
     .trimEnd()
     .split('\n')
@@ -44,10 +43,7 @@ describe('tidewatch-predictor simulate', () => {
   it.each(['reactive', 'predictive', 'oracle'] as const)(
     '--policy %s prints the contract JSON with the library figures',
     async (policy) => {
-      const r = await cli(
-        'simulate',
-        '--input',
-        demandFile,
+      const r = await simulate(
         '--capacity-per-replica',
         '500',
         '--target-utilization',
@@ -82,7 +78,7 @@ describe('tidewatch-predictor simulate', () => {
   );
 
   it('prints a table by default', async () => {
-    const r = await cli('simulate', '--input', demandFile, '--capacity-per-replica', '500');
+    const r = await simulate('--capacity-per-replica', '500');
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^policy\s+reactive$/m);
     expect(r.stdout).toMatch(/^under-provisioned minutes\s+[\d,.]+$/m);
@@ -106,7 +102,7 @@ describe('tidewatch-predictor simulate', () => {
       'DEMAND: too little history: 23040 points, need at least 44640 (30 days of warm-up and a day to score)',
     ],
   ])('exit 1 with one line for bad input %#', async (args, message) => {
-    const r = await cli('simulate', '--input', demandFile, ...args);
+    const r = await simulate(...args);
     expect(r).toEqual({
       code: 1,
       stdout: '',

@@ -3,18 +3,15 @@
  * shipped flights fixture. Needs `npx tsup` (npm run build) in packages/predictor first; the
  * test command builds before vitest runs.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI_PATH, runCli } from './run-cli.js';
+import { CLI_PATH, cli, requireBuiltCli } from './run-cli.js';
 
-const cliPath = CLI_PATH;
 const fixture = fileURLToPath(new URL('../../fixtures/flights-2001-hourly.csv', import.meta.url));
 const FAST = 'seasonal-naive-weekly,holt-winters,seasonal-profile';
-
-const cli = runCli;
 
 // Created at collection time: the error cases below name files in it.
 const dir = mkdtempSync(join(tmpdir(), 'tw-cli-'));
@@ -30,13 +27,14 @@ const slice = (rows: number) => lines.slice(0, rows + 1);
 let fourWeeks: string;
 
 beforeAll(() => {
-  if (!existsSync(cliPath))
-    throw new Error(
-      `${cliPath} is missing: run \`npx tsup\` in packages/predictor (npm run build) first`,
-    );
+  requireBuiltCli();
   fourWeeks = file('four-weeks.csv', slice(24 * 28));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** `<command> --input four-weeks.csv --horizon 24`, then `extra`. */
+const onFourWeeks = (command: 'backtest' | 'forecast', ...extra: string[]) =>
+  cli(command, '--input', fourWeeks, '--horizon', '24', ...extra);
 
 interface ModelRow {
   model: string;
@@ -58,17 +56,7 @@ function expectReport(json: { models: ModelRow[]; selected: string }, names: str
 
 describe('tidewatch-predictor backtest', () => {
   it('prints the contract JSON and selects the lowest MASE', async () => {
-    const r = await cli(
-      'backtest',
-      '--input',
-      fourWeeks,
-      '--horizon',
-      '24',
-      '--models',
-      FAST,
-      '--output',
-      'json',
-    );
+    const r = await onFourWeeks('backtest', '--models', FAST, '--output', 'json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
@@ -78,34 +66,11 @@ describe('tidewatch-predictor backtest', () => {
   });
 
   it('prints a table with the selected row marked', async () => {
-    const r = await cli(
-      'backtest',
-      '--input',
-      fourWeeks,
-      '--horizon',
-      '24',
-      '--models',
-      FAST,
-      '--origins',
-      '3',
-    );
+    const r = await onFourWeeks('backtest', '--models', FAST, '--origins', '3');
     expect(r.code).toBe(0);
     const json = JSON.parse(
-      (
-        await cli(
-          'backtest',
-          '--input',
-          fourWeeks,
-          '--horizon',
-          '24',
-          '--models',
-          FAST,
-          '--origins',
-          '3',
-          '--output',
-          'json',
-        )
-      ).stdout,
+      (await onFourWeeks('backtest', '--models', FAST, '--origins', '3', '--output', 'json'))
+        .stdout,
     );
     expect(r.stdout).toMatch(/^\s+model\s+MASE\s+WAPE %\s+p90 cov %\s+fit time$/m);
     expect(r.stdout).toMatch(new RegExp(`^\\*\\s+${json.selected}\\s`, 'm'));
@@ -114,12 +79,8 @@ describe('tidewatch-predictor backtest', () => {
   });
 
   it('trains the LSTM in a worker within a time budget', async () => {
-    const r = await cli(
+    const r = await onFourWeeks(
       'backtest',
-      '--input',
-      fourWeeks,
-      '--horizon',
-      '24',
       '--models',
       'seasonal-naive-weekly,lstm',
       '--time-budget',
@@ -135,17 +96,7 @@ describe('tidewatch-predictor backtest', () => {
 
 describe('tidewatch-predictor forecast', () => {
   it('forecasts with the backtest winner in the contract JSON', async () => {
-    const r = await cli(
-      'forecast',
-      '--input',
-      fourWeeks,
-      '--horizon',
-      '24',
-      '--models',
-      FAST,
-      '--output',
-      'json',
-    );
+    const r = await onFourWeeks('forecast', '--models', FAST, '--output', 'json');
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const json = JSON.parse(r.stdout);
@@ -284,6 +235,6 @@ describe('tidewatch-predictor errors', () => {
   });
 
   it('has the shebang so it runs as a bin', () => {
-    expect(readFileSync(cliPath, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect(readFileSync(CLI_PATH, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
   });
 });

@@ -3,9 +3,9 @@
  * ScaledObject by path, records every request, and can refuse or delay per method. The real
  * @kubernetes/client-node builds and sends the requests through the returned KubeConfig.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
+import { pollUntil, startHttpServer } from '@tidewatch/test-utils';
 
 /** One request the fake received. */
 export interface Recorded {
@@ -121,23 +121,29 @@ export interface FakeKube {
   readonly kubeConfig: KubeConfig;
   /** Restores both objects (target 350), no refusals, no delay, no recorded requests. */
   reset(): void;
+  /** Resolves once every request that reached the fake has been answered (or abandoned). */
+  idle(): Promise<void>;
   close(): Promise<void>;
 }
 
 /** Starts the fake on 127.0.0.1 (any free port), already reset. */
 export async function startFakeKube(): Promise<FakeKube> {
   const state: FakeKubeState = { objects: new Map(), refuse: new Map(), delayMs: 0, requests: [] };
-  const server: Server = createServer((req, res) => {
-    handle(state, req, res).catch((error: unknown) => {
-      res.writeHead(500);
-      res.end(String(error));
-    });
+  let inFlight = 0;
+  const server = await startHttpServer((req, res) => {
+    inFlight++;
+    handle(state, req, res)
+      .catch((error: unknown) => {
+        res.writeHead(500);
+        res.end(String(error));
+      })
+      .finally(() => {
+        inFlight--;
+      });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
   const kubeConfig = new KubeConfig();
   kubeConfig.loadFromOptions({
-    clusters: [{ name: 'fake', server: `http://127.0.0.1:${port}`, skipTLSVerify: true }],
+    clusters: [{ name: 'fake', server: server.url, skipTLSVerify: true }],
     users: [{ name: 'predictor', token: 'test-token' }],
     contexts: [{ name: 'fake', cluster: 'fake', user: 'predictor' }],
     currentContext: 'fake',
@@ -156,7 +162,13 @@ export async function startFakeKube(): Promise<FakeKube> {
     state,
     kubeConfig,
     reset,
-    close: () =>
-      new Promise<void>((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+    async idle() {
+      await pollUntil(
+        async () => inFlight,
+        (n) => n === 0,
+        { timeoutMs: 10_000, intervalMs: 10, description: 'the fake API to answer every request' },
+      );
+    },
+    close: () => server.close(),
   };
 }

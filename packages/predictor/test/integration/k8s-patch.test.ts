@@ -4,7 +4,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createPatcher, type PatchResult } from '../../src/patch/patcher.js';
+import { createPatcher, type PatcherOptions, type PatchResult } from '../../src/patch/patcher.js';
 import {
   type FakeKube,
   type FakeKubeState,
@@ -30,14 +30,13 @@ beforeEach(() => fake.reset());
 
 const patches = () => state.requests.filter((r) => r.method === 'PATCH');
 
+/** A patcher of realtime/realtime-server of `kind` on the fake, with `options` on top. */
+const patcher = (kind: PatcherOptions['kind'], options: Partial<PatcherOptions> = {}) =>
+  createPatcher({ kind, namespace: 'realtime', name: 'realtime-server', kubeConfig, ...options });
+
 describe('patch mode against a fake Kubernetes API', () => {
   it('patches the HPA external metric averageValue with a guarded JSON patch', async () => {
-    const p = createPatcher({
-      kind: 'hpa',
-      namespace: 'realtime',
-      name: 'realtime-server',
-      kubeConfig,
-    });
+    const p = patcher('hpa');
     const result = await p.apply(280);
     expect(result).toEqual({ status: 'patched', value: 280, written: '280', previous: 350 });
     expect(state.requests.map((r) => [r.method, r.path])).toEqual([
@@ -57,12 +56,7 @@ describe('patch mode against a fake Kubernetes API', () => {
 
   it('writes fractions as milli-quantities to the HPA and reads them back', async () => {
     state.objects.set(HPA_PATH, hpa('233100m'));
-    const p = createPatcher({
-      kind: 'hpa',
-      namespace: 'realtime',
-      name: 'realtime-server',
-      kubeConfig,
-    });
+    const p = patcher('hpa');
     expect(await p.apply(240)).toMatchObject({ status: 'skipped', current: 233.1 });
     expect(await p.apply(300.25)).toEqual({
       status: 'patched',
@@ -73,12 +67,7 @@ describe('patch mode against a fake Kubernetes API', () => {
   });
 
   it('patches the ScaledObject trigger threshold (a float string)', async () => {
-    const p = createPatcher({
-      kind: 'scaledobject',
-      namespace: 'realtime',
-      name: 'realtime-server',
-      kubeConfig,
-    });
+    const p = patcher('scaledobject');
     expect(p.target).toBe('scaledobjects.keda.sh realtime/realtime-server trigger actual-load');
     const result = await p.apply(233.1);
     expect(result).toEqual({ status: 'patched', value: 233.1, written: '233.1', previous: 350 });
@@ -95,12 +84,7 @@ describe('patch mode against a fake Kubernetes API', () => {
   });
 
   it('skips writes within 5 % of the live value, writes at 5 % and beyond', async () => {
-    const p = createPatcher({
-      kind: 'scaledobject',
-      namespace: 'realtime',
-      name: 'realtime-server',
-      kubeConfig,
-    });
+    const p = patcher('scaledobject');
     const skipped = await p.apply(333);
     expect(skipped.status).toBe('skipped');
     expect(skipped).toMatchObject({ current: 350 });
@@ -117,12 +101,7 @@ describe('patch mode against a fake Kubernetes API', () => {
 
   it('turns a 403 on the write into a result naming the missing RBAC verb', async () => {
     state.refuse.set('PATCH', 403);
-    const p = createPatcher({
-      kind: 'scaledobject',
-      namespace: 'realtime',
-      name: 'realtime-server',
-      kubeConfig,
-    });
+    const p = patcher('scaledobject');
     const result = await p.apply(200);
     expect(result).toMatchObject({
       status: 'failed',
@@ -138,12 +117,7 @@ describe('patch mode against a fake Kubernetes API', () => {
 
   it('turns a 403 on the read into a result naming "get"', async () => {
     state.refuse.set('GET', 403);
-    const p = createPatcher({
-      kind: 'hpa',
-      namespace: 'realtime',
-      name: 'realtime-server',
-      kubeConfig,
-    });
+    const p = patcher('hpa');
     expect(await p.apply(200)).toMatchObject({
       status: 'failed',
       step: 'get',
@@ -154,24 +128,13 @@ describe('patch mode against a fake Kubernetes API', () => {
   });
 
   it('reports a missing object, a missing trigger, a conflict and a bad value without throwing', async () => {
-    const missing = createPatcher({
-      kind: 'hpa',
-      namespace: 'realtime',
-      name: 'other',
-      kubeConfig,
-    });
+    const missing = patcher('hpa', { name: 'other' });
     expect(await missing.apply(200)).toMatchObject({
       status: 'failed',
       step: 'get',
       httpStatus: 404,
     });
-    const wrongTrigger = createPatcher({
-      kind: 'scaledobject',
-      namespace: 'realtime',
-      name: 'realtime-server',
-      triggerName: 'nope',
-      kubeConfig,
-    });
+    const wrongTrigger = patcher('scaledobject', { triggerName: 'nope' });
     expect(await wrongTrigger.apply(200)).toEqual({
       status: 'failed',
       value: 200,
@@ -179,12 +142,7 @@ describe('patch mode against a fake Kubernetes API', () => {
       message: 'scaledobjects.keda.sh realtime/realtime-server: no trigger named "nope"',
     });
     state.refuse.set('PATCH', 422);
-    const p = createPatcher({
-      kind: 'scaledobject',
-      namespace: 'realtime',
-      name: 'realtime-server',
-      kubeConfig,
-    });
+    const p = patcher('scaledobject');
     expect(await p.apply(200)).toMatchObject({ status: 'failed', step: 'patch', httpStatus: 422 });
     const requestsBefore = state.requests.length;
     for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 0.0004])
@@ -195,13 +153,7 @@ describe('patch mode against a fake Kubernetes API', () => {
 
   it('times out a hanging API server and runs concurrent applies one at a time', async () => {
     state.delayMs = 300;
-    const slow = createPatcher({
-      kind: 'hpa',
-      namespace: 'realtime',
-      name: 'realtime-server',
-      timeoutMs: 100,
-      kubeConfig,
-    });
+    const slow = patcher('hpa', { timeoutMs: 100 });
     expect(await slow.apply(200)).toMatchObject({
       status: 'failed',
       step: 'get',
@@ -209,14 +161,9 @@ describe('patch mode against a fake Kubernetes API', () => {
         'get horizontalpodautoscalers.autoscaling realtime/realtime-server: timed out after 100 ms',
     });
     state.delayMs = 0;
-    await new Promise((r) => setTimeout(r, 300)); // let the abandoned request finish
+    await fake.idle(); // the abandoned request is answered (to nobody) before the next test
     state.requests = [];
-    const p = createPatcher({
-      kind: 'hpa',
-      namespace: 'realtime',
-      name: 'realtime-server',
-      kubeConfig,
-    });
+    const p = patcher('hpa');
     const results = await Promise.all([p.apply(200), p.apply(100)]);
     expect(results.map((r) => r.status)).toEqual(['patched', 'patched']);
     expect(state.requests.map((r) => r.method)).toEqual(['GET', 'PATCH', 'GET', 'PATCH']);

@@ -1,28 +1,20 @@
-/** Runs the built `tidewatch-predictor` bin as a child process, as scripts do. */
-import { spawn } from 'node:child_process';
+/** The built `tidewatch-predictor` bin, run as a child process as scripts run it. */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { type CliRun, runCli } from '@tidewatch/test-utils';
 
 /** The built CLI (needs `npx tsup` in packages/predictor first). */
 export const CLI_PATH = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
-/** Exit code and the complete output of one run. */
-export interface CliRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
+/** Throws with the way out when the CLI is not built (for a `beforeAll`). */
+export function requireBuiltCli(): void {
+  if (!existsSync(CLI_PATH))
+    throw new Error(
+      `${CLI_PATH} is missing: run \`npx tsup\` in packages/predictor (npm run build) first`,
+    );
 }
 
-/** Runs the CLI with `args` and resolves when it exits. */
-export function runCli(...args: string[]): Promise<CliRun> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI_PATH, ...args], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+/** Runs the CLI with `args` to its end: exit code and complete output (bounded, 60 s). */
+export function cli(...args: string[]): Promise<CliRun> {
+  return runCli(CLI_PATH, args);
 }

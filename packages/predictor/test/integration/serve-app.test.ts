@@ -4,9 +4,7 @@
  * going down / answering garbage / coming back, bad requests, a full history ring, and no
  * leaking cron tasks. Training runs in the real worker thread (needs `npx tsup` first).
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createPlanner, peakOver } from '@tidewatch/forecast';
 import { launchChromium, pollUntil } from '@tidewatch/test-utils';
@@ -17,20 +15,11 @@ import { parseServeConfig, type ServeConfig } from '../../src/serve/config.js';
 import { silentLogger } from '../../src/serve/log.js';
 import type { ForecastJson } from '../../src/serve/routes.js';
 import { trainModel } from '../../src/serve/trainer.js';
-import {
-  FAST,
-  request,
-  samples,
-  seedCsv,
-  seedValues,
-  startTarget,
-  type Target,
-} from './serve-target.js';
+import { startTarget, type Target } from './serve-target.js';
+import { request, scrapeOf, seededDir, serveSettings, sidecarClient } from './sidecar.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tw-serve-app-'));
-const SEED = seedValues(1008);
-const seedFile = join(dir, 'seed.csv');
-writeFileSync(seedFile, seedCsv(SEED));
+const seeded = seededDir('tw-serve-app-');
+const SEED = seeded.seed;
 const workerBuilt = existsSync(
   fileURLToPath(new URL('../../../forecast/dist/worker.js', import.meta.url)),
 );
@@ -47,14 +36,14 @@ beforeAll(async () => {
     throw new Error('dist/worker.js is missing: run `npx tsup` in packages/forecast first');
   target = await startTarget();
   await target.setConnections(3);
-  config = parseServeConfig({
-    ...FAST,
-    source: { kind: 'scrape', urls: [target.metricsUrl], timeoutSeconds: 0.5 },
-    listen: { host: '127.0.0.1', port: 0 },
-    historyPoints: 5000,
-    target: 'chat',
-    seed: { file: seedFile },
-  });
+  config = parseServeConfig(
+    serveSettings({
+      source: scrapeOf(target),
+      historyPoints: 5000,
+      target: 'chat',
+      seed: { file: seeded.seedFile },
+    }),
+  );
   const gate = new Promise<void>((resolve) => {
     releaseTraining = resolve;
   });
@@ -73,15 +62,10 @@ afterAll(async () => {
   releaseTraining();
   await sidecar?.stop();
   await target?.close();
-  rmSync(dir, { recursive: true, force: true });
+  seeded.remove();
 });
 
-const getForecast = async (query = ''): Promise<ForecastJson> => {
-  const res = await request(`${url}/forecast${query}`);
-  expect(res.status).toBe(200);
-  return JSON.parse(res.text) as ForecastJson;
-};
-const getMetrics = async () => samples((await request(`${url}/metrics`)).text);
+const { forecast: getForecast, metrics: getMetrics } = sidecarClient(() => url);
 const SOURCE = () => `scrape:${target.metricsUrl}`;
 const FORECAST_SERIES = /^tidewatch_(forecast|recommended_replicas|scaling_threshold)\{/;
 
@@ -108,13 +92,11 @@ describe('sidecar in-process', () => {
   });
 
   it('/forecast has the documented shape and the exact history fed', async () => {
-    // Enough live points to see after the seed.
+    // Enough live points to see after the seed, and a forecast in force (what is asserted).
     const doc = await pollUntil(
       () => getForecast('?history=10080'),
-      (d) => d.history.length >= 1012,
-      {
-        description: '4 live points',
-      },
+      (d) => d.history.length >= 1012 && d.status === 'ok',
+      { description: '4 live points and an ok forecast' },
     );
     expect(Object.keys(doc)).toEqual([
       'status',
@@ -160,7 +142,10 @@ describe('sidecar in-process', () => {
 
   it('the plan and /metrics carry exactly what the planner computes', async () => {
     const planner = createPlanner({ ...config.planner, staleness: config.staleness });
-    const doc = await getForecast();
+    // The planner below must reach the sidecar's verdict from the same figures: an ok one.
+    const doc = await pollUntil(getForecast, (d) => d.status === 'ok', {
+      description: 'an ok forecast',
+    });
     const nowMs = Date.parse(doc.generatedAt);
     const window = peakOver(doc.forecast, nowMs, nowMs + 5000);
     const expected = planner.plan({
@@ -185,13 +170,14 @@ describe('sidecar in-process', () => {
       targetUtilization: 0.5,
     });
 
-    const m = await getMetrics();
-    const p50 = m.get(
-      'tidewatch_forecast{metric="realtime_connections",horizon="5s",quantile="0.5"}',
-    );
-    const p90 = m.get(
-      'tidewatch_forecast{metric="realtime_connections",horizon="5s",quantile="0.9"}',
-    );
+    // The forecast series exist only while the forecast is in force at the scrape.
+    const P50 = 'tidewatch_forecast{metric="realtime_connections",horizon="5s",quantile="0.5"}';
+    const P90 = 'tidewatch_forecast{metric="realtime_connections",horizon="5s",quantile="0.9"}';
+    const m = await pollUntil(getMetrics, (x) => x.has(P50) && x.has(P90), {
+      description: 'the published forecast series',
+    });
+    const p50 = m.get(P50);
+    const p90 = m.get(P90);
     expect(p50).toBeTypeOf('number');
     expect(p90).toBeTypeOf('number');
     // The replicas and threshold a planner derives from this very peak and the actual 3.
@@ -298,7 +284,14 @@ describe('sidecar in-process', () => {
       },
     );
     expect(doc.reasons).toEqual([]);
-    const m = await getMetrics();
+    // The series come back when a scrape finds the forecast in force.
+    const m = await pollUntil(
+      getMetrics,
+      (x) => [...x.keys()].some((k) => FORECAST_SERIES.test(k)),
+      {
+        description: 'the forecast series published again',
+      },
+    );
     expect([...m.keys()].filter((k) => FORECAST_SERIES.test(k))).toHaveLength(4);
     expect([...m.keys()].filter((k) => k.startsWith('tidewatch_forecast_stale{'))).toEqual([]);
   });
@@ -330,6 +323,12 @@ describe('sidecar in-process', () => {
     page.on('console', (m) => {
       if (m.type() === 'error') errors.push(m.text());
     });
+    // The page polls every 2 s here: on a paused fake clock it renders its first poll only,
+    // so every read below sees that one render (installed well before the pause: pauseAt
+    // only moves forward).
+    const now = Date.now();
+    await page.clock.install({ time: now - 60_000 });
+    await page.clock.pauseAt(now);
     await page.goto(`${url}/`);
     await page.waitForSelector('body[data-renders="1"]', { timeout: 20_000 });
     // What the page fetched from the sidecar (it forecasts every second here, so a second
@@ -419,33 +418,35 @@ describe('sidecar in-process', () => {
 
 describe('a full history ring', () => {
   it('keeps exactly historyPoints and keeps forecasting after the ring moved', async () => {
-    const small = parseServeConfig({
-      ...FAST,
-      source: { kind: 'scrape', urls: [target.metricsUrl], timeoutSeconds: 0.5 },
-      listen: { host: '127.0.0.1', port: 0 },
-      historyPoints: 1010,
-      seed: { file: seedFile },
-    });
+    const small = parseServeConfig(
+      serveSettings({
+        source: scrapeOf(target),
+        historyPoints: 1010,
+        seed: { file: seeded.seedFile },
+      }),
+    );
     const s = createSidecar(small, { log: silentLogger });
+    let u = '';
+    const client = sidecarClient(() => u);
     try {
-      const { url: u } = await s.start();
+      ({ url: u } = await s.start());
       const first = await pollUntil(
-        () => request(`${u}/forecast?history=10080`),
-        (r) => JSON.parse(r.text).status === 'ok',
+        () => client.forecast('?history=10080'),
+        (d) => d.status === 'ok',
         {
           timeoutMs: 30_000,
           description: 'a first forecast',
         },
       );
-      const startMs = Date.parse(JSON.parse(first.text).history[0].timestamp);
+      const startMs = Date.parse(first.history[0]?.timestamp ?? '');
       // More appends than the ring holds: the oldest points are dropped, the count stays.
       const later = await pollUntil(
-        async () => JSON.parse((await request(`${u}/forecast?history=10080`)).text) as ForecastJson,
+        () => client.forecast('?history=10080'),
         (d) => Date.parse(d.history[0]?.timestamp ?? '') >= startMs + 6000 && d.status === 'ok',
         { timeoutMs: 30_000, description: 'the ring moved 6 steps' },
       );
       expect(later.history).toHaveLength(1010);
-      const m = samples((await request(`${u}/metrics`)).text);
+      const m = await client.metrics();
       expect(m.get('tidewatch_history_points{metric="realtime_connections"}')).toBe(1010);
       // A forecast made after the ring moved (from the saved model, realigned), not a retrain.
       expect(Date.parse(later.forecast[0]?.timestamp ?? '')).toBeGreaterThan(startMs + 1010 * 1000);

@@ -4,9 +4,6 @@
  * trigger; when the source dies and the forecast goes stale, the static threshold (capacity x
  * target) is written back; a refused write is counted and reported, and the sidecar serves on.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { pollUntil } from '@tidewatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSidecar, type Sidecar } from '../../src/serve/app.js';
@@ -15,19 +12,10 @@ import { silentLogger } from '../../src/serve/log.js';
 import type { ForecastJson } from '../../src/serve/routes.js';
 import { trainModel } from '../../src/serve/trainer.js';
 import { type FakeKube, SO_PATH, startFakeKube } from './fake-kube.js';
-import {
-  FAST,
-  request,
-  samples,
-  seedCsv,
-  seedValues,
-  startTarget,
-  type Target,
-} from './serve-target.js';
+import { startTarget, type Target } from './serve-target.js';
+import { request, scrapeOf, seededDir, serveSettings, sidecarClient } from './sidecar.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tw-serve-patch-'));
-const seedFile = join(dir, 'seed.csv');
-writeFileSync(seedFile, seedCsv(seedValues(1008)));
+const seeded = seededDir('tw-serve-patch-');
 
 let fake: FakeKube;
 let target: Target;
@@ -39,15 +27,15 @@ beforeAll(async () => {
   fake = await startFakeKube();
   target = await startTarget();
   await target.setConnections(3);
-  config = parseServeConfig({
-    ...FAST,
-    source: { kind: 'scrape', urls: [target.metricsUrl], timeoutSeconds: 0.5 },
-    listen: { host: '127.0.0.1', port: 0 },
-    target: 'chat',
-    seed: { file: seedFile },
-    // Every changed value is written: the test follows each apply.
-    patch: { enabled: true, namespace: 'realtime', name: 'realtime-server', hysteresis: 0 },
-  });
+  config = parseServeConfig(
+    serveSettings({
+      source: scrapeOf(target),
+      target: 'chat',
+      seed: { file: seeded.seedFile },
+      // Every changed value is written: the test follows each apply.
+      patch: { enabled: true, namespace: 'realtime', name: 'realtime-server', hysteresis: 0 },
+    }),
+  );
   sidecar = createSidecar(config, {
     log: silentLogger,
     kubeConfig: fake.kubeConfig,
@@ -60,12 +48,12 @@ afterAll(async () => {
   await sidecar?.stop();
   await target?.close();
   await fake?.close();
-  rmSync(dir, { recursive: true, force: true });
+  seeded.remove();
 });
 
-const getForecast = async (): Promise<ForecastJson> =>
-  JSON.parse((await request(`${url}/forecast?history=1`)).text) as ForecastJson;
-const getMetrics = async () => samples((await request(`${url}/metrics`)).text);
+const client = sidecarClient(() => url);
+const getForecast = () => client.forecast('?history=1');
+const getMetrics = client.metrics;
 const patchBodies = () =>
   fake.state.requests
     .filter((r) => r.method === 'PATCH' && r.path === SO_PATH)
@@ -96,11 +84,16 @@ describe('sidecar patch mode', () => {
       '/spec/triggers/1/name',
       '/spec/triggers/1/metadata/threshold',
     ]);
-    const m = await getMetrics();
-    expect(m.get('tidewatch_patch_requests_total{target="chat",result="failed"}')).toBe(0);
-    expect(m.get('tidewatch_patch_requests_total{target="chat",result="patched"}')).toBe(
-      patchBodies().length,
+    // A forecast tick every 2 s patches again: the API records a request before the sidecar
+    // counts its answer. Compare the two between ticks, when no patch is on its way.
+    const PATCHED = 'tidewatch_patch_requests_total{target="chat",result="patched"}';
+    const { m, requests } = await pollUntil(
+      async () => ({ m: await getMetrics(), requests: patchBodies().length }),
+      (x) => x.m.get(PATCHED) === x.requests,
+      { description: 'no patch in flight' },
     );
+    expect(m.get('tidewatch_patch_requests_total{target="chat",result="failed"}')).toBe(0);
+    expect(m.get(PATCHED)).toBe(requests);
     const threshold = m.get('tidewatch_patch_threshold{target="chat",mode="predicted"}');
     expect(threshold).toBeGreaterThan(0);
   });

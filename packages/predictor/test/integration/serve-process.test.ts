@@ -3,7 +3,6 @@
  * configuration errors, warming up, SIGTERM (exit 0, history complete), restart from the
  * persisted history and model, and `kill -9` at random moments while it persists.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import {
   existsSync,
   mkdirSync,
@@ -17,57 +16,43 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHistoryStore, decodeHistory } from '@tidewatch/forecast';
-import { pollUntil } from '@tidewatch/test-utils';
+import {
+  type CliProcess,
+  hourlyCsv,
+  pollUntil,
+  startCli,
+  stopStartedProcesses,
+} from '@tidewatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import {
-  FAST,
-  request,
-  samples,
-  seedCsv,
-  seedValues,
-  startTarget,
-  type Target,
-} from './serve-target.js';
+import { startTarget, type Target } from './serve-target.js';
+import { request, seedValues, serveSettings, sidecarClient, waitReady } from './sidecar.js';
 
 const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'tw-serve-proc-'));
 const seedFile = join(dir, 'seed.csv');
-writeFileSync(seedFile, seedCsv(seedValues(1008)));
+writeFileSync(seedFile, hourlyCsv(seedValues(1008)));
 
-interface Running {
-  child: ChildProcess;
-  url: Promise<string>;
-  stderr: () => string;
-  exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
+/** A running `serve` process and the URL it logs. */
+type Running = CliProcess & { url: Promise<string> };
 
-const children: ChildProcess[] = [];
-
-/** Starts `serve` with `args`; `url` resolves from its "listening" log line. */
+/** Starts `serve` with `args` in a clean environment; `url` resolves from its "listening" line. */
 function serve(args: string[], env: Record<string, string> = {}): Running {
-  const child = spawn(process.execPath, [cli, 'serve', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '', ...env },
-  });
-  children.push(child);
-  let err = '';
-  let resolveUrl: (u: string) => void = () => {};
-  const url = new Promise<string>((resolve) => {
-    resolveUrl = resolve;
-  });
-  child.stderr?.on('data', (d) => {
-    err += d;
-    for (const line of err.split('\n')) {
-      if (!line.startsWith('{')) continue;
-      const parsed = JSON.parse(line) as { msg?: string; url?: string };
-      if (parsed.msg === 'listening' && parsed.url) resolveUrl(parsed.url);
-    }
-  });
-  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
+  const run = startCli(cli, ['serve', ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
+  const url = run.waitForOutput(
+    ({ stderr }) => {
+      for (const line of stderr.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        const parsed = JSON.parse(line) as { msg?: string; url?: string };
+        if (parsed.msg === 'listening' && parsed.url) return parsed.url;
+      }
+      return undefined;
+    },
+    { description: 'the "listening" log line' },
   );
-  return { child, url, stderr: () => err, exit };
+  // A test that awaits only the exit must not see this wait's rejection as unhandled.
+  url.catch(() => {});
+  return Object.assign(run, { url });
 }
 
 let target: Target;
@@ -78,7 +63,7 @@ beforeAll(async () => {
   await target.setConnections(2);
 });
 afterAll(async () => {
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await stopStartedProcesses();
   await target?.close();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -86,14 +71,11 @@ afterAll(async () => {
 /** Writes a config file for a sidecar keeping its files in `dataDir`. */
 function configFile(name: string, extra: Record<string, unknown> = {}): string {
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(
-    file,
-    stringify({ ...FAST, listen: { host: '127.0.0.1', port: 0 }, historyPoints: 5000, ...extra }),
-  );
+  writeFileSync(file, stringify(serveSettings({ historyPoints: 5000, ...extra })));
   return file;
 }
 
-const metricsOf = async (url: string) => samples((await request(`${url}/metrics`)).text);
+const metricsOf = (url: string) => sidecarClient(() => url).metrics();
 const historyLength = (file: string) => {
   const snap = decodeHistory(readFileSync(file, 'utf8'), file);
   return snap.series.find((s) => s.name === 'realtime_connections')?.values.length ?? 0;
@@ -102,7 +84,7 @@ const historyLength = (file: string) => {
 describe('serve process', () => {
   it('a bad setting exits 1 with one line naming it', async () => {
     const run = serve(['--scrape', target.metricsUrl], { TIDEWATCH_PORT: 'x' });
-    expect((await run.exit).code).toBe(1);
+    expect((await run.exited).code).toBe(1);
     expect(run.stderr()).toBe(
       'tidewatch-predictor: TIDEWATCH_PORT: must be an integer 0..65535, got "x"\n',
     );
@@ -123,8 +105,8 @@ describe('serve process', () => {
       /^no forecast yet; too little history: \d+ points, need 378 to train$/,
     );
     expect(JSON.parse((await request(`${url}/forecast`)).text).status).toBe('warming');
-    run.child.kill('SIGTERM');
-    expect(await run.exit).toEqual({ code: 0, signal: null });
+    run.kill('SIGTERM');
+    expect(await run.exited).toEqual({ code: 0, signal: null });
   });
 
   const data = join(dir, 'data');
@@ -134,11 +116,7 @@ describe('serve process', () => {
     const config = configFile('seeded', { seed: { file: seedFile } });
     const first = serve(['--config', config, '--scrape', target.metricsUrl, '--data-dir', data]);
     const url = await first.url;
-    await pollUntil(
-      () => request(`${url}/readyz`),
-      (r) => r.status === 200,
-      { timeoutMs: 30_000, description: 'ready' },
-    );
+    await waitReady(url);
     const served = await pollUntil(
       () => metricsOf(url),
       (m) => (m.get('tidewatch_history_points{metric="realtime_connections"}') ?? 0) >= 1012,
@@ -147,8 +125,8 @@ describe('serve process', () => {
       },
     );
     const points = served.get('tidewatch_history_points{metric="realtime_connections"}') as number;
-    first.child.kill('SIGTERM');
-    expect(await first.exit).toEqual({ code: 0, signal: null });
+    first.kill('SIGTERM');
+    expect(await first.exited).toEqual({ code: 0, signal: null });
     const snap = decodeHistory(readFileSync(historyFile, 'utf8'), historyFile);
     const values = Array.from(snap.series[0]?.values ?? []);
     expect(values.length).toBeGreaterThanOrEqual(points);
@@ -159,18 +137,14 @@ describe('serve process', () => {
     // The restart is ready from the saved model: no training in this process.
     const second = serve(['--config', config, '--scrape', target.metricsUrl, '--data-dir', data]);
     const url2 = await second.url;
-    await pollUntil(
-      () => request(`${url2}/readyz`),
-      (r) => r.status === 200,
-      { timeoutMs: 15_000, description: 'ready again' },
-    );
+    await waitReady(url2, 15_000);
     const m = await metricsOf(url2);
     expect(m.get('tidewatch_train_runs_total{outcome="success"}')).toBe(0);
     expect(m.get('tidewatch_history_points{metric="realtime_connections"}')).toBeGreaterThanOrEqual(
       values.length,
     );
-    second.child.kill('SIGTERM');
-    expect((await second.exit).code).toBe(0);
+    second.kill('SIGTERM');
+    expect((await second.exited).code).toBe(0);
   });
 
   it('kill -9 at random moments while persisting: the next start loads the last good state', async () => {
@@ -180,11 +154,7 @@ describe('serve process', () => {
     for (let round = 0; round < 4; round++) {
       const run = serve(['--config', config, '--scrape', target.metricsUrl, '--data-dir', data]);
       const url = await run.url;
-      await pollUntil(
-        () => request(`${url}/readyz`),
-        (r) => r.status === 200,
-        { timeoutMs: 30_000, description: 'ready' },
-      );
+      await waitReady(url);
       // Persisting happens every step (1 s): kill somewhere inside the next second or two.
       const savedBefore = readFileSync(historyFile, 'utf8').length;
       await pollUntil(
@@ -197,8 +167,8 @@ describe('serve process', () => {
       );
       await new Promise((resolve) => setTimeout(resolve, Math.floor(Math.random() * 1500)));
       const persisted = historyLength(historyFile);
-      run.child.kill('SIGKILL');
-      expect((await run.exit).signal).toBe('SIGKILL');
+      run.kill('SIGKILL');
+      expect((await run.exited).signal).toBe('SIGKILL');
       // Atomic writes: the file is whole (decodes, checksum ok) and not shorter than last seen.
       const after = historyLength(historyFile);
       expect(after).toBeGreaterThanOrEqual(persisted);
@@ -209,8 +179,8 @@ describe('serve process', () => {
         m.get('tidewatch_history_points{metric="realtime_connections"}'),
       ).toBeGreaterThanOrEqual(after);
       expect(next.stderr()).not.toMatch(/"level":"error"/);
-      next.child.kill('SIGTERM');
-      expect((await next.exit).code).toBe(0);
+      next.kill('SIGTERM');
+      expect((await next.exited).code).toBe(0);
     }
     // Temp files of the writes the kills interrupted were removed by the next start.
     expect(readdirSync(data).filter((f) => /\.json\.\d+$/.test(f))).toEqual([]);
@@ -233,8 +203,8 @@ describe('serve process', () => {
       1,
     );
     expect(run.stderr()).toContain('"msg":"history file unusable: moved aside, starting empty"');
-    run.child.kill('SIGTERM');
-    expect((await run.exit).code).toBe(0);
+    run.kill('SIGTERM');
+    expect((await run.exited).code).toBe(0);
 
     const other = join(dir, 'other-step');
     mkdirSync(other);
@@ -249,7 +219,7 @@ describe('serve process', () => {
       '--data-dir',
       other,
     ]);
-    expect((await refused.exit).code).toBe(1);
+    expect((await refused.exited).code).toBe(1);
     expect(refused.stderr().trim().split('\n').at(-1)).toBe(
       `tidewatch-predictor: cannot start: history file ${join(other, 'history.json')} was written with stepMs 60000, but this store uses stepMs 1000; use the same step or move the file away`,
     );

@@ -3,28 +3,15 @@
  * server): the fleet sum arrives in the history, and Prometheus going away makes the
  * forecast stale, naming the source, without publishing forecast series.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type PrometheusHandle, pollUntil, startPrometheus } from '@tidewatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSidecar, type Sidecar } from '../../src/serve/app.js';
 import { parseServeConfig } from '../../src/serve/config.js';
 import { silentLogger } from '../../src/serve/log.js';
-import type { ForecastJson } from '../../src/serve/routes.js';
-import {
-  FAST,
-  request,
-  samples,
-  seedCsv,
-  seedValues,
-  startTarget,
-  type Target,
-} from './serve-target.js';
+import { startTarget, type Target } from './serve-target.js';
+import { FAST, seededDir, serveSettings, sidecarClient } from './sidecar.js';
 
-const dir = mkdtempSync(join(tmpdir(), 'tw-serve-prom-'));
-const seedFile = join(dir, 'seed.csv');
-writeFileSync(seedFile, seedCsv(seedValues(1008)));
+const seeded = seededDir('tw-serve-prom-');
 
 let target: Target;
 let prometheus: PrometheusHandle;
@@ -39,15 +26,15 @@ beforeAll(async () => {
     timeoutMs: 20_000,
   });
   sidecar = createSidecar(
-    parseServeConfig({
-      ...FAST,
-      source: { kind: 'prometheus', url: prometheus.url, timeoutSeconds: 2 },
-      listen: { host: '127.0.0.1', port: 0 },
-      historyPoints: 5000,
-      seed: { file: seedFile },
-      // Prometheus' grid point for "now" lags a scrape: allow for it.
-      staleness: { ...FAST.staleness, maxDataAgeSeconds: 5 },
-    }),
+    parseServeConfig(
+      serveSettings({
+        source: { kind: 'prometheus', url: prometheus.url, timeoutSeconds: 2 },
+        historyPoints: 5000,
+        seed: { file: seeded.seedFile },
+        // Prometheus' grid point for "now" lags a scrape: allow for it.
+        staleness: { ...FAST.staleness, maxDataAgeSeconds: 5 },
+      }),
+    ),
     { log: silentLogger },
   );
   ({ url } = await sidecar.start());
@@ -57,11 +44,11 @@ afterAll(async () => {
   await sidecar?.stop();
   await prometheus?.stop();
   await target?.close();
-  rmSync(dir, { recursive: true, force: true });
+  seeded.remove();
 });
 
-const getForecast = async (): Promise<ForecastJson> =>
-  JSON.parse((await request(`${url}/forecast?history=1`)).text) as ForecastJson;
+const client = sidecarClient(() => url);
+const getForecast = () => client.forecast('?history=1');
 
 describe('sidecar on a Prometheus source', () => {
   it('stores sum(realtime_connections) and forecasts', async () => {
@@ -84,7 +71,7 @@ describe('sidecar on a Prometheus source', () => {
       description: 'stale',
     });
     expect(doc.reasons[0]?.startsWith(`source failing: prometheus:${prometheus.url}: `)).toBe(true);
-    const m = samples((await request(`${url}/metrics`)).text);
+    const m = await client.metrics();
     expect(
       [...m.keys()].filter((k) =>
         /^tidewatch_(forecast|recommended_replicas|scaling_threshold)\{/.test(k),

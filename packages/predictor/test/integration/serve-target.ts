@@ -1,13 +1,14 @@
 /**
- * Helpers of the sidecar's integration tests: a real `ws` server instrumented with
+ * The scrape target of the sidecar's integration tests: a real `ws` server instrumented with
  * @tidewatch/middleware whose connection count the test sets by opening real clients, and
- * which can go down, come back on the same port, or answer garbage; plus small HTTP helpers.
+ * which can go down, come back on the same port, or answer garbage. The sidecar side (seed,
+ * settings, a client for its endpoints) is in ./sidecar.ts.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createRealtimeMetrics, metricsHandler } from '@tidewatch/middleware';
 import { instrumentWs } from '@tidewatch/middleware/ws';
-import { flightsHourly } from '@tidewatch/test-utils';
+import { pollUntil } from '@tidewatch/test-utils';
 import { Registry } from 'prom-client';
 import { WebSocket, WebSocketServer } from 'ws';
 
@@ -15,7 +16,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 export interface Target {
   readonly port: number;
   readonly metricsUrl: string;
-  /** Opens or closes real clients until `n` are connected. */
+  /** Opens or closes real clients until `n` are connected and the server counts `n`. */
   setConnections(n: number): Promise<void>;
   /** `garbage`: `/metrics` answers 200 with text that is no exposition. */
   setMode(mode: 'ok' | 'garbage'): void;
@@ -79,8 +80,11 @@ export async function startTarget(): Promise<Target> {
         clients.push(ws);
       }
       // The server sees the close a moment after the client: wait until it counts right.
-      for (let i = 0; i < 200 && wss.clients.size !== n; i++)
-        await new Promise((resolve) => setTimeout(resolve, 10));
+      await pollUntil(
+        async () => wss.clients.size,
+        (size) => size === n,
+        { timeoutMs: 5_000, intervalMs: 10, description: `the target to count ${n} clients` },
+      );
     },
     setMode(m) {
       mode = m;
@@ -102,59 +106,3 @@ export async function startTarget(): Promise<Target> {
   };
   return target;
 }
-
-/** The first `n` hourly flights values: the seed a fresh sidecar forecasts from at once. */
-export function seedValues(n: number): number[] {
-  return Array.from(flightsHourly().values).slice(0, n);
-}
-
-/** CSV text of `values` (hourly timestamps from 2001-01-01). */
-export function seedCsv(values: readonly number[]): string {
-  const t0 = Date.parse('2001-01-01T00:00:00Z');
-  const rows = values.map((v, k) => `${new Date(t0 + k * 3_600_000).toISOString()},${v}`);
-  return `timestamp,value\n${rows.join('\n')}\n`;
-}
-
-/** GET (or another method) returning status, headers and body text. */
-export async function request(
-  url: string,
-  method = 'GET',
-): Promise<{ status: number; headers: Headers; text: string }> {
-  const res = await fetch(url, { method });
-  return { status: res.status, headers: res.headers, text: await res.text() };
-}
-
-/** Samples of `/metrics` text: `name{labels}` -> value. */
-export function samples(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const at = line.lastIndexOf(' ');
-    out.set(line.slice(0, at), Number(line.slice(at + 1)));
-  }
-  return out;
-}
-
-/** Settings shared by the sidecars under test: 1 s steps, an hourly trace replayed per second. */
-export const FAST = {
-  stepSeconds: 1,
-  schedule: { collect: '* * * * * *', forecast: '*/2 * * * * *', retrain: '0 0 3 * * *' },
-  forecast: {
-    horizonSteps: 30,
-    models: ['seasonal-naive-weekly', 'holt-winters', 'seasonal-profile'],
-    season: { daySteps: 24, weekSteps: 168 },
-  },
-  planner: {
-    capacityPerReplica: 100,
-    targetUtilization: 0.5,
-    lead: { podStartSeconds: 0, readinessSeconds: 0, metricLagSeconds: 0, pollingSeconds: 5 },
-  },
-  // The live load (a few test clients) is nothing like the replayed trace: the live error
-  // must not make the forecast stale here; staleness by error has its own unit tests.
-  staleness: {
-    maxDataAgeSeconds: 3,
-    maxForecastAgeSeconds: 10,
-    maxRollingMase: 1e9,
-    maxModelMase: 10,
-  },
-} as const;

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseSeriesCsv, type Source, SourceError } from '@tidewatch/forecast';
-import { pollUntil } from '@tidewatch/test-utils';
+import { hourlyCsv, parseSamples, pollUntil } from '@tidewatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { createSidecar, type Sidecar } from '../../src/serve/app.js';
@@ -15,13 +15,13 @@ import { ConfigError, parseServeConfig, type ServeConfig } from '../../src/serve
 import { silentLogger } from '../../src/serve/log.js';
 import type { ForecastJson } from '../../src/serve/routes.js';
 import { builtinSourceRegistry, type SourceKind } from '../../src/sources/index.js';
-import { FAST, request, samples, seedCsv, seedValues } from './serve-target.js';
+import { request, seedValues, serveSettings } from './sidecar.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tw-source-kind-'));
 const WEEKS = 6;
 const VALUES = seedValues(WEEKS * 168);
 const csv = join(dir, 'replay.csv');
-writeFileSync(csv, seedCsv(VALUES));
+writeFileSync(csv, hourlyCsv(VALUES));
 const missing = join(dir, 'missing.csv');
 
 const replaySchema = z.strictObject({
@@ -71,13 +71,11 @@ const registry = builtinSourceRegistry().register(replayKind);
 
 function configFor(file: string): ServeConfig {
   return parseServeConfig(
-    {
-      ...FAST,
+    serveSettings({
       source: { kind: 'replay', file },
-      listen: { host: '127.0.0.1', port: 0 },
       historyPoints: VALUES.length,
       target: 'replayed',
-    },
+    }),
     [],
     { sources: registry },
   );
@@ -149,7 +147,7 @@ describe('the sidecar end to end on a registered kind', () => {
     );
     expect(doc.source).toBe(`replay:${csv}`);
     expect(doc.metric).toBe('realtime_connections');
-    const metrics = samples((await request(`${url}/metrics`)).text);
+    const metrics = parseSamples((await request(`${url}/metrics`)).text);
     expect(metrics.get(`tidewatch_source_errors_total{source="replay:${csv}"}`)).toBe(0);
     // The first collection asked for the whole ring back: every point came from the replay.
     expect(metrics.get('tidewatch_history_points{metric="realtime_connections"}')).toBe(
@@ -181,7 +179,7 @@ describe('a registered kind that fails', () => {
   it('is counted under its own name and makes the forecast say why', async () => {
     const name = `replay:${missing}`;
     const metrics = await pollUntil(
-      async () => samples((await request(`${url}/metrics`)).text),
+      async () => parseSamples((await request(`${url}/metrics`)).text),
       (m) => (m.get(`tidewatch_source_errors_total{source="${name}"}`) ?? 0) >= 1,
       { timeoutMs: 15_000, description: 'the failed collection counted' },
     );

@@ -23,7 +23,7 @@ import {
   sliceSeries,
   timeAt,
 } from '@tidewatch/forecast';
-import { type ChromiumHandle, launchChromium } from '@tidewatch/test-utils';
+import { type ChromiumHandle, launchChromium, pollUntil } from '@tidewatch/test-utils';
 import express from 'express';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -412,7 +412,17 @@ describe('status page in Chromium', () => {
     // 45 s old when fetched; the fake clock moved 15 s since.
     expect(await text(page, 'data-age')).toBe('at least 1 min old');
     expect(await text(page, 'data-age-state')).toBe('not updating');
-    // The failed request is the browser's own console error, and the only one.
+    // The failed request is the browser's own console error, and the only one. It reaches the
+    // test as an event of its own, not necessarily before the render: wait for it.
+    await pollUntil(
+      async () => p.errors.length,
+      (n) => n >= 1,
+      {
+        timeoutMs: 5_000,
+        intervalMs: 20,
+        description: 'the console error of the failed request',
+      },
+    );
     expect(p.errors).toEqual(['console: Failed to load resource: net::ERR_EMPTY_RESPONSE']);
 
     current = ok;

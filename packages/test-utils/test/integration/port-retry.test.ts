@@ -1,7 +1,5 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { describe, expect, it, vi } from 'vitest';
-import { startPrometheus } from '../../src/index.js';
+import { startHttpServer, startPrometheus } from '../../src/index.js';
 
 // Hand out ports that are already taken before falling back to real free ports, to exercise
 // startPrometheus's retry when the port is grabbed between freePort() and Prometheus's bind.
@@ -12,17 +10,7 @@ vi.mock('../../src/free-port.js', async (importOriginal) => {
 });
 
 /** A server that answers 200 `{}` to everything, like an impostor on the port. */
-async function occupyPort(): Promise<{ port: number } & AsyncDisposable> {
-  const server = http.createServer((_req, res) => res.writeHead(200).end('{}'));
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    async [Symbol.asyncDispose]() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
-}
+const occupyPort = () => startHttpServer((_req, res) => res.writeHead(200).end('{}'));
 
 describe('startPrometheus port retry', () => {
   it('retries on a fresh port when the chosen one is taken', async () => {

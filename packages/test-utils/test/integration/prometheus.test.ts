@@ -1,7 +1,5 @@
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -11,6 +9,7 @@ import {
   promtool,
   renderPrometheusConfig,
   requireBinary,
+  startHttpServer,
   startPrometheus,
 } from '../../src/index.js';
 
@@ -28,7 +27,7 @@ interface DemoServer extends AsyncDisposable {
 
 /** A tiny exporter on 127.0.0.1:0 serving a fixed exposition behind a bearer token. */
 async function startDemoServer(): Promise<DemoServer> {
-  const server = http.createServer((req, res) => {
+  const server = await startHttpServer((req, res) => {
     if (req.url !== '/metrics') {
       res.writeHead(404).end();
     } else if (req.headers.authorization !== `Bearer ${TOKEN}`) {
@@ -37,15 +36,7 @@ async function startDemoServer(): Promise<DemoServer> {
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(EXPOSITION);
     }
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    metricsUrl: `http://127.0.0.1:${port}/metrics`,
-    async [Symbol.asyncDispose]() {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
+  return { metricsUrl: `${server.url}/metrics`, [Symbol.asyncDispose]: server.close };
 }
 
 describe('startPrometheus', () => {
@@ -81,8 +72,9 @@ describe('startPrometheus', () => {
     expect(unauthorized(targets)?.lastError).toMatch(/401/);
     expect(targets.find((t) => t.job === 'demo')?.health).toBe('up');
 
-    // The token-less job stores up == 0, the other up == 1.
-    const up = await prom.query('up');
+    // The token-less job stores up == 0, the other up == 1. Prometheus marks a target's health
+    // a moment before it commits that scrape's `up`: wait for both series, then compare.
+    const up = await prom.waitFor('up', (samples) => samples.length === 2, { timeoutMs: 15_000 });
     const upByJob = Object.fromEntries(up.map((s) => [s.metric.job, s.value]));
     expect(upByJob).toEqual({ demo: 1, 'demo-no-token': 0 });
   });

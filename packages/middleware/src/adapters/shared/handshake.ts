@@ -1,6 +1,8 @@
+import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Span } from '@opentelemetry/api';
 import type { HandshakeOutcome } from '@tidewatch/conventions';
+import { type Instrumentation, unwrapMethod } from '../../internal/instrumentation.js';
 
 /** One upgrade request between its arrival and its outcome. */
 export interface Handshake {
@@ -127,14 +129,8 @@ export class HandshakeTracker {
         socket.removeListener('close', onClose);
         socket.removeListener('end', onPeerEnd);
         // Undo in reverse order of install, so V8 can roll the hidden class back.
-        if (s.end === end) {
-          if (ownEnd) s.end = ownEnd;
-          else delete s.end;
-        }
-        if (s.write === write) {
-          if (ownWrite) s.write = ownWrite;
-          else delete s.write;
-        }
+        unwrapMethod(s, 'end', end, ownEnd);
+        unwrapMethod(s, 'write', write, ownWrite);
       },
     };
     s.write = write;
@@ -177,5 +173,38 @@ export class HandshakeTracker {
     // Drop the socket's entry now: it would otherwise live as long as the connection.
     this.bySocket.delete(h.socket);
     if (outcome !== null) this.onEnd(h, outcome, (performance.now() - h.start) / 1000);
+  }
+}
+
+/**
+ * The upgrade handshakes of one adapter instance: each outcome is observed in
+ * `handshake_duration_seconds{transport, endpoint, outcome}` and ends the handshake's span
+ * (when tracing is on) before `then` runs.
+ */
+export class ObservedHandshakes extends HandshakeTracker {
+  private readonly inst: Instrumentation;
+  private readonly transport: string;
+
+  constructor(
+    inst: Instrumentation,
+    transport: string,
+    then?: HandshakeEnd,
+    switchIsSuccess = false,
+  ) {
+    super((h, outcome, seconds) => {
+      inst.recorder.observe('handshakeDuration', [transport, h.endpoint, outcome], seconds);
+      if (h.span) inst.tracing?.end(h.span, outcome);
+      then?.(h, outcome, seconds);
+    }, switchIsSuccess);
+    this.inst = inst;
+    this.transport = transport;
+  }
+
+  /** Starts tracking the upgrade request on `socket` (idempotent) and its span. */
+  start(req: IncomingMessage, socket: Duplex, endpoint: string, clientType: string): Handshake {
+    const h = this.begin(socket, endpoint, clientType);
+    const tracing = this.inst.tracing;
+    if (tracing && h.span === undefined) h.span = tracing.start(req, this.transport, endpoint);
+    return h;
   }
 }

@@ -1,6 +1,7 @@
-import { labelValue, observe } from '../internal/family.js';
-import type { Recorder } from '../internal/recorder.js';
-import type { SioState } from './socketio-state.js';
+import { labelValue, observe } from '../../internal/family.js';
+import type { Patches } from '../../internal/instrumentation.js';
+import type { Recorder } from '../../internal/recorder.js';
+import type { SioState } from './state.js';
 
 /** The label a namespace outside the allowlist is reported as. */
 export const OTHER_NAMESPACE = 'other';
@@ -65,62 +66,56 @@ function isDirect(adapter: any, opts: any): boolean {
  * emit (`io.emit`, `io.to(room).emit`, `socket.broadcast.emit`, `nsp.emit`) ends there, and
  * the in-memory adapter (and those extending it) writes to each local recipient
  * synchronously, so the out packets counted while it runs are its fan-out. Emits to a
- * single socket's own room are direct messages, not broadcasts.
+ * single socket's own room are direct messages, not broadcasts. Undone with `scope`.
  */
-function wrapBroadcast(st: SioState, adapter: any): () => void {
-  if (adapter === null || typeof adapter !== 'object') return () => {};
-  const undo: Array<() => void> = [];
-  let live = true;
+function wrapBroadcast(st: SioState, adapter: any, scope: Patches): void {
+  if (adapter === null || typeof adapter !== 'object') return;
   for (const m of ['broadcast', 'broadcastWithAck'] as const) {
-    const orig = adapter[m];
-    if (typeof orig !== 'function') continue;
-    const own = Object.hasOwn(adapter, m);
-    const wrapped = function tidewatchBroadcast(this: any, _packet: unknown, opts: unknown) {
-      if (!live) return orig.apply(this, arguments);
-      const direct = isDirect(this, opts);
-      const saved = st.fanout;
-      st.fanout = 0;
-      st.depth++;
-      let n = 0;
-      let result: unknown;
-      try {
-        result = orig.apply(this, arguments);
-      } finally {
-        n = st.fanout;
-        st.fanout = saved;
-        st.depth--;
-      }
-      if (!direct) {
-        try {
-          st.recorder.observe('broadcastFanout', [BROADCAST_TRANSPORT], n);
-        } catch (err) {
-          st.recorder.error('socketio.broadcast', err);
-        }
-      }
-      return result;
-    };
-    adapter[m] = wrapped;
-    undo.push(() => {
-      if (adapter[m] !== wrapped) return;
-      if (own) adapter[m] = orig;
-      else delete adapter[m];
-    });
+    scope.wrap(
+      adapter,
+      m,
+      (orig) =>
+        function tidewatchBroadcast(this: any, _packet: unknown, opts: unknown) {
+          if (!scope.active) return orig.apply(this, arguments as unknown as unknown[]);
+          const direct = isDirect(this, opts);
+          const saved = st.fanout;
+          st.fanout = 0;
+          st.depth++;
+          let n = 0;
+          let result: unknown;
+          try {
+            result = orig.apply(this, arguments as unknown as unknown[]);
+          } finally {
+            n = st.fanout;
+            st.fanout = saved;
+            st.depth--;
+          }
+          if (!direct) {
+            try {
+              st.recorder.observe('broadcastFanout', [BROADCAST_TRANSPORT], n);
+            } catch (err) {
+              st.recorder.error('socketio.broadcast', err);
+            }
+          }
+          return result;
+        },
+    );
   }
-  return () => {
-    live = false;
-    for (const u of undo) u();
-  };
 }
 
 interface Tracked {
+  /** The namespace's listener and the scope below. */
+  readonly hooks: Patches;
   adapter: unknown;
-  unwrap: () => void;
+  /** The adapter's wrappers: replaced when `io.adapter()` replaces the adapter. */
+  wraps: Patches;
 }
 
 /**
  * The namespaces of one Socket.IO server: a `connect` listener on each (prepended, so
  * tidewatch's bookkeeping precedes the application's handlers), the adapter's broadcasts,
- * and the live `rooms` maps read at scrape.
+ * and the live `rooms` maps read at scrape. Everything it adds is recorded in a child
+ * scope of the attachment's patches, so detaching undoes it.
  */
 export class NamespaceHooks {
   private readonly tracked = new Map<any, Tracked>();
@@ -128,21 +123,31 @@ export class NamespaceHooks {
   private readonly io: any;
   private readonly labels: NamespaceLabels;
   private readonly onConnect: (socket: any) => void;
+  private readonly patches: Patches;
 
-  constructor(st: SioState, io: any, labels: NamespaceLabels, onConnect: (socket: any) => void) {
+  constructor(
+    st: SioState,
+    io: any,
+    labels: NamespaceLabels,
+    onConnect: (socket: any) => void,
+    patches: Patches,
+  ) {
     this.st = st;
     this.io = io;
     this.labels = labels;
     this.onConnect = onConnect;
+    this.patches = patches;
   }
 
   /** Starts watching a namespace (idempotent). */
   hook(nsp: any): void {
     if (nsp === null || typeof nsp !== 'object' || this.tracked.has(nsp)) return;
     if (typeof nsp.name === 'string' && !isDynamic(this.io, nsp)) this.labels.addStatic(nsp.name);
-    if (typeof nsp.prependListener === 'function') nsp.prependListener('connect', this.onConnect);
-    else nsp.on('connect', this.onConnect);
-    this.tracked.set(nsp, { adapter: nsp.adapter, unwrap: wrapBroadcast(this.st, nsp.adapter) });
+    const hooks = this.patches.child();
+    hooks.listen(nsp, 'connect', this.onConnect, typeof nsp.prependListener === 'function');
+    const wraps = hooks.child();
+    wrapBroadcast(this.st, nsp.adapter, wraps);
+    this.tracked.set(nsp, { hooks, adapter: nsp.adapter, wraps });
   }
 
   /** The namespaces being watched. */
@@ -158,14 +163,16 @@ export class NamespaceHooks {
     const nsps = this.io._nsps;
     for (const [nsp, t] of this.tracked) {
       if (nsps instanceof Map && nsps.get(nsp.name) !== nsp) {
-        this.unhook(nsp, t);
+        this.tracked.delete(nsp);
+        t.hooks.unwrapAll();
         continue;
       }
       const adapter = nsp.adapter;
       if (adapter !== t.adapter) {
-        t.unwrap();
+        t.wraps.unwrapAll();
         t.adapter = adapter;
-        t.unwrap = wrapBroadcast(this.st, adapter);
+        t.wraps = t.hooks.child();
+        wrapBroadcast(this.st, adapter, t.wraps);
       }
       const rooms = adapter?.rooms;
       if (!(rooms instanceof Map)) continue;
@@ -181,16 +188,5 @@ export class NamespaceHooks {
       }
       r.series('rooms', [label]).value += count;
     }
-  }
-
-  /** Removes every listener and wrapper (detach). */
-  unhookAll(): void {
-    for (const [nsp, t] of [...this.tracked]) this.unhook(nsp, t);
-  }
-
-  private unhook(nsp: any, t: Tracked): void {
-    this.tracked.delete(nsp);
-    nsp.removeListener('connect', this.onConnect);
-    t.unwrap();
   }
 }

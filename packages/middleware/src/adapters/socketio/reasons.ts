@@ -1,5 +1,5 @@
 import type { CloseReason, HandshakeOutcome } from '@tidewatch/conventions';
-import { type Initiator, reasonForCode } from './close-reason.js';
+import { type Initiator, reasonForCode } from '../shared/close-reason.js';
 
 /**
  * The `transport` label of an engine.io transport name. engine.io 6 has exactly three

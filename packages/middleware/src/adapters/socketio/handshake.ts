@@ -1,6 +1,6 @@
 import type { HandshakeOutcome } from '@tidewatch/conventions';
-import type { Recorder } from '../internal/recorder.js';
-import { engineErrorOutcome, engineErrorType } from './socketio-reasons.js';
+import type { Recorder } from '../../internal/recorder.js';
+import { engineErrorOutcome, engineErrorType } from './reasons.js';
 
 /** One engine.io handshake request (no `sid`) between its arrival and engine.io's answer. */
 interface EngineHandshake {

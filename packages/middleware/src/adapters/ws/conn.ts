@@ -1,7 +1,12 @@
 import type { CloseReason } from '@tidewatch/conventions';
-import { type HistogramSeries, observe } from '../internal/family.js';
-import { type Group, groupFor, recordClose, type TransportContext } from '../internal/transport.js';
-import { errorType, reasonForCode, reasonForError } from './close-reason.js';
+import { type HistogramSeries, observe } from '../../internal/family.js';
+import {
+  type Group,
+  groupFor,
+  recordClose,
+  type TransportContext,
+} from '../../internal/transport.js';
+import { errorType, reasonForCode, reasonForError } from '../shared/close-reason.js';
 
 /** Per-server context shared by its connections. */
 export interface ConnContext extends TransportContext {

@@ -1,23 +1,36 @@
 import { type IncomingMessage, type OutgoingHttpHeader, ServerResponse } from 'node:http';
 import type { HandshakeOutcome } from '@tidewatch/conventions';
-import { observe } from '../internal/family.js';
-import { type Group, groupFor, recordClose, type TransportContext } from '../internal/transport.js';
-import { noUnknownKeys, optInt, optObject } from '../internal/validate.js';
-import { internalsOf, type RealtimeMetrics, type RequestClassifier } from '../metrics.js';
-import { type EventFraming, scanChunk } from './sse-events.js';
+import { observe } from '../../internal/family.js';
 import {
-  clientTypeOf,
-  endpointOf,
+  Instrumentation,
+  presetScrapeSeries,
+  RequestLabels,
+} from '../../internal/instrumentation.js';
+import {
+  labelOptions,
+  maxConnectionsOption,
+  readOptions,
+  slowConsumerOption,
+} from '../../internal/options.js';
+import {
+  collectGauges,
+  type Group,
+  groupFor,
+  recordClose,
+  type TransportContext,
+} from '../../internal/transport.js';
+import { internalsOf, type RealtimeMetrics, type RequestClassifier } from '../../metrics.js';
+import {
   isDead,
   kState,
-  type LabelOptions,
-  type NextFunction,
   noteBackpressure,
-  parseLabelOptions,
   type RealtimeMiddleware,
   type ResponseState,
+  realtimeMiddleware,
+  routeEndpoint,
   type TrackedResponse,
-} from './sse-longpoll-common.js';
+} from '../shared/response.js';
+import { type EventFraming, scanChunk } from './events.js';
 
 /** Options of {@link sse}. */
 export interface SseOptions {
@@ -39,7 +52,7 @@ export interface SseOptions {
 
 /** Per-middleware state shared by its streams. */
 interface SseContext extends TransportContext {
-  readonly labels: LabelOptions;
+  readonly labels: RequestLabels;
   readonly streams: Set<SseStream>;
   /** Requests whose response headers are not written yet (`handshakes_in_flight`). */
   pending: number;
@@ -118,12 +131,12 @@ class SseStream implements ResponseState, EventFraming {
     const res = this.res;
     const status = res.statusCode;
     const stream = status >= 200 && status < 300 && isEventStream(contentType(res, args));
-    const endpoint = endpointOf(ctx.recorder, ctx.labels, this.req);
+    const endpoint = ctx.labels.endpoint(this.req);
     // Like a WebSocket handshake: a 5xx is the server failing; anything else that is not a
     // stream (4xx, a redirect, a 204 "stop reconnecting", a JSON body) is a refusal.
     this.handshakeDone(endpoint, stream ? 'success' : status >= 500 ? 'error' : 'rejected');
     if (!stream) return;
-    const g = groupFor(ctx, endpoint, clientTypeOf(ctx.recorder, ctx.labels, this.req));
+    const g = groupFor(ctx, endpoint, ctx.labels.clientType(this.req));
     this.g = g;
     this.phase = OPEN;
     this.openedAt = performance.now();
@@ -158,7 +171,7 @@ class SseStream implements ResponseState, EventFraming {
   closed(): void {
     const ctx = this.ctx;
     if (this.phase === PENDING) {
-      this.handshakeDone(endpointOf(ctx.recorder, ctx.labels, this.req), 'aborted');
+      this.handshakeDone(ctx.labels.endpoint(this.req), 'aborted');
       return;
     }
     if (this.phase !== OPEN) return;
@@ -306,89 +319,65 @@ function sseOnClose(this: TrackedResponse): void {
  */
 export function sse(metrics: RealtimeMetrics, options: SseOptions = {}): RealtimeMiddleware {
   const internals = internalsOf(metrics);
-  const opts = optObject('options', options) ?? {};
-  noUnknownKeys('', opts, [
+  const opts = readOptions(options, [
     'endpoint',
     'clientType',
     'slowConsumerBytes',
     'maxConnections',
     'transport',
   ]);
-  const labels = parseLabelOptions(opts, internals, 'sse');
-  const slowConsumerBytes = optInt('slowConsumerBytes', opts.slowConsumerBytes, 0) ?? 1 << 20;
-  const maxConnections = optInt('maxConnections', opts.maxConnections, 1);
-  const { recorder, clock } = internals;
-  const transport = labels.transport;
+  const { endpoint, clientType, transport } = labelOptions(opts, internals, 'sse');
+  const slowConsumerBytes = slowConsumerOption(opts.slowConsumerBytes);
+  const maxConnections = maxConnectionsOption(opts.maxConnections);
+
+  const inst = new Instrumentation(metrics, internals, 'sse');
+  const { recorder, clock } = inst;
   const ctx: SseContext = {
     recorder,
     clock,
     transport,
     closeCodes: undefined,
     groups: new Map(),
-    labels,
+    labels: new RequestLabels(recorder, endpoint, clientType, routeEndpoint),
     streams: new Set(),
     pending: 0,
     detached: false,
   };
-
-  const removeCollector = recorder.addCollector((r) => {
-    const now = clock.tick();
+  inst.collect((r) => {
     const idleAfter = internals.options.idleAfterMs;
-    let buffered = 0;
-    let slow = 0;
-    for (const s of ctx.streams) {
-      const g = s.g!;
-      if (now - s.last >= idleAfter) g.idle.value++;
-      else g.active.value++;
-      const b = s.res.writableLength;
-      if (b > 0) {
-        buffered += b;
-        if (b > slowConsumerBytes) slow++;
-      }
-    }
-    r.series('sendBuffer', [transport]).value += buffered;
-    r.series('slowConsumers', [transport]).value += slow;
+    collectGauges(
+      r,
+      transport,
+      ctx.streams,
+      clock.tick(),
+      idleAfter,
+      slowConsumerBytes,
+      sendBuffer,
+    );
     r.series('handshakesInFlight', [transport]).value += ctx.pending;
     if (maxConnections !== undefined) r.capacity(transport, ctx.streams.size, maxConnections);
   });
-  // Series that always exist, so dashboards show 0 rather than nothing.
-  recorder.series('sendBuffer', [transport]);
-  recorder.series('slowConsumers', [transport]);
-  recorder.series('handshakesInFlight', [transport]);
-  clock.acquire();
-
-  const middleware = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => {
-    // HEAD and OPTIONS (CORS preflight) never carry a stream: not handshakes.
-    if (!ctx.detached && req.method !== 'HEAD' && req.method !== 'OPTIONS') {
-      try {
-        const tracked = res as TrackedResponse;
-        if (tracked[kState] === undefined) {
-          const s = new SseStream(ctx, req, res);
-          tracked[kState] = s;
-          const w = res as unknown as Record<string, unknown>;
-          w.writeHead = sseWriteHead;
-          w.write = sseWrite;
-          w.end = sseEnd;
-          res.on('close', sseOnClose);
-          ctx.pending++;
-          if (res.headersSent) s.headers([]); // a response already answered upstream
-        }
-      } catch (err) {
-        recorder.error('sse.request', err);
-      }
-    }
-    if (typeof next === 'function') next();
-  };
-
-  const detach = () => {
-    if (ctx.detached) return;
+  presetScrapeSeries(recorder, transport);
+  inst.useClock();
+  inst.onDetach(() => {
     ctx.detached = true;
-    removeCollector();
     ctx.streams.clear();
     ctx.pending = 0;
-    clock.release();
-    internals.detachers.delete(detach);
-  };
-  internals.detachers.add(detach);
-  return Object.assign(middleware, { detach });
+  });
+
+  return realtimeMiddleware(inst, 'sse.request', (req, res) => {
+    const s = new SseStream(ctx, req, res);
+    res[kState] = s;
+    const w = res as unknown as Record<string, unknown>;
+    w.writeHead = sseWriteHead;
+    w.write = sseWrite;
+    w.end = sseEnd;
+    res.on('close', sseOnClose);
+    ctx.pending++;
+    if (res.headersSent) s.headers([]); // a response already answered upstream
+  });
+}
+
+function sendBuffer(s: SseStream): number {
+  return s.res.writableLength;
 }

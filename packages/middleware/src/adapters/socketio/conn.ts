@@ -1,13 +1,13 @@
-import type { Recorder } from '../internal/recorder.js';
-import { groupFor, recordClose } from '../internal/transport.js';
-import { NO_NAMESPACE } from './socketio-handshake.js';
-import { bufferedBytes, onPacket, onUpgrade } from './socketio-packets.js';
+import type { Recorder } from '../../internal/recorder.js';
+import { groupFor, recordClose } from '../../internal/transport.js';
+import { NO_NAMESPACE } from './handshake.js';
+import { bufferedBytes, onPacket, onUpgrade } from './packets.js';
 import {
   type CloseFacts,
   normaliseDisconnect,
   pendingOutcomeOnClose,
   transportErrorType,
-} from './socketio-reasons.js';
+} from './reasons.js';
 import {
   ctxFor,
   type EngineConn,
@@ -19,7 +19,7 @@ import {
   observeHandshake,
   type SioState,
   takePending,
-} from './socketio-state.js';
+} from './state.js';
 
 interface Originals {
   readonly proto: object;

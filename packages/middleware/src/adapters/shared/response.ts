@@ -1,8 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type HistogramSeries, labelValue } from '../internal/family.js';
-import type { Recorder } from '../internal/recorder.js';
-import { fail, optFunction, optString } from '../internal/validate.js';
-import type { Internals, RequestClassifier } from '../metrics.js';
+import { type HistogramSeries, labelValue } from '../../internal/family.js';
+import type { Instrumentation } from '../../internal/instrumentation.js';
+import type { Recorder } from '../../internal/recorder.js';
 
 // Shared by the SSE and long-polling middleware (`@tidewatch/middleware/express`): both
 // observe a plain HTTP response, so both wrap `write`/`end` on that response object only.
@@ -33,6 +32,31 @@ export interface RealtimeMiddleware {
  */
 export const kState = Symbol.for('tidewatch.response');
 
+/**
+ * The middleware of an adapter: it passes every request on to `next`, and before that lets
+ * `claim` instrument the response, unless the adapter is detached, the request cannot
+ * carry a stream or a poll (HEAD, or an OPTIONS CORS preflight), or another tidewatch
+ * middleware claimed the response already. An error inside `claim` is counted at `site`.
+ */
+export function realtimeMiddleware(
+  inst: Instrumentation,
+  site: string,
+  claim: (req: IncomingMessage, res: TrackedResponse) => void,
+): RealtimeMiddleware {
+  const middleware = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => {
+    if (inst.active && req.method !== 'HEAD' && req.method !== 'OPTIONS') {
+      try {
+        const tracked = res as TrackedResponse;
+        if (tracked[kState] === undefined) claim(req, tracked);
+      } catch (err) {
+        inst.recorder.error(site, err);
+      }
+    }
+    if (typeof next === 'function') next();
+  };
+  return Object.assign(middleware, { detach: inst.detach });
+}
+
 /** What every per-response state of both adapters carries. */
 export interface ResponseState {
   /** `performance.now()` of the first write that returned false, 0 when not waiting for drain. */
@@ -43,39 +67,6 @@ export interface ResponseState {
 
 /** A response object with the state tidewatch attaches to it. */
 export type TrackedResponse = ServerResponse & { [kState]?: ResponseState };
-
-const TRANSPORT_RE = /^[a-z0-9_]{1,64}$/;
-
-/** Label options common to both adapters, validated. */
-export interface LabelOptions {
-  readonly endpoint: string | RequestClassifier | undefined;
-  readonly clientType: RequestClassifier | undefined;
-  readonly transport: string;
-}
-
-/** Validates `endpoint`, `clientType` and `transport` (throws naming the option). */
-export function parseLabelOptions(
-  opts: Record<string, unknown>,
-  internals: Internals,
-  defaultTransport: string,
-): LabelOptions {
-  if (
-    opts.endpoint !== undefined &&
-    typeof opts.endpoint !== 'string' &&
-    typeof opts.endpoint !== 'function'
-  ) {
-    fail('endpoint', 'a string or a function (req) => string', opts.endpoint);
-  }
-  if (typeof opts.endpoint === 'string' && opts.endpoint.length === 0) {
-    fail('endpoint', 'a non-empty string or a function (req) => string', opts.endpoint);
-  }
-  return {
-    endpoint: (opts.endpoint ?? internals.options.endpoint) as LabelOptions['endpoint'],
-    clientType:
-      optFunction<RequestClassifier>('clientType', opts.clientType) ?? internals.options.clientType,
-    transport: optString('transport', opts.transport, TRANSPORT_RE) ?? defaultTransport,
-  };
-}
 
 /**
  * The express route pattern (`/events/:room`), which is bounded by the application's code,
@@ -88,34 +79,6 @@ export function routeEndpoint(req: IncomingMessage): string {
   if (path instanceof RegExp) return labelValue(String(path), 'default');
   if (Array.isArray(path)) return labelValue(path.map(String).join(','), 'default');
   return 'default';
-}
-
-/** The `endpoint` label of a request: the option, else the express route pattern. */
-export function endpointOf(recorder: Recorder, labels: LabelOptions, req: IncomingMessage): string {
-  const fn = labels.endpoint;
-  return fn === undefined ? routeEndpoint(req) : classify(recorder, fn, req, 'classifier.endpoint');
-}
-
-/** The `client_type` label of a request (`unknown` without a classifier). */
-export function clientTypeOf(recorder: Recorder, labels: LabelOptions, req: IncomingMessage) {
-  const fn = labels.clientType;
-  return fn === undefined ? 'unknown' : classify(recorder, fn, req, 'classifier.client_type');
-}
-
-/** Runs a classifier guarded: a throw counts at `site` and yields `unknown`. */
-function classify(
-  recorder: Recorder,
-  fn: string | RequestClassifier,
-  req: IncomingMessage,
-  site: string,
-): string {
-  if (typeof fn === 'string') return fn;
-  try {
-    return labelValue(fn(req));
-  } catch (err) {
-    recorder.error(site, err);
-    return 'unknown';
-  }
 }
 
 /** True for the encodings in which a JS string's UTF-8 byte length is its wire size. */

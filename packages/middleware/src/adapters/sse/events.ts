@@ -1,4 +1,4 @@
-import { isUtf8 } from './sse-longpoll-common.js';
+import { isUtf8 } from '../shared/response.js';
 
 /**
  * Where an SSE stream stands in the event framing, carried across writes so an event

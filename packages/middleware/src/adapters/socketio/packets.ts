@@ -1,5 +1,5 @@
-import { type HistogramSeries, observe } from '../internal/family.js';
-import { groupFor } from '../internal/transport.js';
+import { type HistogramSeries, observe } from '../../internal/family.js';
+import { groupFor } from '../../internal/transport.js';
 import {
   type BinaryState,
   connectRejected,
@@ -9,7 +9,7 @@ import {
   forEachSocket,
   type NsConn,
   type SioState,
-} from './socketio-state.js';
+} from './state.js';
 
 /** One message size into the histogram (and OpenTelemetry when an SDK is installed). */
 function observeSize(st: SioState, s: HistogramSeries, n: number): void {

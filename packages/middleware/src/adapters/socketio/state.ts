@@ -1,8 +1,8 @@
 import type { HandshakeOutcome } from '@tidewatch/conventions';
-import type { CoarseClock } from '../internal/clock.js';
-import type { Recorder } from '../internal/recorder.js';
-import type { Group, TransportContext } from '../internal/transport.js';
-import { transportLabel } from './socketio-reasons.js';
+import type { CoarseClock } from '../../internal/clock.js';
+import type { Recorder } from '../../internal/recorder.js';
+import type { Group, TransportContext } from '../../internal/transport.js';
+import { transportLabel } from './reasons.js';
 
 /** State shared by everything one `instrumentSocketIo` attachment tracks. */
 export interface SioState {

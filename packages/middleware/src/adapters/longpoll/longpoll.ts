@@ -1,23 +1,22 @@
 import { type IncomingMessage, ServerResponse } from 'node:http';
-import { type HistogramSeries, labelValue, type ValueSeries } from '../internal/family.js';
-import { noUnknownKeys, optFunction, optInt, optObject } from '../internal/validate.js';
-import { internalsOf, type RealtimeMetrics, type RequestClassifier } from '../metrics.js';
+import { type HistogramSeries, labelValue, type ValueSeries } from '../../internal/family.js';
+import { Instrumentation, RequestLabels } from '../../internal/instrumentation.js';
+import { labelOptions, readOptions } from '../../internal/options.js';
+import { optFunction, optInt } from '../../internal/validate.js';
+import { internalsOf, type RealtimeMetrics, type RequestClassifier } from '../../metrics.js';
 import {
   byteLength,
-  clientTypeOf,
-  endpointOf,
   isDead,
   isUtf8,
   kState,
-  type LabelOptions,
-  type NextFunction,
   noteBackpressure,
   observeMany,
-  parseLabelOptions,
   type RealtimeMiddleware,
   type ResponseState,
+  realtimeMiddleware,
+  routeEndpoint,
   type TrackedResponse,
-} from './sse-longpoll-common.js';
+} from '../shared/response.js';
 
 /** How a long poll ended (`outcome` of `poll_wait_seconds`). */
 export type PollOutcome = 'data' | 'timeout' | 'aborted';
@@ -71,7 +70,7 @@ interface PollGroup {
 interface PollContext {
   readonly recorder: ResponseState['recorder'];
   readonly transport: string;
-  readonly labels: LabelOptions;
+  readonly labels: RequestLabels;
   readonly groups: Map<string, PollGroup>;
   /** Polls not answered yet (`requests_in_flight`). */
   readonly waiting: Set<Poll>;
@@ -293,8 +292,7 @@ export function longPoll(
   options: LongPollOptions = {},
 ): RealtimeMiddleware {
   const internals = internalsOf(metrics);
-  const opts = optObject('options', options) ?? {};
-  noUnknownKeys('', opts, [
+  const opts = readOptions(options, [
     'endpoint',
     'clientType',
     'clientId',
@@ -304,11 +302,16 @@ export function longPoll(
     'countMessages',
     'transport',
   ]);
-  const labels = parseLabelOptions(opts, internals, 'long_polling');
+  const { transport, ...classifiers } = labelOptions(opts, internals, 'long_polling');
   const clientId = optFunction<NonNullable<LongPollOptions['clientId']>>('clientId', opts.clientId);
   const retryWindowMs = optInt('retryWindowMs', opts.retryWindowMs, 1) ?? 60_000;
   const { recorder } = internals;
-  const transport = labels.transport;
+  const labels = new RequestLabels(
+    recorder,
+    classifiers.endpoint,
+    classifiers.clientType,
+    routeEndpoint,
+  );
   const ctx: PollContext = {
     recorder,
     transport,
@@ -354,43 +357,28 @@ export function longPoll(
     return id;
   };
 
-  const removeCollector = recorder.addCollector(() => {
+  const inst = new Instrumentation(metrics, internals, 'longpoll');
+  inst.collect(() => {
     for (const p of ctx.waiting) p.g.inFlight.value++;
   });
-
-  const middleware = (req: IncomingMessage, res: ServerResponse, next?: NextFunction) => {
-    // CORS preflights and HEAD requests are not polls.
-    if (!ctx.detached && req.method !== 'OPTIONS' && req.method !== 'HEAD') {
-      try {
-        const tracked = res as TrackedResponse;
-        if (tracked[kState] === undefined && !res.writableEnded) {
-          const start = performance.now();
-          const endpoint = endpointOf(recorder, labels, req);
-          const g = groupOf(endpoint, clientTypeOf(recorder, labels, req));
-          const id = clientId === undefined ? '' : retry(req, endpoint, start);
-          const p = new Poll(ctx, res, g, id, start);
-          tracked[kState] = p;
-          const w = res as unknown as Record<string, unknown>;
-          w.write = lpWrite;
-          w.end = lpEnd;
-          res.on('close', lpOnClose);
-          ctx.waiting.add(p);
-        }
-      } catch (err) {
-        recorder.error('longpoll.request', err);
-      }
-    }
-    if (typeof next === 'function') next();
-  };
-
-  const detach = () => {
-    if (ctx.detached) return;
+  inst.onDetach(() => {
     ctx.detached = true;
-    removeCollector();
     ctx.waiting.clear();
     ctx.lastEmpty.clear();
-    internals.detachers.delete(detach);
-  };
-  internals.detachers.add(detach);
-  return Object.assign(middleware, { detach });
+  });
+
+  return realtimeMiddleware(inst, 'longpoll.request', (req, res) => {
+    if (res.writableEnded) return;
+    const start = performance.now();
+    const endpoint = labels.endpoint(req);
+    const g = groupOf(endpoint, labels.clientType(req));
+    const id = clientId === undefined ? '' : retry(req, endpoint, start);
+    const p = new Poll(ctx, res, g, id, start);
+    res[kState] = p;
+    const w = res as unknown as Record<string, unknown>;
+    w.write = lpWrite;
+    w.end = lpEnd;
+    res.on('close', lpOnClose);
+    ctx.waiting.add(p);
+  });
 }
