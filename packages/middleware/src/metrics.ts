@@ -4,6 +4,7 @@ import { CATALOG, DEFAULT_PREFIX, METRIC_KEYS, type MetricKey } from '@tidewatch
 import { Registry } from 'prom-client';
 import { ErrorCodes, TidewatchConfigError } from './errors.js';
 import { CoarseClock } from './internal/clock.js';
+import { minSeriesCap, overflowLabelSets, seriesPerLabelSet } from './internal/family.js';
 import { endpointOption } from './internal/options.js';
 import { type ErrorHook, Recorder } from './internal/recorder.js';
 import { createHandshakeTracing, type HandshakeTracing } from './internal/tracing.js';
@@ -14,6 +15,7 @@ import {
   optInt,
   optObject,
   optString,
+  optSyncFunction,
 } from './internal/validate.js';
 import { VERSION } from './internal/version.js';
 import {
@@ -50,9 +52,13 @@ export interface RealtimeMetricsOptions {
   /** A connection with no data frame for this long counts as `idle`. Default 60000 ms. */
   idleAfterMs?: number;
   /**
-   * Maximum series per metric before open-ended label values fold into `__overflow__`:
-   * one number for all metrics, or per catalogue key (`{ default: 2000, messages: 500 }`).
-   * Default 2000 (the OpenTelemetry SDK's default cardinality limit).
+   * Maximum exposed series per metric, overflow included: one number for all metrics, or
+   * per catalogue key (`{ default: 2000, messages: 500 }`). A counter's or gauge's label
+   * set counts as 1 series, a histogram's as buckets + 3 (`_bucket` per bound and `+Inf`,
+   * `_sum`, `_count`). Room for the `__overflow__` label sets (one per combination of the
+   * metric's closed labels) is reserved; past the rest, open-ended label values fold into
+   * them. Default 2000 (the OpenTelemetry SDK's default cardinality limit). A cap below what
+   * one label set plus the overflow room needs (216 for `connectionDuration`) throws.
    */
   seriesCap?: number | ({ default?: number } & Partial<Record<MetricKey, number>>);
   /** Called with every error caught inside the instrumentation (after it is counted). */
@@ -116,17 +122,43 @@ export interface RealtimeMetrics {
 const PREFIX_RE = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 const DEFAULT_CAP = 2000;
 
+/**
+ * The series cap of each catalogue metric, checked against what one label set of that
+ * metric costs next to its overflow room.
+ * @throws {TidewatchConfigError} naming `seriesCap`, `seriesCap.default` or
+ *   `seriesCap.<key>` (whichever set the cap) when a cap is not an integer >= 1 or is below
+ *   {@link minSeriesCap} of a metric it applies to.
+ */
 function resolveCaps(value: unknown): (key: MetricKey) => number {
-  if (value === undefined) return () => DEFAULT_CAP;
-  if (typeof value === 'number') {
+  let capOf: (key: MetricKey) => [cap: number, option: string];
+  if (value === undefined) capOf = () => [DEFAULT_CAP, 'seriesCap'];
+  else if (typeof value === 'number') {
     const cap = optInt('seriesCap', value, 1)!;
-    return () => cap;
+    capOf = () => [cap, 'seriesCap'];
+  } else {
+    const obj = optObject('seriesCap', value)!;
+    noUnknownKeys('seriesCap', obj, ['default', ...METRIC_KEYS]);
+    const def = optInt('seriesCap.default', obj.default, 1) ?? DEFAULT_CAP;
+    for (const key of METRIC_KEYS) optInt(`seriesCap.${key}`, obj[key], 1);
+    capOf = (key) =>
+      obj[key] !== undefined
+        ? [obj[key] as number, `seriesCap.${key}`]
+        : [def, obj.default !== undefined ? 'seriesCap.default' : 'seriesCap'];
   }
-  const obj = optObject('seriesCap', value)!;
-  noUnknownKeys('seriesCap', obj, ['default', ...METRIC_KEYS]);
-  const def = optInt('seriesCap.default', obj.default, 1) ?? DEFAULT_CAP;
-  for (const key of METRIC_KEYS) optInt(`seriesCap.${key}`, obj[key], 1);
-  return (key) => (obj[key] as number | undefined) ?? def;
+  for (const key of METRIC_KEYS) {
+    const [cap, option] = capOf(key);
+    const spec = CATALOG[key];
+    const min = minSeriesCap(spec);
+    if (cap < min) {
+      fail(
+        option,
+        `at least ${min} for ${spec.name}: the cap counts exposed series, one label set costs ` +
+          `${seriesPerLabelSet(spec)} and its overflow needs room for ${overflowLabelSets(spec)} more`,
+        cap,
+      );
+    }
+  }
+  return (key) => capOf(key)[0];
 }
 
 /**
@@ -163,7 +195,7 @@ export function createRealtimeMetrics(options: RealtimeMetricsOptions = {}): Rea
     fail('meterProvider', 'an OpenTelemetry MeterProvider', meterProvider);
   }
   const endpoint = endpointOption(opts.endpoint);
-  const clientType = optFunction<RequestClassifier>('clientType', opts.clientType);
+  const clientType = optSyncFunction<RequestClassifier>('clientType', opts.clientType);
   const idleAfterMs = optInt('idleAfterMs', opts.idleAfterMs, 1) ?? 60_000;
   const caps = resolveCaps(opts.seriesCap);
   const onError = optFunction<ErrorHook>('onError', opts.onError);

@@ -148,6 +148,25 @@ export function parseExposition(text: string): Family[] {
   return [...fams.values()];
 }
 
+/**
+ * Exposed series per family of a text exposition: every sample line (a histogram's
+ * `_bucket`, `_sum` and `_count` lines each count) under the `# TYPE` line before it.
+ */
+export function exposedSeries(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  let family: string | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith('# TYPE ')) {
+      family = line.split(' ')[2]!;
+      out.set(family, 0);
+    } else if (line !== '' && !line.startsWith('#')) {
+      if (family === undefined) throw new Error(`sample without TYPE: ${line}`);
+      out.set(family, out.get(family)! + 1);
+    }
+  }
+  return out;
+}
+
 function matches(labels: Record<string, string> | undefined, want: Record<string, string>) {
   for (const [k, v] of Object.entries(want)) if (labels?.[k] !== v) return false;
   return true;
@@ -180,6 +199,34 @@ export function histogram(
     }
   }
   return out;
+}
+
+/**
+ * The range a histogram's `_sum` must lie in given its buckets, for non-negative values:
+ * each observation in bucket (a, b] adds more than a and at most b (the `+Inf` bucket has no
+ * upper end). A check of consistency that holds on any machine, however slow, unlike a bound
+ * on the measured durations themselves.
+ */
+export function sumBounds(h: { buckets: Record<string, number> }): { min: number; max: number } {
+  const bounds = Object.entries(h.buckets)
+    .map(([le, cum]) => [le === '+Inf' ? Number.POSITIVE_INFINITY : Number(le), cum] as const)
+    .sort((x, y) => x[0] - y[0]);
+  let min = 0;
+  let max = 0;
+  let prevLe = 0;
+  let prevCum = 0;
+  for (const [le, cum] of bounds) {
+    const n = cum - prevCum;
+    if (n < 0) throw new Error(`buckets not cumulative at le=${le}`);
+    if (n > 0) {
+      min += n * prevLe;
+      max += n * le;
+    }
+    prevLe = le;
+    prevCum = cum;
+  }
+  // Float sums of many observations round: allow a relative hair either way.
+  return { min: min * (1 - 1e-9), max: max * (1 + 1e-9) };
 }
 
 /** Number of series of a metric (histograms: label sets). */

@@ -36,31 +36,75 @@ export function labelValue(v: unknown, fallback = 'unknown'): string {
 }
 
 /**
- * All series of one catalogue metric, behind the cardinality guard: at most `cap` series
- * with real label values; past that, open-ended label values (those without a closed value
- * set in the catalogue) fold into `__overflow__` while closed ones (direction, reason) are
- * kept, so the overflow adds at most one series per closed-label combination.
+ * Exposed series one label set of `spec` costs: a histogram's is one `_bucket` per bound,
+ * one for `le="+Inf"`, `_sum` and `_count` (buckets + 3, what prom-client writes; it adds
+ * no `_created`); a counter's or gauge's is 1.
+ */
+export function seriesPerLabelSet(spec: MetricSpec): number {
+  return spec.type === 'histogram' ? (spec.buckets?.length ?? 0) + 3 : 1;
+}
+
+/**
+ * Label sets the overflow of `spec` can take: one per combination of its closed labels'
+ * values (open-ended labels all become `__overflow__`).
+ */
+export function overflowLabelSets(spec: MetricSpec): number {
+  let n = 1;
+  for (const l of spec.labels) if (l.values !== undefined) n *= l.values.length;
+  return n;
+}
+
+/** The smallest series cap of `spec` that holds one real label set next to the overflow room. */
+export function minSeriesCap(spec: MetricSpec): number {
+  return seriesPerLabelSet(spec) * (1 + overflowLabelSets(spec));
+}
+
+/**
+ * All series of one catalogue metric, behind the cardinality guard. `cap` bounds the
+ * series the metric exposes (see {@link seriesPerLabelSet}), not its label sets: room for
+ * every overflow label set is reserved up front, and real label values get the rest. Past
+ * that, open-ended label values (those without a closed value set in the catalogue) fold
+ * into `__overflow__` while closed ones (direction, reason) are kept, so the exposed series
+ * never exceed `cap`, before or after overflow.
  */
 export class Family<S extends AnySeries = AnySeries> {
   readonly spec: MetricSpec;
   readonly fullName: string;
+  /** Exposed series this metric may reach, overflow included. */
   readonly cap: number;
   readonly series = new Map<string, S>();
-  /** Series with real (non-overflow) label values, compared against `cap`. */
+  /** Exposed series per label set: buckets + 3 for a histogram, else 1. */
+  readonly cost: number;
+  /** Label sets with real (non-overflow) values allowed: what the overflow room leaves. */
+  readonly maxLabelSets: number;
+  /** Exposed series in use, overflow included; never above `cap`. */
+  private used = 0;
+  /** Label sets with real values created so far, compared against `maxLabelSets`. */
   private normal = 0;
   private readonly open: boolean[];
+  private readonly closed: Array<ReadonlySet<string> | undefined>;
   private readonly labelNames: string[];
   /** Called with the metric name whenever a label set is folded. */
   onDrop: (fullName: string) => void = () => {};
   /** Set by the OpenTelemetry sink for histograms that record at event time. */
   otel: Histogram | null = null;
 
+  /**
+   * @param cap exposed series, overflow included; at least {@link minSeriesCap}.
+   * @throws {RangeError} for a smaller cap (`createRealtimeMetrics` checks first, naming the option).
+   */
   constructor(spec: MetricSpec, fullName: string, cap: number) {
+    if (!(cap >= minSeriesCap(spec))) {
+      throw new RangeError(`${fullName}: series cap ${cap} is below ${minSeriesCap(spec)}`);
+    }
     this.spec = spec;
     this.fullName = fullName;
     this.cap = cap;
+    this.cost = seriesPerLabelSet(spec);
+    this.maxLabelSets = Math.floor(cap / this.cost) - overflowLabelSets(spec);
     this.labelNames = spec.labels.map((l) => l.name);
     this.open = spec.labels.map((l) => l.values === undefined);
+    this.closed = spec.labels.map((l) => (l.values ? new Set(l.values) : undefined));
   }
 
   /** The series for these label values (catalogue order), created on first use. */
@@ -68,17 +112,30 @@ export class Family<S extends AnySeries = AnySeries> {
     const key = values.length === 1 ? values[0]! : values.join('\u0001');
     const found = this.series.get(key);
     if (found !== undefined) return found;
-    if (this.normal < this.cap) {
+    if (this.normal < this.maxLabelSets) {
       this.normal++;
       return this.create(key, values);
     }
     this.onDrop(this.fullName);
     const folded = values.map((v, i) => (this.open[i] ? OVERFLOW_VALUE : v));
     const foldedKey = folded.join('\u0001');
-    return this.series.get(foldedKey) ?? this.create(foldedKey, folded);
+    const existing = this.series.get(foldedKey);
+    if (existing !== undefined) return existing;
+    // The reserve covers every combination of closed values from the catalogue; a value
+    // outside its closed set (a bug upstream) gets a series that is counted but never
+    // exposed, so the cap holds whatever the caller passes.
+    const inCatalogue = folded.every((v, i) => this.closed[i]?.has(v) ?? true);
+    return inCatalogue ? this.create(foldedKey, folded) : this.make(folded);
   }
 
   private create(key: string, values: readonly string[]): S {
+    const s = this.make(values);
+    this.series.set(key, s);
+    this.used += this.cost;
+    return s;
+  }
+
+  private make(values: readonly string[]): S {
     const attrs: Record<string, string> = {};
     for (let i = 0; i < values.length; i++) attrs[this.labelNames[i]!] = values[i]!;
     let s: AnySeries;
@@ -88,8 +145,12 @@ export class Family<S extends AnySeries = AnySeries> {
     } else {
       s = { values, attrs, value: 0 };
     }
-    this.series.set(key, s as S);
     return s as S;
+  }
+
+  /** Exposed series in use, overflow included; at most `cap`. */
+  get exposed(): number {
+    return this.used;
   }
 
   /** Label names in catalogue order. */

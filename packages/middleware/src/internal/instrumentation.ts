@@ -1,8 +1,6 @@
-import type { IncomingMessage } from 'node:http';
 import { ErrorCodes, TidewatchConfigError } from '../errors.js';
-import type { Internals, RealtimeMetrics, RequestClassifier } from '../metrics.js';
+import type { Internals, RealtimeMetrics } from '../metrics.js';
 import type { CoarseClock } from './clock.js';
-import { labelValue } from './family.js';
 import type { Collector, Recorder } from './recorder.js';
 import type { HandshakeTracing } from './tracing.js';
 
@@ -146,63 +144,6 @@ export class Patches {
     } catch (err) {
       this.onError(err);
     }
-  }
-}
-
-/**
- * Runs a label classifier guarded: a fixed string is returned as is; a classifier's result
- * is bounded by `labelValue`; a throwing classifier is counted in
- * `instrumentation_errors_total{site}` and gives `unknown`.
- */
-export function classify(
-  recorder: Recorder,
-  fn: string | RequestClassifier,
-  req: IncomingMessage,
-  site: string,
-): string {
-  if (typeof fn === 'string') return fn;
-  try {
-    return labelValue(fn(req));
-  } catch (err) {
-    recorder.error(site, err);
-    return 'unknown';
-  }
-}
-
-/** The `endpoint` and `client_type` labels of one adapter's requests, classified guarded. */
-export class RequestLabels {
-  readonly endpointOpt: string | RequestClassifier | undefined;
-  readonly clientTypeOpt: RequestClassifier | undefined;
-  private readonly recorder: Recorder;
-  private readonly fallback: (req: IncomingMessage) => string;
-
-  /** @param fallback the endpoint when `endpoint` is undefined. */
-  constructor(
-    recorder: Recorder,
-    endpoint: string | RequestClassifier | undefined,
-    clientType: RequestClassifier | undefined,
-    fallback: (req: IncomingMessage) => string = () => 'default',
-  ) {
-    this.recorder = recorder;
-    this.endpointOpt = endpoint;
-    this.clientTypeOpt = clientType;
-    this.fallback = fallback;
-  }
-
-  /** `endpoint`; a throwing classifier counts at `classifier.endpoint`. */
-  endpoint(req: IncomingMessage): string {
-    const fn = this.endpointOpt;
-    return fn === undefined
-      ? this.fallback(req)
-      : classify(this.recorder, fn, req, 'classifier.endpoint');
-  }
-
-  /** `client_type` (`unknown` without a classifier); a throw counts at `classifier.client_type`. */
-  clientType(req: IncomingMessage): string {
-    const fn = this.clientTypeOpt;
-    return fn === undefined
-      ? 'unknown'
-      : classify(this.recorder, fn, req, 'classifier.client_type');
   }
 }
 

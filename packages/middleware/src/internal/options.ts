@@ -1,5 +1,5 @@
 import type { Internals, RequestClassifier } from '../metrics.js';
-import { fail, noUnknownKeys, optFunction, optInt, optObject, optString } from './validate.js';
+import { fail, noUnknownKeys, optInt, optObject, optString, optSyncFunction } from './validate.js';
 
 // The option readers every adapter shares, so one option means one check and one error
 // message everywhere. Each reader names the option it reads in the error it throws; an
@@ -31,9 +31,9 @@ export function readOptions(
 }
 
 /**
- * The `endpoint` option: a fixed label value or a classifier of the request.
+ * The `endpoint` option: a fixed label value or a synchronous classifier of the request.
  * @param nonEmpty reject `''` (the HTTP middleware would otherwise report an empty label).
- * @throws {TidewatchConfigError} naming `endpoint`.
+ * @throws {TidewatchConfigError} naming `endpoint` (also for an async function).
  */
 export function endpointOption(
   value: unknown,
@@ -45,18 +45,19 @@ export function endpointOption(
   if (nonEmpty && value === '') {
     fail('endpoint', 'a non-empty string or a function (req) => string', value);
   }
-  return value as string | RequestClassifier | undefined;
+  if (typeof value === 'function') return optSyncFunction<RequestClassifier>('endpoint', value);
+  return value as string | undefined;
 }
 
 /**
  * The `clientType` option, defaulting to the one given to `createRealtimeMetrics`.
- * @throws {TidewatchConfigError} naming `clientType` when it is not a function.
+ * @throws {TidewatchConfigError} naming `clientType` when it is not a synchronous function.
  */
 export function clientTypeOption(
   value: unknown,
   internals: Internals,
 ): RequestClassifier | undefined {
-  return optFunction<RequestClassifier>('clientType', value) ?? internals.options.clientType;
+  return optSyncFunction<RequestClassifier>('clientType', value) ?? internals.options.clientType;
 }
 
 /**

@@ -50,6 +50,32 @@ export function optFunction<F>(option: string, value: unknown): F | undefined {
   return value as F;
 }
 
+/** Constructors of functions whose result is a Promise or an async iterator, never a value. */
+const ASYNC_CONSTRUCTORS = new Set(['AsyncFunction', 'AsyncGeneratorFunction']);
+
+/** True for an `async function`, async arrow or async generator (bound or not). */
+export function isAsyncFunction(fn: unknown): boolean {
+  return typeof fn === 'function' && ASYNC_CONSTRUCTORS.has(fn.constructor?.name);
+}
+
+/**
+ * An optional callback whose result is used at once (a classifier, a predicate): async
+ * functions are refused, since tidewatch cannot await inside the host's request path and
+ * their Promise would become the label `[object Promise]`.
+ * @throws {TidewatchConfigError} naming `option` when it is not a function or is async.
+ */
+export function optSyncFunction<F>(option: string, value: unknown): F | undefined {
+  const fn = optFunction<F>(option, value);
+  if (isAsyncFunction(fn)) {
+    throw new TidewatchConfigError(
+      option,
+      'must be a synchronous function returning its result (got an async function; ' +
+        'compute what it needs before the request, or cache it)',
+    );
+  }
+  return fn;
+}
+
 /** Rejects keys the caller did not expect, so a typo (`idleAfterMS`) fails loudly. */
 export function noUnknownKeys(
   option: string,

@@ -60,11 +60,16 @@ describe('a real Prometheus scraping /metrics with auth', () => {
     );
     expect(closes).toEqual({ 'normal/client': 10, 'going_away/client': 5 });
     expect((await q('sum(realtime_connections{job="realtime"})'))[0]!.value).toBe(N - 15);
+    // Every handshake is in the histogram, and a latency quantile comes out of its buckets.
+    expect(
+      (
+        await q('sum(realtime_handshake_duration_seconds_count{job="realtime",outcome="success"})')
+      )[0]!.value,
+    ).toBe(N);
     const p99 = await q(
       'histogram_quantile(0.99, sum by (le) (realtime_handshake_duration_seconds_bucket{job="realtime",outcome="success"}))',
     );
-    expect(p99[0]!.value).toBeGreaterThan(0);
-    expect(p99[0]!.value).toBeLessThanOrEqual(10);
+    expect(Number.isFinite(p99[0]!.value) && p99[0]!.value > 0).toBe(true);
   });
 
   it('a scrape without the token is refused with 401', async () => {

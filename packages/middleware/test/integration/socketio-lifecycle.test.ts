@@ -10,7 +10,7 @@ import {
   startSioServer,
   value,
 } from '../fixtures/socketio-server.js';
-import { histogram, until } from '../helpers.js';
+import { histogram, sumBounds, until } from '../helpers.js';
 
 let srv: SioServer | undefined;
 const cleanup: Array<() => void> = [];
@@ -51,14 +51,18 @@ async function pollingSessionClosedByClient(base: string): Promise<void> {
   const post = (body: string) =>
     fetch(`${url}&sid=${sid}`, { method: 'POST', body, headers: { 'content-type': 'text/plain' } });
   expect(await (await post('40')).text()).toBe('ok');
-  expect(await (await fetch(`${url}&sid=${sid}`)).text()).toMatch(/^40\{/);
+  // The connect answer, maybe behind a ping the server queued first (packets split by 0x1e).
+  const packets = (await (await fetch(`${url}&sid=${sid}`)).text()).split('\u001e');
+  expect(packets.filter((p) => p.startsWith('40{'))).toHaveLength(1);
   expect(await (await post('1')).text()).toBe('ok');
 }
 
 describe('socket.io closes and heartbeats', () => {
   it('normalises every disconnect reason and returns the gauge to 0', async () => {
     srv = await startSioServer({
-      io: { pingInterval: 100, pingTimeout: 150, maxHttpBufferSize: 2000 },
+      // A stalled event loop on a loaded machine must not time out a client that answers:
+      // only the paused one below may reach its ping timeout.
+      io: { pingInterval: 300, pingTimeout: 1500, maxHttpBufferSize: 2000 },
     });
     const s = srv;
     const agent = new http.Agent({ keepAlive: true });
@@ -121,13 +125,23 @@ describe('socket.io closes and heartbeats', () => {
       s,
       '14 closes',
       (f) => value(f, 'realtime_connections_closed_total') === 14,
+      20_000,
     );
-    expect(closes(fams, 'normal', 'client')).toBe(4);
-    expect(closes(fams, 'abnormal', 'client')).toBe(2);
-    expect(closes(fams, 'ping_timeout', 'server')).toBe(1);
-    expect(closes(fams, 'normal', 'server')).toBe(3);
-    expect(closes(fams, 'protocol_error', 'server')).toBe(3);
-    expect(closes(fams, 'message_too_big', 'server')).toBe(1);
+    // All at once, so that a miscount shows where the close went.
+    const byReason: Record<string, number> = {};
+    for (const m of fams.find((f) => f.name === 'realtime_connections_closed_total')!.metrics) {
+      const key = `${m.labels!.reason}/${m.labels!.initiator}`;
+      const n = Number(m.value);
+      if (n > 0) byReason[key] = (byReason[key] ?? 0) + n;
+    }
+    expect(byReason).toEqual({
+      'normal/client': 4,
+      'abnormal/client': 2,
+      'ping_timeout/server': 1,
+      'normal/server': 3,
+      'protocol_error/server': 3,
+      'message_too_big/server': 1,
+    });
     expect(value(fams, 'realtime_heartbeats_total', { outcome: 'timeout' })).toBe(1);
     expect(value(fams, 'realtime_errors_total', { type: 'poll_closed_prematurely' })).toBe(1);
     expect(value(fams, 'realtime_errors_total', { type: 'invalid_packet' })).toBe(2);
@@ -141,7 +155,11 @@ describe('socket.io closes and heartbeats', () => {
       const rtt = histogram(fams, 'realtime_ping_rtt_seconds', { transport });
       expect(pongs).toBeGreaterThan(0);
       expect(rtt.count).toBe(pongs);
-      expect(rtt.buckets['1']).toBe(pongs);
+      expect(rtt.buckets['+Inf']).toBe(pongs);
+      expect(Number.isFinite(rtt.sum) && rtt.sum > 0).toBe(true);
+      const { min, max } = sumBounds(rtt);
+      expect(rtt.sum).toBeGreaterThanOrEqual(min);
+      expect(rtt.sum).toBeLessThanOrEqual(max);
     }
 
     // ws waits up to 30 s for the paused peer's close frame: let the client go.

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
+import { pollUntil } from '@tidewatch/test-utils';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { instrumentUpgrade } from '../../src/http.js';
@@ -159,10 +160,13 @@ describe('the manual API (metrics.connection / handshake / broadcast)', () => {
     expect(
       histogram(fams, 'realtime_handshake_duration_seconds', { ...t, outcome: 'rejected' }).count,
     ).toBe(1);
-    await new Promise((r) => setTimeout(r, 80));
     queued = 0;
-    fams = parseExposition(await registry.metrics());
-    expect(value(fams, 'realtime_connections', { ...t, state: 'idle' })).toBe(1);
+    // Idle once idleAfterMs (50) passes without data: wait for it, not for a while.
+    fams = await pollUntil(
+      async () => parseExposition(await registry.metrics()),
+      (f) => value(f, 'realtime_connections', { ...t, state: 'idle' }) === 1,
+      { intervalMs: 25, description: 'the connection idle' },
+    );
     expect(value(fams, 'realtime_slow_consumers', t)).toBe(0);
     conn.close({ code: 4000, initiator: 'server' });
     conn.close({ reason: 'error' }); // idempotent

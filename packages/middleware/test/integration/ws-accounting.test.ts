@@ -34,8 +34,8 @@ describe('ws accounting under real traffic', () => {
     const slowGate = new Promise<void>((r) => {
       releaseSlow = r;
     });
-    let slowArrived: () => void = () => {};
-    const slowSeen = new Promise<void>((r) => {
+    let slowArrived: (req: IncomingMessage) => void = () => {};
+    const slowSeen = new Promise<IncomingMessage>((r) => {
       slowArrived = r;
     });
     srv = await startEchoServer({
@@ -47,7 +47,7 @@ describe('ws accounting under real traffic', () => {
           const url = info.req.url ?? '';
           if (url.includes('deny')) return cb(false, 401);
           if (url.includes('slow')) {
-            slowArrived();
+            slowArrived(info.req);
             void slowGate.then(() => cb(true));
             return;
           }
@@ -80,11 +80,15 @@ describe('ws accounting under real traffic', () => {
     const net = await import('node:net');
     const leaver = net.connect(s.port, '127.0.0.1', () => leaver.write(upgradeRequest('/ws?slow')));
     leaver.on('error', () => {});
-    await slowSeen;
+    const slowReq = await slowSeen;
     let fams = await s.scrape();
     expect(value(fams, 'realtime_handshakes_in_flight')).toBe(1);
+    // The server must see the reset before the handshake may go on: wait for it, not a while.
+    const gone = new Promise((r) =>
+      slowReq.socket.destroyed ? r(undefined) : slowReq.socket.once('close', r),
+    );
     leaver.resetAndDestroy();
-    await new Promise((r) => setTimeout(r, 50));
+    await gone;
     releaseSlow();
 
     // Closes: 100 normal from the client, 50 TCP resets, 25 server 1001, 25 server terminate.

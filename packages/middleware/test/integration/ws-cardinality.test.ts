@@ -1,12 +1,15 @@
 import net from 'node:net';
 import v8 from 'node:v8';
 import vm from 'node:vm';
+import { CATALOG, CLOSE_REASONS, HANDSHAKE_OUTCOMES, OVERFLOW_VALUE } from '@tidewatch/conventions';
+import { pollUntil } from '@tidewatch/test-utils';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type EchoServer,
-  seriesCount,
+  exposedSeries,
+  histogram,
+  parseExposition,
   startEchoServer,
-  until,
   upgradeRequest,
   value,
 } from '../helpers.js';
@@ -56,58 +59,80 @@ async function flood(port: number, from: number, count: number, concurrency = 64
   await Promise.all(Array.from({ length: concurrency }, worker));
 }
 
+const CAP = 2000; // the default seriesCap
+const TOTAL = 20_000;
+const FIRST = 2_000;
+
+/** Scrapes until every one of `closes` connections is counted closed; returns the raw text. */
+async function textAfterCloses(s: EchoServer, closes: number): Promise<string> {
+  return pollUntil(
+    async () => (await fetch(`http://127.0.0.1:${s.port}/metrics`)).text(),
+    (text) => value(parseExposition(text), 'realtime_connections_closed_total') === closes,
+    { timeoutMs: 120_000, intervalMs: 500, description: `${closes} closes counted` },
+  );
+}
+
 describe('cardinality flood', () => {
-  it('100,000 distinct endpoints: series stay within the cap and the heap stays bounded', async () => {
-    const cap = 500;
+  it('20,000 distinct endpoints: every family exposes at most seriesCap series; totals exact; heap bounded', async () => {
     srv = await startEchoServer({
-      metrics: { seriesCap: cap },
       // An application that (wrongly) labels by raw path: the guard must contain it.
       instrument: { endpoint: (req) => req.url ?? '' },
     });
     const s = srv;
-    await flood(s.port, 0, 10_000);
-    await until(
-      'first wave closed',
-      async () => value(await s.scrape(), 'realtime_connections_closed_total') === 10_000,
-      30_000,
+    await flood(s.port, 0, FIRST);
+    await textAfterCloses(s, FIRST);
+    const heapAtFirst = heapAfterGc();
+    await flood(s.port, FIRST, TOTAL - FIRST);
+    const text = await textAfterCloses(s, TOTAL);
+    const heapAtTotal = heapAfterGc();
+    const fams = parseExposition(text);
+
+    // The cap counts exposed series (a histogram label set is buckets + 3 of them), with
+    // room for the overflow kept: no family goes past it, before or after overflow.
+    const exposed = exposedSeries(text);
+    for (const [family, n] of exposed) expect(n, family).toBeLessThanOrEqual(CAP);
+    const duration = CATALOG.connectionDuration.buckets.length + 3;
+    const handshake = CATALOG.handshakeDuration.buckets.length + 3;
+    // Real label sets that fit beside one overflow label set per closed-label combination.
+    const durationSets = Math.floor(CAP / duration) - CLOSE_REASONS.length;
+    const handshakeSets = Math.floor(CAP / handshake) - HANDSHAKE_OUTCOMES.length;
+    expect(exposed.get('realtime_connections_opened_total')).toBe(CAP);
+    // All closed normally: one overflow label set (reason="normal") besides the real ones.
+    expect(exposed.get('realtime_connection_duration_seconds')).toBe((durationSets + 1) * duration);
+    expect(exposed.get('realtime_handshake_duration_seconds')).toBe(
+      (handshakeSets + 1) * handshake,
     );
-    const heapAt10k = heapAfterGc();
-    await flood(s.port, 10_000, 90_000);
-    let fams = await s.scrape();
-    await until(
-      'all closes counted',
-      async () => {
-        fams = await s.scrape();
-        return value(fams, 'realtime_connections_closed_total') === 100_000;
-      },
-      30_000,
-    );
-    const heapAt100k = heapAfterGc();
 
     // Totals stay exact: folding changes labels, never counts.
-    expect(value(fams, 'realtime_connections_opened_total')).toBe(100_000);
-    expect(value(fams, 'realtime_connections_opened_total', { endpoint: '__overflow__' })).toBe(
-      100_000 - cap,
-    );
-    // Per metric: at most `cap` real series, plus the overflow series (one per closed-label
-    // combination): opened_total has none, so cap + 1 in all.
-    expect(seriesCount(fams, 'realtime_connections_opened_total')).toBe(cap + 1);
-    for (const f of fams) {
-      const real = f.metrics.filter((m) => !Object.values(m.labels ?? {}).includes('__overflow__'));
-      expect(real.length, f.name).toBeLessThanOrEqual(cap);
-      expect(f.metrics.length, f.name).toBeLessThanOrEqual(cap + 8);
-    }
-    // The handshake histogram folds too; connections closed normally, by the client.
+    const overflow = { endpoint: OVERFLOW_VALUE };
+    expect(value(fams, 'realtime_connections_opened_total')).toBe(TOTAL);
+    expect(value(fams, 'realtime_connections_opened_total', overflow)).toBe(TOTAL - (CAP - 1));
+    expect(
+      value(fams, 'realtime_series_dropped_total', { metric: 'realtime_connections_opened_total' }),
+    ).toBe(TOTAL - (CAP - 1));
+    expect(value(fams, 'realtime_connections_closed_total')).toBe(TOTAL);
     expect(
       value(fams, 'realtime_connections_closed_total', { reason: 'normal', initiator: 'client' }),
-    ).toBe(100_000);
-    const dropped = value(fams, 'realtime_series_dropped_total', {
-      metric: 'realtime_connections_opened_total',
+    ).toBe(TOTAL);
+    const lifetimes = histogram(fams, 'realtime_connection_duration_seconds');
+    expect(lifetimes.count).toBe(TOTAL);
+    expect(lifetimes.buckets['+Inf']).toBe(TOTAL);
+    const folded = histogram(fams, 'realtime_connection_duration_seconds', overflow);
+    expect(folded.count).toBe(TOTAL - durationSets);
+    expect(folded.buckets['+Inf']).toBe(folded.count);
+    const handshakes = histogram(fams, 'realtime_handshake_duration_seconds', {
+      outcome: 'success',
     });
-    expect(dropped).toBe(100_000 - cap);
-    // 90,000 more distinct values after the first 10,000 may not grow the heap by more than
-    // a few MiB (unguarded, each would keep ~10 series objects alive: >100 MiB).
-    expect(heapAt100k - heapAt10k).toBeLessThan(8 * 1024 * 1024);
+    expect(handshakes.count).toBe(TOTAL);
+    expect(
+      histogram(fams, 'realtime_handshake_duration_seconds', { ...overflow, outcome: 'success' })
+        .count,
+    ).toBe(TOTAL - handshakeSets);
     expect(value(fams, 'realtime_connections')).toBe(0);
-  }, 180_000);
+    expect(value(fams, 'realtime_instrumentation_errors_total')).toBe(0);
+
+    // 18,000 more distinct values after the first 2,000 may not grow the heap by more than
+    // a few MiB (unguarded, each would keep ~10 series objects alive: tens of MiB).
+    expect(heapAtTotal - heapAtFirst).toBeLessThan(8 * 1024 * 1024);
+  }, 600_000);
 });

@@ -66,6 +66,42 @@ describe('fault injection: the host keeps serving and the counts stay exact', ()
     expect(errors.sort()).toEqual(['classifier.client_type', 'classifier.endpoint']);
   });
 
+  it('classifiers returning a Promise or a number: counted, labelled unknown, never `[object Promise]`', async () => {
+    const errors: string[] = [];
+    srv = await startEchoServer({
+      metrics: { onError: (_e, site) => errors.push(site) },
+      instrument: {
+        // Not declared async (construction refuses those): a transpiled async function.
+        endpoint: (req) =>
+          (req.url?.includes('reject')
+            ? Promise.reject(new Error('lookup failed'))
+            : Promise.resolve('chat')) as never,
+        clientType: () => 42 as never,
+      },
+    });
+    const clients = [
+      await connect(`${srv.url}?id=a`),
+      await connect(`${srv.url}?reject=1`),
+      await connect(`${srv.url}?id=c`),
+    ];
+    for (const c of clients) expect(await echoOnce(c, 'hi')).toBe('hi');
+    for (const c of clients) c.close();
+    await Promise.all(clients.map(closed));
+    const fams = await scrapeAfterCloses(srv!, 3);
+    for (const f of fams) {
+      for (const m of f.metrics) expect(JSON.stringify(m.labels)).not.toContain('[object');
+    }
+    expect(value(fams, 'realtime_connections_opened_total', { endpoint: 'unknown' })).toBe(3);
+    expect(
+      value(fams, 'realtime_messages_total', { direction: 'in', client_type: 'unknown' }),
+    ).toBe(3);
+    const site = (s: string) => value(fams, 'realtime_instrumentation_errors_total', { site: s });
+    expect(site('classifier.endpoint')).toBe(3);
+    expect(site('classifier.client_type')).toBe(3);
+    expect(value(fams, 'realtime_instrumentation_errors_total')).toBe(6);
+    expect(errors.filter((e) => e === 'classifier.endpoint')).toHaveLength(3);
+  });
+
   it('garbage upgrade requests are rejected and counted; good clients are unaffected', async () => {
     srv = await startEchoServer();
     const good = await connect(srv.url);

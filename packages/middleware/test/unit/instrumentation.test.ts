@@ -10,12 +10,8 @@ import {
   type RealtimeMetrics,
   TidewatchConfigError,
 } from '../../src/index.js';
-import {
-  classify,
-  instrument,
-  Patches,
-  RequestLabels,
-} from '../../src/internal/instrumentation.js';
+import { classify, RequestLabels } from '../../src/internal/classifier.js';
+import { instrument, Patches } from '../../src/internal/instrumentation.js';
 import { internalsOf } from '../../src/metrics.js';
 import { instrumentWs } from '../../src/ws.js';
 import { closed, connect, histogram, parseExposition, until, value } from '../helpers.js';

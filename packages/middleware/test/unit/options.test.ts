@@ -19,6 +19,14 @@ describe('createRealtimeMetrics options', () => {
     [{ seriesCap: -1 }, 'seriesCap'],
     [{ seriesCap: { messages: 0 } }, 'seriesCap.messages'],
     [{ seriesCap: { nope: 3 } }, 'seriesCap.nope'],
+    // The cap counts exposed series: a connection_duration label set alone is 18 of them,
+    // and its overflow keeps room for one label set per close reason (11 x 18).
+    [{ seriesCap: 215 }, 'seriesCap'],
+    [{ seriesCap: { default: 100 } }, 'seriesCap.default'],
+    [{ seriesCap: { default: 2000, connectionDuration: 215 } }, 'seriesCap.connectionDuration'],
+    [{ seriesCap: { messages: 2 } }, 'seriesCap.messages'],
+    [{ endpoint: async () => 'chat' }, 'endpoint'],
+    [{ clientType: async () => 'web' }, 'clientType'],
     [{ endpoint: 5 }, 'endpoint'],
     [{ clientType: 'web' }, 'clientType'],
     [{ registry: {} }, 'registry'],
@@ -36,6 +44,11 @@ describe('createRealtimeMetrics options', () => {
     expect((err as TidewatchConfigError).option).toBe(option);
     expect((err as Error).message).toContain(`option "${option}"`);
     expect((err as TidewatchConfigError).code).toBe('TW_ERR_INVALID_OPTION');
+  });
+
+  it('the smallest caps that hold every metric are accepted', () => {
+    expect(() => createRealtimeMetrics({ seriesCap: 216 })).not.toThrow();
+    expect(() => createRealtimeMetrics({ seriesCap: { default: 216, messages: 3 } })).not.toThrow();
   });
 
   it('registering twice in one registry returns the same metrics, no throw', () => {
@@ -77,6 +90,8 @@ describe('instrumentWs options', () => {
     [{ transport: 'Web Socket' }, 'transport'],
     [{ server: {} }, 'server'],
     [{ endpoint: null }, 'endpoint'],
+    [{ endpoint: async () => 'chat' }, 'endpoint'],
+    [{ clientType: async function* () {} }, 'clientType'],
   ])('%j throws naming %s', (opts, option) => {
     expect(() => instrumentWs(wss(), createRealtimeMetrics(), opts as never)).toThrow(
       expect.objectContaining({ option }),

@@ -1,8 +1,9 @@
 import { type IncomingMessage, ServerResponse } from 'node:http';
-import { type HistogramSeries, labelValue, type ValueSeries } from '../../internal/family.js';
-import { Instrumentation, RequestLabels } from '../../internal/instrumentation.js';
+import { classifierResult, RequestLabels } from '../../internal/classifier.js';
+import type { HistogramSeries, ValueSeries } from '../../internal/family.js';
+import { Instrumentation } from '../../internal/instrumentation.js';
 import { labelOptions, readOptions } from '../../internal/options.js';
-import { optFunction, optInt } from '../../internal/validate.js';
+import { optInt, optSyncFunction } from '../../internal/validate.js';
 import { internalsOf, type RealtimeMetrics, type RequestClassifier } from '../../metrics.js';
 import {
   byteLength,
@@ -303,7 +304,10 @@ export function longPoll(
     'transport',
   ]);
   const { transport, ...classifiers } = labelOptions(opts, internals, 'long_polling');
-  const clientId = optFunction<NonNullable<LongPollOptions['clientId']>>('clientId', opts.clientId);
+  const clientId = optSyncFunction<NonNullable<LongPollOptions['clientId']>>(
+    'clientId',
+    opts.clientId,
+  );
   const retryWindowMs = optInt('retryWindowMs', opts.retryWindowMs, 1) ?? 60_000;
   const { recorder } = internals;
   const labels = new RequestLabels(
@@ -320,8 +324,8 @@ export function longPoll(
     waiting: new Set(),
     lastEmpty: new Map(),
     maxTracked: optInt('maxTrackedClients', opts.maxTrackedClients, 1) ?? 10_000,
-    isEmpty: optFunction('isEmpty', opts.isEmpty),
-    countMessages: optFunction('countMessages', opts.countMessages),
+    isEmpty: optSyncFunction('isEmpty', opts.isEmpty),
+    countMessages: optSyncFunction('countMessages', opts.countMessages),
     detached: false,
   };
 
@@ -344,7 +348,7 @@ export function longPoll(
   const retry = (req: IncomingMessage, endpoint: string, now: number): string => {
     let id = '';
     try {
-      id = labelValue(clientId!(req), '');
+      id = classifierResult(recorder, clientId!(req), 'classifier.client_id', '');
     } catch (err) {
       recorder.error('classifier.client_id', err);
     }

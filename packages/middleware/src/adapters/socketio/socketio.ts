@@ -1,11 +1,11 @@
 import type { IncomingMessage } from 'node:http';
+import { RequestLabels } from '../../internal/classifier.js';
 import {
   type Instrumentation,
   type InstrumentationHandle,
   instrument,
   type Patches,
   presetScrapeSeries,
-  RequestLabels,
 } from '../../internal/instrumentation.js';
 import { clientTypeOption, readOptions, slowConsumerOption } from '../../internal/options.js';
 import { fail } from '../../internal/validate.js';

@@ -1,11 +1,8 @@
 import { type IncomingMessage, type OutgoingHttpHeader, ServerResponse } from 'node:http';
 import type { HandshakeOutcome } from '@tidewatch/conventions';
+import { RequestLabels } from '../../internal/classifier.js';
 import { observe } from '../../internal/family.js';
-import {
-  Instrumentation,
-  presetScrapeSeries,
-  RequestLabels,
-} from '../../internal/instrumentation.js';
+import { Instrumentation, presetScrapeSeries } from '../../internal/instrumentation.js';
 import {
   labelOptions,
   maxConnectionsOption,

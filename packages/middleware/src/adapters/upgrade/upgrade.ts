@@ -1,10 +1,10 @@
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { RequestLabels } from '../../internal/classifier.js';
 import {
   type Instrumentation,
   type InstrumentationHandle,
   instrument,
-  RequestLabels,
 } from '../../internal/instrumentation.js';
 import {
   clientTypeOption,
@@ -12,7 +12,7 @@ import {
   readOptions,
   transportOption,
 } from '../../internal/options.js';
-import { fail, optFunction } from '../../internal/validate.js';
+import { fail, optSyncFunction } from '../../internal/validate.js';
 import type { ConnectionHandle } from '../../manual.js';
 import { internalsOf, type RealtimeMetrics, type RequestClassifier } from '../../metrics.js';
 import { ObservedHandshakes } from '../shared/handshake.js';
@@ -73,7 +73,7 @@ export function instrumentUpgrade(
     | RequestClassifier;
   const clientType = clientTypeOption(opts.clientType, internals);
   const transport = transportOption(opts.transport, 'websocket');
-  const filter = optFunction<(req: IncomingMessage) => boolean>('filter', opts.filter);
+  const filter = optSyncFunction<(req: IncomingMessage) => boolean>('filter', opts.filter);
   return instrument(metrics, internals, 'http', undefined, (inst) =>
     attach(inst, server, new RequestLabels(inst.recorder, endpoint, clientType), transport, filter),
   );

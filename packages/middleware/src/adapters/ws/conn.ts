@@ -11,6 +11,11 @@ import { errorType, reasonForCode, reasonForError } from '../shared/close-reason
 /** Per-server context shared by its connections. */
 export interface ConnContext extends TransportContext {
   readonly conns: Set<ConnState>;
+  /**
+   * Payload of this server's heartbeat pings (undefined with the heartbeat off): the pong
+   * that echoes it answers the heartbeat, and the app's own `'pong'` listeners never see it.
+   */
+  readonly heartbeatMarker: Buffer | undefined;
 }
 
 /** The original methods of a WebSocket prototype, called after tidewatch's bookkeeping. */
@@ -33,8 +38,10 @@ export interface ConnState {
   /** Coarse time of the last data frame, for idle detection. */
   last: number;
   live: boolean;
-  /** `performance.now()` of the oldest unanswered ping, 0 when none. */
+  /** `performance.now()` of the app's oldest unanswered ping, 0 when none. */
   pingAt: number;
+  /** `performance.now()` of the oldest unanswered heartbeat ping, 0 when none. */
+  hbAt: number;
   hbPending: boolean;
   missed: number;
   /** Set when the server started the close (close() or terminate() before the peer's close frame). */
@@ -106,6 +113,7 @@ function makeProto(o: Originals): object {
   const { emit, send, close, terminate, ping } = o;
   p.emit = function tidewatchEmit(this: any, event: string) {
     const c: ConnState | undefined = this[kConn];
+    let consumed = false;
     if (c !== undefined && c.live) {
       try {
         if (event === 'message') {
@@ -117,7 +125,7 @@ function makeProto(o: Originals): object {
           if (c.ctx.recorder.otelPerMessage) recordSize(c, g.sizeIn, n);
           c.last = c.ctx.clock.now;
         } else if (event === 'pong') {
-          onPong(c);
+          consumed = onPong(c, arguments[1]);
         } else if (event === 'close') {
           onClose(c, arguments[1]);
         } else if (event === 'error') {
@@ -127,6 +135,8 @@ function makeProto(o: Originals): object {
         c.ctx.recorder.error(`ws.${event}`, err);
       }
     }
+    // The heartbeat's own pong: measured above, and no app listener ran for it.
+    if (consumed) return false;
     return emit.apply(this, arguments as unknown as unknown[]);
   };
   p.send = function tidewatchSend(this: any, data: unknown, options: unknown) {
@@ -195,14 +205,29 @@ function onSend(c: ConnState, data: unknown, options: any): void {
   c.last = c.ctx.clock.now;
 }
 
-function onPong(c: ConnState): void {
-  if (c.pingAt === 0) return; // unsolicited pong: no round trip to measure
-  const rtt = (performance.now() - c.pingAt) / 1000;
-  c.pingAt = 0;
+/**
+ * Measures a pong; returns true when it is the heartbeat's (it carries this server's
+ * marker), which the app must not see. Any pong shows the peer is alive.
+ */
+function onPong(c: ConnState, data: unknown): boolean {
   c.hbPending = false;
   c.missed = 0;
+  const marker = c.ctx.heartbeatMarker;
+  if (marker !== undefined && Buffer.isBuffer(data) && marker.equals(data)) {
+    // Answers the oldest unanswered heartbeat ping (pongs come back in order).
+    if (c.hbAt !== 0) roundTrip(c, c.hbAt);
+    c.hbAt = 0;
+    return true;
+  }
+  if (c.pingAt === 0) return false; // unsolicited pong: no round trip to measure
+  roundTrip(c, c.pingAt);
+  c.pingAt = 0;
+  return false;
+}
+
+function roundTrip(c: ConnState, pingAt: number): void {
   const t = c.ctx.transport;
-  c.ctx.recorder.observe('pingRtt', [t], rtt);
+  c.ctx.recorder.observe('pingRtt', [t], (performance.now() - pingAt) / 1000);
   c.ctx.recorder.inc('heartbeats', [t, 'pong']);
 }
 
@@ -259,6 +284,7 @@ export function openConnection(
     last: ctx.clock.now,
     live: true,
     pingAt: 0,
+    hbAt: 0,
     hbPending: false,
     missed: 0,
     serverInitiated: false,

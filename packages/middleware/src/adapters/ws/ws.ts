@@ -1,12 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import type { Server as HttpServer, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CLOSE_REASONS, type CloseReason } from '@tidewatch/conventions';
+import { RequestLabels } from '../../internal/classifier.js';
 import {
   type Instrumentation,
   type InstrumentationHandle,
   instrument,
   presetScrapeSeries,
-  RequestLabels,
 } from '../../internal/instrumentation.js';
 import {
   clientTypeOption,
@@ -61,7 +62,13 @@ export interface InstrumentWsOptions {
    * WebSocket server would handle (its `path`) are tracked.
    */
   server?: HttpServer;
-  /** Built-in heartbeat: pings every `intervalMs` (default 30000) and terminates a peer after `missedPongs` (default 2) unanswered pings. Off by default. */
+  /**
+   * Built-in heartbeat: pings every `intervalMs` (default 30000) and terminates a peer after
+   * `missedPongs` (default 2) unanswered pings. Its pings carry an 8-byte marker (`tw` + 6
+   * random bytes per server); the pongs echoing it feed `ping_rtt_seconds` and are not
+   * emitted to the app's `'pong'` listeners, which see only the pongs of its own pings.
+   * Off by default.
+   */
   heartbeat?: false | { intervalMs?: number; missedPongs?: number };
   /** A connection with more bytes than this queued counts as a slow consumer. Default 1 MiB. */
   slowConsumerBytes?: number;
@@ -120,6 +127,9 @@ function attach(inst: Instrumentation, wss: WebSocketServerLike, opts: WsOptions
     closeCodes,
     conns: new Set<ConnState>(),
     groups: new Map(),
+    // 'tw' + 6 random bytes per server: an app's own ping cannot carry it by accident, and
+    // two instrumented servers in one process do not take each other's pongs.
+    heartbeatMarker: heartbeat ? Buffer.concat([Buffer.from('tw'), randomBytes(6)]) : undefined,
   };
 
   const begin = (req: IncomingMessage, socket: Duplex) => {
@@ -307,8 +317,9 @@ function heartbeatTick(ctx: ConnContext, c: ConnState, missedPongs: number): voi
     }
   }
   c.hbPending = true;
-  if (c.pingAt === 0) c.pingAt = performance.now();
-  c.o.ping.call(ws);
+  if (c.hbAt === 0) c.hbAt = performance.now();
+  // The original ping, past our wrapper: this is not the app's ping, and its pong is hidden.
+  c.o.ping.call(ws, ctx.heartbeatMarker);
 }
 
 function releaseConnection(c: ConnState): void {
