@@ -38,12 +38,18 @@ export {
 export { formatQuantity, parseQuantity } from './quantity.js';
 export {
   AGE_STALE_REASONS,
+  COUNTER_RESET_RESTARTS,
+  type CounterResetRestart,
   DATA_STALE_REASONS,
+  DEGRADED_REASONS,
+  type DegradedReason,
   FORECAST_ERROR_MEASURES,
   FORECAST_QUANTILES,
   FORECAST_STALE_REASONS,
   PATCH_MODES,
   PATCH_RESULTS,
+  PERSIST_FILES,
+  type PersistFile,
   SIGNAL_KEYS,
   SIGNAL_PREFIX,
   SIGNALS,

@@ -71,6 +71,27 @@ export const TRAIN_OUTCOMES = ['success', 'failure'] as const;
 export const PATCH_RESULTS = ['patched', 'skipped', 'failed'] as const;
 /** Modes of `tidewatch_patch_threshold`. */
 export const PATCH_MODES = ['predicted', 'reactive'] as const;
+/**
+ * Values of `tidewatch_counter_resets_total{restart}`: `true` when the target's
+ * `process_start_time_seconds` changed (a real restart), `false` when it did not (a counter that
+ * went down without a restart: a glitch), `unknown` when the target exposes no start time.
+ */
+export const COUNTER_RESET_RESTARTS = ['true', 'false', 'unknown'] as const;
+/** A value of `tidewatch_counter_resets_total{restart}`. */
+export type CounterResetRestart = (typeof COUNTER_RESET_RESTARTS)[number];
+/**
+ * Why the sidecar is `degraded` (serving, but something an operator must fix): the values of
+ * `tidewatch_degraded{reason}` and of `health.reasons` on `/forecast` and `/healthz`.
+ * `persist_failed`: the history or model could not be saved (read-only, full or vanished data
+ * directory); a restart would lose what was not saved.
+ */
+export const DEGRADED_REASONS = ['persist_failed'] as const;
+/** A degraded-reason code. */
+export type DegradedReason = (typeof DEGRADED_REASONS)[number];
+/** Files the sidecar persists: the values of `tidewatch_persist_errors_total{file}`. */
+export const PERSIST_FILES = ['history', 'model'] as const;
+/** A persisted file. */
+export type PersistFile = (typeof PERSIST_FILES)[number];
 
 const metric: SignalLabel = {
   name: 'metric',
@@ -146,6 +167,30 @@ export const SIGNALS = {
     unit: 'errors',
     help: 'Failed collections per source (scrape:URL or prometheus:URL).',
     labels: [{ name: 'source', help: 'The source, e.g. `scrape:URL` or `prometheus:URL`.' }],
+  },
+  counterResets: {
+    name: 'tidewatch_counter_resets_total',
+    type: 'counter',
+    unit: 'resets',
+    help: 'Counter decreases seen by the scrape source, by source and whether the target restarted (true: its process_start_time_seconds changed; false: it did not, a glitch whose step is skipped; unknown: no start time exposed).',
+    labels: [
+      { name: 'source', help: 'The source, e.g. `scrape:URL`.' },
+      { name: 'restart', help: '`true`, `false` or `unknown`.', values: COUNTER_RESET_RESTARTS },
+    ],
+  },
+  persistErrors: {
+    name: 'tidewatch_persist_errors_total',
+    type: 'counter',
+    unit: 'errors',
+    help: 'Failed saves of the history or the model file (read-only, full or vanished data directory).',
+    labels: [{ name: 'file', help: '`history` or `model`.', values: PERSIST_FILES }],
+  },
+  degraded: {
+    name: 'tidewatch_degraded',
+    type: 'gauge',
+    unit: '',
+    help: 'One series per reason the sidecar is degraded (value 1), e.g. persist_failed; none while healthy.',
+    labels: [{ name: 'reason', help: 'A degraded-reason code.', values: DEGRADED_REASONS }],
   },
   forecastStale: {
     name: 'tidewatch_forecast_stale',

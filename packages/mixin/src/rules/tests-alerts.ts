@@ -12,23 +12,29 @@ import {
   checks,
   constant,
   counter,
-  equalityLabels,
   fleetValues,
   type Scenario,
+  type ScopeSelectors,
   type SeriesSpec,
-  satisfying,
   steps,
   type TestFileSpec,
   withBelow,
+  withDecoys,
 } from './tests-gen.js';
+import { decoys, equalityLabels, inScope, scoped } from './tests-scope.js';
 
 /** Minutes every scenario's series run. */
 const RUN = 40;
 
-/** Server-side label sets for `instance`, satisfying the rule selector. */
+/** Server-side label sets for `instance` of the test fleet, in the rule selector's scope. */
 function server(config: MixinConfig, instance: string, extra: Record<string, string> = {}) {
-  return satisfying(config.ruleSelector, { ...fleetValues(config), instance, ...extra });
+  return inScope(config.ruleSelector, { ...fleetValues(config), instance, ...extra });
 }
+
+/** The selector the server series are read through. */
+const ruleScope = (config: MixinConfig): ScopeSelectors => [
+  { field: 'ruleSelector', selector: config.ruleSelector },
+];
 
 /** Fleet-level scenarios: mass disconnect, abnormal closes, dropped messages. */
 function fleetScenarios(config: MixinConfig): Scenario[] {
@@ -98,7 +104,7 @@ function fleetScenarios(config: MixinConfig): Scenario[] {
     drops(dropped),
   ];
   const dropHigh = Math.round(t.droppedMessageRatio * 1000) * 2;
-  return [
+  return withDecoys(ruleScope(config), [
     {
       alerts: checks('RealtimeMassDisconnect', [{ labels: crit, value: lostShare }], 25, 21),
       name: 'mass disconnect: fires 2m after the fleet loses connections',
@@ -162,7 +168,7 @@ function fleetScenarios(config: MixinConfig): Scenario[] {
       name: 'messages dropped: below the ratio stays silent',
       series: dropMix(Math.floor((t.droppedMessageRatio * 1000) / 2)),
     },
-  ];
+  ]);
 }
 
 /** Instance-level scenarios: slow consumers, heartbeats, event-loop lag, fds, scrape health. */
@@ -192,12 +198,32 @@ function instanceScenarios(config: MixinConfig): Scenario[] {
     values: constant(v, RUN),
   });
   const lagHigh = Math.min(59, t.eventLoopLagSeconds * 2.5);
-  const other = { instance: 'batch-0', job: 'batch' };
+  // A target outside the realtime jobs, with whatever else the selector asks for.
+  const fleetJob = fleetValues(config).job;
+  const other = scoped(config.ruleSelector, {
+    instance: 'batch-0',
+    job: fleetJob === 'batch' ? 'cron' : 'batch',
+  }).labels;
   const fdMax = 1000;
   const fdHigh = Math.min(fdMax, Math.round((t.fdRatio + (1 - t.fdRatio) / 2) * fdMax));
   const absentLabels = { ...equalityLabels(config.ruleSelector), severity: 'critical' };
   const notInstance = (i: string) => (x: SeriesSpec) => x.labels.instance !== i;
-  return withBelow([
+  // absent() fires when the only connections are out of scope: decoys the other way round.
+  const absentDecoys = decoys(config.ruleSelector).flatMap((d): Scenario[] => {
+    const c = conns('chat-0');
+    const labels = d.relabel(c.labels);
+    if (!labels) return [];
+    return [
+      {
+        alerts: [
+          { alert: 'RealtimeMetricsAbsent', at: 15, firing: [{ labels: absentLabels, value: 1 }] },
+        ],
+        name: `metrics absent: fires while the only connections are outside ruleSelector (${d.matcher} broken)`,
+        series: [{ ...c, labels }],
+      },
+    ];
+  });
+  const list = withBelow([
     {
       alerts: checks(
         'RealtimeSlowConsumers',
@@ -279,6 +305,7 @@ function instanceScenarios(config: MixinConfig): Scenario[] {
       name: 'metrics absent: silent while connections are reported',
       series: [conns('chat-0')],
     },
+    ...absentDecoys,
     {
       alerts: checks('RealtimeTargetDown', [{ labels: warn('chat-1'), value: 0 }], 10, 4),
       below: notInstance('chat-1'),
@@ -291,6 +318,7 @@ function instanceScenarios(config: MixinConfig): Scenario[] {
       ],
     },
   ]);
+  return withDecoys(ruleScope(config), list, ['RealtimeMetricsAbsent']);
 }
 
 /** The non-SLO alert test files. */

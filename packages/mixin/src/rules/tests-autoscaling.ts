@@ -1,7 +1,9 @@
 /**
  * Test scenarios of the autoscaling and forecast alerts, on kube-state-metrics' HPA series and
- * the predictor sidecar's signals: firing with exact labels, pending before `for`, and silent
- * for HPAs and targets below their limits.
+ * the predictor sidecar's signals: firing with exact labels, pending before `for`, silent for
+ * HPAs and targets below their limits, and silent with the same series outside `hpaSelector`
+ * or `predictorSelector`. The firing HPA of a scenario is named to fit `hpaSelector`; the
+ * others keep their names and fire only when the selector reads them.
  */
 import { metricName, SIGNALS } from '@tidewatch/conventions';
 import type { MixinConfig } from '../config.js';
@@ -10,30 +12,47 @@ import { KSM } from './alerts.js';
 import {
   checks,
   constant,
+  type ExpectedAlert,
   type Scenario,
   type SeriesSpec,
-  satisfying,
   withBelow,
+  withDecoys,
 } from './tests-gen.js';
+import { choose, inScope, scoped } from './tests-scope.js';
 
 /** Minutes every scenario's series run. */
 const RUN = 40;
 
 /** Autoscaling and forecast scenarios (kube-state-metrics and the predictor sidecar). */
 export function autoscalingScenarios(config: MixinConfig): Scenario[] {
+  // The capacity alert joins the sidecar to the HPAs on `namespace`: one value fits both.
+  const { namespace } = choose(`${config.predictorSelector}, ${config.hpaSelector}`, {
+    namespace: 'default',
+  });
+  const ksmBase = choose(config.hpaSelector, {
+    instance: 'kube-state-metrics:8080',
+    job: 'kube-state-metrics',
+    namespace: namespace as string,
+  });
+  const hpaLabels = (hpa: string, extra: Record<string, string> = {}) =>
+    scoped(config.hpaSelector, { ...ksmBase, horizontalpodautoscaler: hpa, ...extra });
+  /** The name of a scenario's firing HPA: `preferred`, or an alternative that fits the selector. */
+  const firingHpa = (preferred: string, ...alternatives: string[]) =>
+    choose(
+      config.hpaSelector,
+      { horizontalpodautoscaler: preferred },
+      { horizontalpodautoscaler: [preferred, ...alternatives] },
+    ).horizontalpodautoscaler as string;
+  /** Expected alerts whose HPA the selector reads. */
+  const ofReadHpas = (list: Array<[hpa: string, alert: ExpectedAlert]>) =>
+    list.filter(([hpa]) => hpaLabels(hpa).inScope).map(([, a]) => a);
   const ksm = (
     name: string,
     hpa: string,
     v: number,
     extra: Record<string, string> = {},
   ): SeriesSpec => ({
-    labels: satisfying(config.hpaSelector, {
-      horizontalpodautoscaler: hpa,
-      instance: 'kube-state-metrics:8080',
-      job: 'kube-state-metrics',
-      namespace: 'default',
-      ...extra,
-    }),
+    labels: hpaLabels(hpa, extra).labels,
     name,
     values: constant(v, RUN),
   });
@@ -44,12 +63,13 @@ export function autoscalingScenarios(config: MixinConfig): Scenario[] {
         status,
       }),
     );
+  const predictorBase = choose(
+    config.predictorSelector,
+    { job: 'tidewatch-predictor', namespace: namespace as string },
+    { job: ['tidewatch-predictor', 'tidewatch', 'predictor'] },
+  );
   const predictor = (instance: string, extra: Record<string, string> = {}) =>
-    satisfying(
-      config.predictorSelector,
-      { instance, job: 'tidewatch-predictor', namespace: 'default', ...extra },
-      ['tidewatch-predictor', 'tidewatch', 'predictor'],
-    );
+    inScope(config.predictorSelector, { ...predictorBase, instance, ...extra });
   const sidecar = (
     name: string,
     instance: string,
@@ -66,7 +86,7 @@ export function autoscalingScenarios(config: MixinConfig): Scenario[] {
   ];
   const replicas = SIGNALS.recommendedReplicas.name;
   const age = SIGNALS.forecastAgeSeconds.name;
-  const pj = predictor('x').job as string;
+  const pj = predictorBase.job as string;
   const staleAlert = (instance: string) => ({
     labels: { instance, job: pj, severity: 'warning' },
     value: 1,
@@ -80,25 +100,43 @@ export function autoscalingScenarios(config: MixinConfig): Scenario[] {
       metric: metricName('connections'),
       quantile: signalValue('forecast', 'quantile', '0.9'),
     });
-  return withBelow([
+  const chat = firingHpa('chat');
+  const kedaChat = firingHpa('keda-hpa-chat', 'chat');
+  const kedaNews = 'keda-hpa-news';
+  const capacity = (target: string, value: number): ExpectedAlert => ({
+    labels: { namespace: namespace as string, severity: 'warning', target },
+    value,
+  });
+  const scopes = [
+    { field: 'hpaSelector', selector: config.hpaSelector },
+    { field: 'predictorSelector', selector: config.predictorSelector },
+  ];
+  const list = withBelow([
     {
       alerts: checks(
         'RealtimeAutoscalerMaxedOut',
-        [
-          {
-            labels: { horizontalpodautoscaler: 'chat', namespace: 'default', severity: 'warning' },
-            value: 10,
-          },
-        ],
+        ofReadHpas([
+          [
+            chat,
+            {
+              labels: {
+                horizontalpodautoscaler: chat,
+                namespace: namespace as string,
+                severity: 'warning',
+              },
+              value: 10,
+            },
+          ],
+        ]),
         20,
         10,
       ),
-      below: label('horizontalpodautoscaler', ['chat']),
-      name: 'autoscaler maxed out: chat at max and ScalingLimited fires; feed at max without ScalingLimited and news below max do not',
+      below: label('horizontalpodautoscaler', [chat]),
+      name: `autoscaler maxed out: ${chat} at max and ScalingLimited fires; feed at max without ScalingLimited and news below max do not`,
       series: [
-        ksm(KSM.current, 'chat', 10),
-        ksm(KSM.max, 'chat', 10),
-        ...limited('chat', true),
+        ksm(KSM.current, chat, 10),
+        ksm(KSM.max, chat, 10),
+        ...limited(chat, true),
         ksm(KSM.current, 'feed', 10),
         ksm(KSM.max, 'feed', 10),
         ...limited('feed', false),
@@ -110,23 +148,25 @@ export function autoscalingScenarios(config: MixinConfig): Scenario[] {
     {
       alerts: checks(
         'TidewatchPredictedLoadAboveCapacity',
-        [
-          { labels: { namespace: 'default', severity: 'warning', target: 'chat' }, value: 12 },
-          { labels: { namespace: 'default', severity: 'warning', target: 'news' }, value: 10 },
-        ],
+        ofReadHpas([
+          [kedaChat, capacity('chat', 12)],
+          [kedaNews, capacity('news', 10)],
+        ]),
         15,
         8,
       ),
       below: (x) =>
         label('target', ['chat', 'news'])(x) &&
-        label('horizontalpodautoscaler', ['keda-hpa-chat', 'keda-hpa-news'])(x),
-      name: 'predicted load above capacity: chat needs 12 of max 10, news all 10; feed (4 of 10) stays silent',
+        label('horizontalpodautoscaler', [kedaChat, kedaNews])(x),
+      name:
+        'predicted load above capacity: chat needs 12 of max 10, news all 10' +
+        `${hpaLabels(kedaNews).inScope ? '' : ' (its HPA outside hpaSelector: silent)'}; feed (4 of 10) stays silent`,
       series: [
         sidecar(replicas, 'chat-predictor:9464', 12, { target: 'chat' }),
         sidecar(replicas, 'news-predictor:9464', 10, { target: 'news' }),
         sidecar(replicas, 'feed-predictor:9464', 4, { target: 'feed' }),
-        ...hpaFor('keda-hpa-chat', 'chat', 10),
-        ...hpaFor('keda-hpa-news', 'news', 10),
+        ...hpaFor(kedaChat, 'chat', 10),
+        ...hpaFor(kedaNews, 'news', 10),
         ...hpaFor('keda-hpa-feed', 'feed', 10),
       ],
     },
@@ -156,4 +196,5 @@ export function autoscalingScenarios(config: MixinConfig): Scenario[] {
       ],
     },
   ]);
+  return withDecoys(scopes, list);
 }

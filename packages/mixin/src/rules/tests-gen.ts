@@ -8,6 +8,7 @@
 import type { MixinConfig } from '../config.js';
 import { GENERATED_HEADER, sortedRecord, toYaml } from './render.js';
 import { renderTemplate } from './template.js';
+import { choose, decoys, matches, type Scoped, scoped } from './tests-scope.js';
 import type { AlertingRule } from './types.js';
 
 /** One input series: a metric name, labels and promtool's expanding notation (`0+60x30`). */
@@ -99,48 +100,85 @@ export function withBelow(list: ReadonlyArray<FiringScenario | Scenario>): Scena
   });
 }
 
-/** Values of the fleet labels in tests: `job` is `chat`, any other label `<label>-a`. */
-export function fleetValues(config: MixinConfig): Record<string, string> {
-  return Object.fromEntries(config.fleetLabels.map((l) => [l, l === 'job' ? 'chat' : `${l}-a`]));
-}
-
-const MATCHER = /([a-zA-Z_]\w*)\s*(=~|!~|!=|=)\s*"((?:[^"\\]|\\.)*)"/g;
+/** The selectors the series of a test file are scoped by, named as in the config. */
+export type ScopeSelectors = ReadonlyArray<{ field: string; selector: string }>;
 
 /**
- * `preferred` adjusted to satisfy `selector`: equality matchers set their label, regex
- * matchers keep the preferred value if it matches, else try the `candidates`.
- * @throws Error when no label set is found (the config needs hand-written tests then).
+ * For every way to break every one of `selectors` (see {@link decoys}): `scenario` with each
+ * series that selector reads moved out of its scope. The rules read those series through the
+ * selector only, so the firing alert must stay silent; a rule that lost its selector fails
+ * here. Ways that move no series (the selector reads none of the scenario's) are skipped.
  */
-export function satisfying(
-  selector: string,
-  preferred: Readonly<Record<string, string>>,
-  candidates: readonly string[] = [],
-): Record<string, string> {
-  const out: Record<string, string> = { ...preferred };
-  for (const [, label = '', op, raw = ''] of selector.matchAll(MATCHER)) {
-    const value = raw.replace(/\\(.)/g, '$1');
-    const re = new RegExp(`^(?:${value})$`);
-    const current = out[label] ?? '';
-    if (op === '=') out[label] = value;
-    else if (op === '=~') {
-      if (!re.test(current)) {
-        const pick = candidates.find((c) => re.test(c));
-        if (pick === undefined)
-          throw new Error(`tests: no value of ${label} satisfies ${label}=~"${value}"`);
-        out[label] = pick;
-      }
-    } else if (op === '!=' ? current === value : re.test(current))
-      throw new Error(`tests: ${label}="${current}" violates ${label}${op}"${value}"`);
-  }
-  return out;
+export function decoyScenarios(selectors: ScopeSelectors, scenario: Scenario): Scenario[] {
+  const fire = scenario.alerts?.find((c) => c.firing.length > 0);
+  if (!fire) throw new Error(`tests: scenario "${scenario.name}" has no firing check`);
+  return selectors.flatMap(({ field, selector }) =>
+    decoys(selector).flatMap((d): Scenario[] => {
+      let moved = 0;
+      const series = scenario.series.map((x) => {
+        if (!matches(selector, x.labels)) return x;
+        const labels = d.relabel(x.labels);
+        if (!labels) return x;
+        moved++;
+        return { ...x, labels };
+      });
+      if (moved === 0 || series.some((x) => matches(selector, x.labels))) return [];
+      return [
+        {
+          alerts: [{ alert: fire.alert, at: fire.at, firing: [] }],
+          name: `${fire.alert}: the same series outside ${field} (${d.matcher} broken): silent`,
+          series,
+        },
+      ];
+    }),
+  );
 }
 
-/** The labels `absent(<name>{selector})` returns: its equality matchers. */
-export function equalityLabels(selector: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [, label = '', op, raw = ''] of selector.matchAll(MATCHER))
-    if (op === '=') out[label] = raw.replace(/\\(.)/g, '$1');
-  return out;
+/**
+ * Each scenario, followed (when it fires an alert not in `except`) by its
+ * {@link decoyScenarios}. `except` names alerts that fire on an absence, for which series out
+ * of scope mean firing, not silence; their decoys are written by hand.
+ */
+export function withDecoys(
+  selectors: ScopeSelectors,
+  list: readonly Scenario[],
+  except: readonly string[] = [],
+): Scenario[] {
+  return list.flatMap((sc) => {
+    const fire = sc.alerts?.find((c) => c.firing.length > 0);
+    return fire && !except.includes(fire.alert) ? [sc, ...decoyScenarios(selectors, sc)] : [sc];
+  });
+}
+
+/**
+ * Values of the fleet labels in tests: `job` is `chat`, any other label `<label>-a`, renamed
+ * to fit `ruleSelector` (a regex tries `feed`, `<label>-b` and its own alternatives).
+ */
+export function fleetValues(config: MixinConfig): Record<string, string> {
+  const preferred = Object.fromEntries(
+    config.fleetLabels.map((l) => [l, l === 'job' ? 'chat' : `${l}-a`]),
+  );
+  const candidates = Object.fromEntries(
+    config.fleetLabels.map((l) => [l, l === 'job' ? ['chat', 'feed'] : [`${l}-a`, `${l}-b`]]),
+  );
+  return choose(config.ruleSelector, preferred, candidates);
+}
+
+/**
+ * A second fleet, differing from {@link fleetValues} in the first fleet label (`feed` for
+ * `job`, else `<label>-b`): in the scope of `ruleSelector` when a value fits, otherwise out of
+ * it, and then the rules must ignore it (under `job="chat"` there is no second fleet to count).
+ */
+export function otherFleet(config: MixinConfig): Scoped {
+  const fleet = fleetValues(config);
+  const first = config.fleetLabels[0] as string;
+  const options = (first === 'job' ? ['feed', 'news'] : [`${first}-b`, `${first}-c`]).filter(
+    (v) => v !== fleet[first],
+  );
+  const scopedOptions = options.map((v) => scoped(config.ruleSelector, { ...fleet, [first]: v }));
+  const pick = scopedOptions.find((s) => s.inScope) ?? (scopedOptions[0] as Scoped);
+  const labels = Object.fromEntries(config.fleetLabels.map((l) => [l, pick.labels[l] as string]));
+  return { inScope: pick.inScope, labels };
 }
 
 /** A series in promtool's notation: `name{a="1", b="2"}` (labels sorted). */
@@ -217,6 +255,13 @@ export function renderTestFile(
   groupOrder: readonly string[],
 ): string {
   const known = new Set(rules.map((r) => r.alert));
+  for (const s of spec.scenarios) {
+    // Two fixtures renamed into one series (a selector fixing an identity label) would make
+    // promtool merge or reject them; say so here instead.
+    const texts = s.series.map((x) => seriesText(x.name, x.labels));
+    const dup = texts.find((t, i) => texts.indexOf(t) !== i);
+    if (dup) throw new Error(`tests: scenario "${s.name}" has the series ${dup} twice`);
+  }
   const tests = spec.scenarios.map((s) => ({
     name: s.name,
     interval: '1m',

@@ -12,11 +12,12 @@ import {
   counter,
   type ExprCheck,
   fleetValues,
+  otherFleet,
   type SeriesSpec,
-  satisfying,
   seriesText,
   type TestFileSpec,
 } from './tests-gen.js';
+import { decoys, inScope, matches } from './tests-scope.js';
 
 /** Evaluation minute of every check; series run a little longer. */
 const AT = 30;
@@ -81,12 +82,16 @@ export function bucketQuantile(
 /** The recording-rule test file. */
 export function recordingTests(config: MixinConfig): TestFileSpec {
   const fleet = fleetValues(config);
-  const firstLabel = config.fleetLabels[0] as string;
-  const otherFleet = { ...fleet, [firstLabel]: 'feed' };
+  const other = otherFleet(config);
   const r = fleetRecords(config);
   const ws = { endpoint: '/ws', transport: 'websocket' };
-  const srv = (instance: string, extra: Record<string, string>, base = fleet) =>
-    satisfying(config.ruleSelector, { ...base, instance, ...extra });
+  const srv = (instance: string, extra: Record<string, string>) =>
+    inScope(config.ruleSelector, { ...fleet, instance, ...extra });
+  // The second fleet keeps its name: counted when the selector reads it, ignored when not.
+  const feed = (extra: Record<string, string>) =>
+    other.inScope
+      ? inScope(config.ruleSelector, { ...other.labels, instance: 'feed-0', ...extra })
+      : { ...other.labels, instance: 'feed-0', ...extra };
   const series = (name: string, labels: Record<string, string>, values: string): SeriesSpec => ({
     labels,
     name,
@@ -112,7 +117,7 @@ export function recordingTests(config: MixinConfig): TestFileSpec {
     series(conns, srv('chat-0', { ...ws, state: 'active' }), constant(300, RUN)),
     series(conns, srv('chat-0', { ...ws, state: 'idle' }), constant(50, RUN)),
     series(conns, srv('chat-1', { ...ws, state: 'active' }), constant(150, RUN)),
-    series(conns, srv('feed-0', { ...ws, state: 'active' }, otherFleet), constant(40, RUN)),
+    series(conns, feed({ ...ws, state: 'active' }), constant(40, RUN)),
     series(metric(config, 'connectionsOpened'), srv('chat-0', ws), grow(60)),
     series(metric(config, 'connectionsOpened'), srv('chat-1', ws), grow(120)),
     series(closed, srv('chat-0', { ...ws, initiator: 'client', reason: 'normal' }), grow(30)),
@@ -142,6 +147,20 @@ export function recordingTests(config: MixinConfig): TestFileSpec {
     series(bucket, srv('chat-0', { ...ws, le, outcome: 'success' }), grow(9900)),
     series(bucket, srv('chat-0', { ...ws, le: '+Inf', outcome: 'success' }), grow(10_000)),
   ];
+  // Decoys: every series the selector reads, once per matcher with that matcher broken, at
+  // rates of its own (7, 8, 9... per minute, so that no ratio survives a leak by scaling):
+  // were the selector lost, each record would change or gain a series.
+  const plusDecoys = (list: SeriesSpec[]): SeriesSpec[] => [
+    ...list,
+    ...decoys(config.ruleSelector).flatMap((d) =>
+      list
+        .filter((x) => matches(config.ruleSelector, x.labels))
+        .flatMap((x, i) => {
+          const labels = d.relabel(x.labels);
+          return labels ? [series(x.name, labels, grow(7 + i))] : [];
+        }),
+    ),
+  ];
   const s = (name: string, labels: Record<string, string>, value: number) => ({
     labels: seriesText(name, labels),
     value,
@@ -158,7 +177,10 @@ export function recordingTests(config: MixinConfig): TestFileSpec {
   const [errors, latency] = slis(config);
   if (!errors || !latency) throw new Error('tests: expected two SLIs');
   const fleetChecks: ExprCheck[] = [
-    at(r.connections, [s(r.connections, fleet, 500), s(r.connections, otherFleet, 40)]),
+    at(r.connections, [
+      s(r.connections, fleet, 500),
+      ...(other.inScope ? [s(r.connections, other.labels, 40)] : []),
+    ]),
     at(r.opened, [s(r.opened, fleet, sum(r5(60), r5(120)))]),
     at(r.closedByReason, [
       s(r.closedByReason, { ...fleet, reason: 'abnormal' }, r5(6)),
@@ -192,9 +214,9 @@ export function recordingTests(config: MixinConfig): TestFileSpec {
       {
         exprs: fleetChecks,
         name: 'fleet aggregates, handshake quantiles and the handshake-error SLI',
-        series: inputs,
+        series: plusDecoys(inputs),
       },
-      { exprs: latencyChecks, name: 'the handshake-latency SLI', series: sliLatency },
+      { exprs: latencyChecks, name: 'the handshake-latency SLI', series: plusDecoys(sliLatency) },
     ],
   };
 }

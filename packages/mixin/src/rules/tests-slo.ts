@@ -20,13 +20,14 @@ import {
 import {
   type AlertCheck,
   counter,
+  decoyScenarios,
   type ExpectedAlert,
   fleetValues,
   type Scenario,
   type SeriesSpec,
-  satisfying,
   type TestFileSpec,
 } from './tests-gen.js';
+import { inScope } from './tests-scope.js';
 
 /** A traffic segment: `minutes` long, bad events at `budgets` x the error budget. */
 type Segment = readonly [minutes: number, budgets: number];
@@ -137,7 +138,7 @@ function modelFiring(sli: SliSpec, profile: readonly Segment[], at: number) {
 
 /** Input series of `sli` for a profile: valid outcomes split as the SLI counts them. */
 function burnSeries(config: MixinConfig, sli: SliSpec, profile: readonly Segment[]): SeriesSpec[] {
-  const base = satisfying(config.ruleSelector, {
+  const base = inScope(config.ruleSelector, {
     ...fleetValues(config),
     endpoint: '/ws',
     instance: 'chat-0',
@@ -189,9 +190,8 @@ function burnSeries(config: MixinConfig, sli: SliSpec, profile: readonly Segment
  * @throws Error when a scenario no longer does what it states under `config`.
  */
 export function burnRateTests(config: MixinConfig): TestFileSpec[] {
-  return slis(config).map((sli) => ({
-    path: `alerts/tests/slo-${sli.id}.yaml`,
-    scenarios: SCENARIOS.map((sc): Scenario => {
+  return slis(config).map((sli) => {
+    const scenarios = SCENARIOS.map((sc): Scenario => {
       const alerts: AlertCheck[] = Object.entries(sc.expect).map(([minute, intent]) => {
         const at = Number(minute);
         const { firing: modelled, pending } = modelFiring(sli, sc.profile, at);
@@ -214,6 +214,10 @@ export function burnRateTests(config: MixinConfig): TestFileSpec[] {
         };
       });
       return { alerts, name: sc.name, series: burnSeries(config, sli, sc.profile) };
-    }),
-  }));
+    });
+    // The first scenario fires every pair; with its series outside the rule selector, none.
+    const scope = [{ field: 'ruleSelector', selector: config.ruleSelector }];
+    const decoys = decoyScenarios(scope, scenarios[0] as Scenario);
+    return { path: `alerts/tests/slo-${sli.id}.yaml`, scenarios: [...scenarios, ...decoys] };
+  });
 }

@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { promtool } from '@tidewatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parse, stringify } from 'yaml';
-import { DEFAULT_CONFIG } from '../../src/config.js';
+import { DEFAULT_CONFIG, type MixinConfigInput, mixinConfig } from '../../src/config.js';
 import { generateRules, RULE_PATHS } from '../../src/rules/index.js';
 
 const files = generateRules(DEFAULT_CONFIG);
@@ -139,5 +139,72 @@ describe('promtool test rules', () => {
     ]);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain('expr: "job:realtime_connections:sum"');
+  });
+});
+
+describe('the generated tests prove the selectors (decoy series)', () => {
+  /**
+   * The tests generated under `tested`, run against the rules generated under `rules`: the
+   * same rules except for their selectors. Returns promtool's failure report and which test
+   * files passed (promtool writes `Unit Testing: <file>` and `SUCCESS` to stdout, the failures
+   * to stderr).
+   */
+  async function crossRun(name: string, tested: MixinConfigInput, rules: MixinConfigInput) {
+    const tests = generateRules(mixinConfig(tested));
+    const loose = generateRules(mixinConfig(rules));
+    for (const p of [RULE_PATHS.recording, RULE_PATHS.alerts])
+      put(`${name}/${p.split('/').at(-1)}`, loose.get(p) as string);
+    const files = [...tests.keys()]
+      .filter((p) => p.startsWith(`${RULE_PATHS.testsDir}/`))
+      .map((p) => {
+        let text = tests.get(p) as string;
+        // Of the slow SLO files only their decoy scenarios: the rest is what the suite above runs.
+        if (p.includes('/slo-')) {
+          const doc = parse(text);
+          doc.tests = doc.tests.filter((t: { name: string }) => t.name.includes(' outside '));
+          text = stringify(doc);
+        }
+        return put(`${name}/tests/${p.split('/').at(-1)}`, text);
+      });
+    const r = await promtool(['test', 'rules', ...files], { timeoutMs: 60_000 });
+    const passed = (file: string) =>
+      new RegExp(`Unit Testing: +\\S*/${file.replace('.', '\\.')}\\n +SUCCESS`).test(r.stdout);
+    return { failures: r.stderr, passed };
+  }
+
+  it('rules without ruleSelector fail the tests generated for job="chat"', async () => {
+    const { failures: out, passed } = await crossRun(
+      'no-rule-selector',
+      { ruleSelector: 'job="chat"' },
+      {},
+    );
+    // Every recording rule counts the decoys, every alert fires on them.
+    for (const f of ['recording-rules', 'fleet', 'instances', 'slo-handshake-errors'])
+      expect(passed(`${f}.yaml`), f).toBe(false);
+    expect(out).toContain('expr: "job:realtime_connections:sum"');
+    expect(out).toContain('expr: "job:realtime_handshake_failures_per_attempts:ratio_rate3d"');
+    for (const alert of ['RealtimeMassDisconnect', 'RealtimeSlowConsumers', 'RealtimeTargetDown'])
+      expect(out).toContain(`name: ${alert}: the same series outside ruleSelector`);
+    expect(out).toContain('name: metrics absent: fires while the only connections are outside');
+    for (const alert of ['RealtimeHandshakeErrorBudgetBurn', 'RealtimeHandshakeLatencyBudgetBurn'])
+      expect(out).toContain(`name: ${alert}: the same series outside ruleSelector`);
+    expect(passed('autoscaling.yaml')).toBe(true);
+  });
+
+  it('rules without hpaSelector and predictorSelector fail the default autoscaling tests', async () => {
+    const { failures: out, passed } = await crossRun(
+      'no-hpa-selector',
+      {},
+      { hpaSelector: '', predictorSelector: '' },
+    );
+    expect(passed('autoscaling.yaml')).toBe(false);
+    for (const [alert, field] of [
+      ['RealtimeAutoscalerMaxedOut', 'hpaSelector'],
+      ['TidewatchPredictedLoadAboveCapacity', 'predictorSelector'],
+      ['TidewatchForecastStale', 'predictorSelector'],
+    ])
+      expect(out).toContain(`name: ${alert}: the same series outside ${field}`);
+    expect(passed('recording-rules.yaml')).toBe(true);
+    expect(passed('fleet.yaml')).toBe(true);
   });
 });
