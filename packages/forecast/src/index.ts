@@ -107,6 +107,7 @@ export {
   type SimulationPolicy,
 } from './simulate/run.js';
 export {
+  type CounterDecrease,
   type CounterEvent,
   type CounterRate,
   type CounterSample,
@@ -129,6 +130,7 @@ export {
   type FileSourceOptions,
   parseSeriesCsv,
 } from './sources/file.js';
+export { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_POINTS } from './sources/limits.js';
 export {
   createPrometheusSource,
   PROMETHEUS_MAX_POINTS,
@@ -137,6 +139,7 @@ export {
 } from './sources/prometheus.js';
 export { backoffDelay, type RetryOptions, withRetry } from './sources/retry.js';
 export {
+  type CounterResetEvent,
   createScraper,
   createScrapeSource,
   type Scraper,

@@ -1,7 +1,10 @@
-/** HTTP plumbing shared by the prometheus and scrape sources: timeouts and transient errors. */
+/** HTTP plumbing shared by the prometheus and scrape sources: transient errors and messages. */
 import { SourceError } from './errors.js';
 
-/** A failure worth retrying (network error, timeout, HTTP 5xx or 429). */
+/**
+ * A failure worth retrying: a network error, HTTP 5xx or 429. A timeout and a response over a
+ * limit are not (another attempt would only double the time until the failure is counted).
+ */
 export class TransientSourceError extends SourceError {
   /** Read by `withRetry`. */
   readonly retryable = true;
@@ -18,16 +21,12 @@ export class TransientSourceError extends SourceError {
   }
 }
 
-/** The combined signal of a per-request timeout and the caller's signal. */
-export function requestSignal(timeoutMs: number, signal?: AbortSignal): AbortSignal {
-  const timeout = AbortSignal.timeout(timeoutMs);
-  return signal ? AbortSignal.any([timeout, signal]) : timeout;
-}
-
-/** What went wrong in a `fetch` that threw, in one line (the cause's code when there is one). */
-export function describeFetchError(error: unknown, timeoutMs: number): string {
+/**
+ * What went wrong in a `fetch` that threw (or a body that broke off), in one line, with the
+ * cause's code when there is one, e.g. `request failed: fetch failed (ECONNREFUSED)`.
+ */
+export function describeFetchError(error: unknown): string {
   const e = error as Error & { cause?: { code?: string; message?: string } };
-  if (e?.name === 'TimeoutError') return `timed out after ${timeoutMs} ms`;
   const cause = e?.cause?.code ?? e?.cause?.message;
   return `request failed: ${e?.message ?? String(error)}${cause ? ` (${cause})` : ''}`;
 }

@@ -1,19 +1,17 @@
 /**
  * The `prometheus` source: `GET /api/v1/query_range`, split into requests of at most 11,000
- * points (Prometheus refuses more per series), each with a timeout and retried with backoff
- * and full jitter on network errors, 5xx and 429.
+ * points (Prometheus refuses more per series), each under a deadline (body included) and a
+ * size cap, and retried with backoff and full jitter on network errors, 5xx and 429. A
+ * timeout or an answer over a limit is not retried: the failure is counted at once.
  */
 import { intOption, OptionError } from '../options.js';
 import type { Series } from '../series.js';
 import { SourceError } from './errors.js';
 import { parseFloatText } from './exposition.js';
-import {
-  describeFetchError,
-  requestSignal,
-  retryAfterMs,
-  snippet,
-  TransientSourceError,
-} from './http.js';
+import { retryAfterMs, snippet, TransientSourceError } from './http.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_POINTS, MAX_BODY_BYTES_LIMIT } from './limits.js';
+import { createPointCounter } from './point-counter.js';
+import { getLimited } from './request.js';
 import { withRetry } from './retry.js';
 import type { ReadOptions, Source } from './types.js';
 
@@ -32,8 +30,24 @@ export interface PrometheusSourceOptions {
   maxPointsPerRequest?: number;
   /** Range read when `read()` gets no `startMs`: this long before `endMs`, milliseconds. Default 14 days. */
   lookbackMs?: number;
-  /** Timeout of each HTTP request, milliseconds. Default 30 000. */
+  /**
+   * Deadline of each HTTP request, milliseconds: connecting, the headers and the whole body.
+   * Past it the read fails with `timed out after N ms`, without a retry. Default 30 000.
+   */
   timeoutMs?: number;
+  /**
+   * Largest answer accepted per request, bytes (decompressed), at most 256 MiB; past it the
+   * read fails with `response too large: over N bytes`, without a retry. Default
+   * {@link DEFAULT_MAX_BODY_BYTES} (16 MiB).
+   */
+  maxBodyBytes?: number;
+  /**
+   * Most points one `read()` takes in, counted across every series and request of the read
+   * while the answers stream in; past it the read fails with
+   * `response too large: over N points`, without a retry. Only points received count, so a
+   * range with holes may ask for more. Default {@link DEFAULT_MAX_POINTS} (110,000).
+   */
+  maxPoints?: number;
   /** Retries per request after the first attempt. Default 3. */
   retries?: number;
   /** Backoff base, milliseconds. Default 250. */
@@ -88,6 +102,14 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
     min: 0,
   });
   const timeoutMs = intOption(OWNER, 'timeoutMs', options.timeoutMs, { default: 30_000, min: 1 });
+  const maxBodyBytes = intOption(OWNER, 'maxBodyBytes', options.maxBodyBytes, {
+    default: DEFAULT_MAX_BODY_BYTES,
+    max: MAX_BODY_BYTES_LIMIT,
+    unit: 'bytes',
+  });
+  const maxReadPoints = intOption(OWNER, 'maxPoints', options.maxPoints, {
+    default: DEFAULT_MAX_POINTS,
+  });
   const retries = intOption(OWNER, 'retries', options.retries, { default: 3, min: 0, max: 100 });
   const baseDelayMs = intOption(OWNER, 'baseDelayMs', options.baseDelayMs, {
     default: 250,
@@ -100,14 +122,19 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
   if (options.bearerToken) headers.authorization = `Bearer ${options.bearerToken}`;
   let requests = 0;
 
-  /** One attempt at one chunk; fills `out[offset ...]`. Returns whether a series came back. */
+  /**
+   * One attempt at one chunk; fills `out[offset ...]`. `taken` is the points this read has
+   * already accepted (toward `maxPoints`).
+   * @returns Whether a series came back, and the points the answer held.
+   */
   async function attempt(
     startMs: number,
     count: number,
     out: Float64Array,
     offset: number,
+    taken: number,
     signal?: AbortSignal,
-  ): Promise<boolean> {
+  ): Promise<{ found: boolean; points: number }> {
     const params = new URLSearchParams({
       query: options.query,
       start: String(startMs / 1000),
@@ -115,19 +142,19 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
       step: String(stepMs / 1000),
     });
     requests++;
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(`${root}/api/v1/query_range?${params}`, {
-        headers,
-        signal: requestSignal(timeoutMs, signal),
-      });
-      text = await res.text();
-    } catch (error) {
-      if (signal?.aborted) throw signal.reason;
-      throw new TransientSourceError(name, describeFetchError(error, timeoutMs), { cause: error });
-    }
-    const { status } = res;
+    const counter = createPointCounter();
+    const res = await getLimited(`${root}/api/v1/query_range?${params}`, {
+      source: name,
+      headers,
+      timeoutMs,
+      maxBodyBytes,
+      signal,
+      inspect: (chunk) => {
+        if (taken + counter.feed(chunk) > maxReadPoints)
+          throw new SourceError(name, `response too large: over ${maxReadPoints} points`);
+      },
+    });
+    const { status, text } = res;
     if (status >= 500 || status === 429) {
       throw new TransientSourceError(name, `HTTP ${status}: ${snippet(text)}`, {
         status,
@@ -169,9 +196,9 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
         `query ${JSON.stringify(options.query)} returned ${result.length} series; it must return one: aggregate it, e.g. sum(${options.query})`,
       );
     }
-    if (result.length === 0) return false;
+    if (result.length === 0) return { found: false, points: counter.points };
     fillChunk((result[0] as { values?: unknown }).values, startMs, count, out, offset);
-    return true;
+    return { found: true, points: counter.points };
   }
 
   function fillChunk(
@@ -217,6 +244,7 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
       const total = Math.max(0, (endMs - startMs) / stepMs + 1);
       const values = new Float64Array(total).fill(Number.NaN);
       let found = total === 0;
+      let taken = 0;
       // Chunks do not overlap, so no boundary point is fetched (or stored) twice.
       for (let offset = 0; offset < total; offset += maxPoints) {
         const count = Math.min(maxPoints, total - offset);
@@ -226,7 +254,7 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
           const got = await withRetry(
             () => {
               attempts++;
-              return attempt(chunkStart, count, values, offset, opts.signal);
+              return attempt(chunkStart, count, values, offset, taken, opts.signal);
             },
             {
               retries,
@@ -237,7 +265,8 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
               onRetry: (error, n, delay) => options.onRetry?.(error as SourceError, n, delay),
             },
           );
-          found ||= got;
+          found ||= got.found;
+          taken += got.points;
         } catch (error) {
           if (error instanceof TransientSourceError && attempts > 1) {
             throw new SourceError(name, `${error.detail} (gave up after ${attempts} attempts)`, {

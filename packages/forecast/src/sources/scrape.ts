@@ -4,17 +4,24 @@
  * {@link createScrapeSource} is the live {@link Source} (one point per `read()`);
  * {@link createScraper} runs it on an interval into a history store. A step where any URL
  * fails is skipped: a partial sum would look like a drop in load and teach the model a lie.
+ * A URL fails, too, when it takes longer than `timeoutMs` (body included), answers more
+ * than `maxBodyBytes`, or exposes the metric twice; a counter that goes down without a known
+ * restart skips the step (see `scrape-counters.ts`).
  */
 
 import type { HistoryStore } from '../history/store.js';
 import { intOption, OptionError } from '../options.js';
 import type { Series } from '../series.js';
-import { type CounterRate, createCounterRate } from './counter-rate.js';
 import { failuresOf, SourceError, SourceFailures } from './errors.js';
-import { labelKey, pickMetric } from './exposition.js';
-import { describeFetchError, requestSignal, snippet } from './http.js';
+import { pickMetric } from './exposition.js';
+import { snippet } from './http.js';
+import { DEFAULT_MAX_BODY_BYTES, MAX_BODY_BYTES_LIMIT } from './limits.js';
 import { clipSeries } from './range.js';
+import { getLimited } from './request.js';
+import { type CounterResetEvent, createUrlCounters, type UrlCounters } from './scrape-counters.js';
 import type { ReadOptions, Source } from './types.js';
+
+export type { CounterResetEvent } from './scrape-counters.js';
 
 /** Options of {@link createScrapeSource}. */
 export interface ScrapeSourceOptions {
@@ -28,8 +35,18 @@ export interface ScrapeSourceOptions {
   kind: 'gauge' | 'counter';
   /** The spacing of the series `read()` returns, milliseconds (a positive integer): the collection step. */
   stepMs: number;
-  /** Timeout of each request, milliseconds. Default `min(stepMs, 10 000)`. */
+  /**
+   * Deadline of each request, milliseconds: connecting, the headers and the whole body. Past
+   * it the URL fails with `timed out after N ms` (not retried). Default `min(stepMs, 10 000)`.
+   */
   timeoutMs?: number;
+  /**
+   * Largest `/metrics` body accepted from one URL, bytes (decompressed), at most 256 MiB.
+   * A larger `Content-Length`, or more bytes received, fails the URL with
+   * `response too large: over N bytes` as soon as it shows. Default
+   * {@link DEFAULT_MAX_BODY_BYTES} (16 MiB).
+   */
+  maxBodyBytes?: number;
   /** Sent as `Authorization: Bearer ...` to every URL. */
   bearerToken?: string;
   /**
@@ -37,6 +54,13 @@ export interface ScrapeSourceOptions {
    * metrics from the same response. Exceptions it throws are ignored.
    */
   onExposition?: (url: string, text: string, atMs: number) => void;
+  /**
+   * Called for every series of a `counter` that went down, e.g. to count
+   * `tidewatch_counter_resets_total{source,restart}`. A restart (`restart: 'true'`) still
+   * gives the step a rate; a glitch (`'false'`) or an unknown (`'unknown'`: the target exposes
+   * no `process_start_time_seconds`) skips the step. Exceptions it throws are ignored.
+   */
+  onCounterReset?: (event: CounterResetEvent) => void;
   /** The clock, unix ms. Default `Date.now` (tests pass a fake one). */
   now?: () => number;
 }
@@ -86,22 +110,19 @@ const GAUGE_TYPES = ['gauge', 'untyped'];
 
 /** What one URL gave this step. */
 interface UrlResult {
-  /** Gauge: the sum. Counter: the summed rate, or `undefined` while there is no previous sample. */
+  /** Gauge: the sum. Counter: the summed rate, or `undefined` while there is none this step. */
   value: number | undefined;
-}
-
-interface UrlState {
-  /** Time of the last successful scrape, and the process start time it reported. */
-  lastMs: number | undefined;
-  lastStart: number | undefined;
-  counters: Map<string, CounterRate>;
 }
 
 /**
  * Creates a live scrape source, named `scrape:URL[,URL...]`; nothing is fetched until `read()`.
  * A step where any URL fails is not a point: `read()` rejects with {@link SourceFailures}
- * listing each URL's own {@link SourceError} (a partial sum would look like a drop in load).
- * @throws OptionError naming the field for invalid options (no URLs, a non-http URL, ...).
+ * listing each URL's own {@link SourceError} (a partial sum would look like a drop in load):
+ * a network error, a non-200 status, `timed out after N ms`, `response too large: over N
+ * bytes`, not the text format, `duplicate metric family NAME`, `duplicate series
+ * NAME{labels}`, the metric missing or of the wrong kind.
+ * @throws OptionError naming the field for invalid options (no URLs, a non-http URL, a
+ *   `maxBodyBytes` that is not an integer from 1 to 256 MiB, ...).
  */
 export function createScrapeSource(options: ScrapeSourceOptions): ScrapeSource {
   return scrapeSource(options, 'createScrapeSource', 'stepMs');
@@ -128,28 +149,32 @@ function scrapeSource(
     default: Math.min(stepMs, 10_000),
     min: 1,
   });
+  const maxBodyBytes = intOption(owner, 'maxBodyBytes', options.maxBodyBytes, {
+    default: DEFAULT_MAX_BODY_BYTES,
+    max: MAX_BODY_BYTES_LIMIT,
+    unit: 'bytes',
+  });
+  const { onCounterReset } = options;
+  if (onCounterReset !== undefined && typeof onCounterReset !== 'function')
+    throw new OptionError(owner, 'onCounterReset', 'a function', typeof onCounterReset);
   const { kind, metric } = options;
   const matchers = options.labels ?? {};
   const now = options.now ?? Date.now;
   const name = `scrape:${urls.join(',')}`;
   const headers: Record<string, string> = { accept: 'text/plain;version=0.0.4' };
   if (options.bearerToken) headers.authorization = `Bearer ${options.bearerToken}`;
-  const states = new Map<string, UrlState>(
-    urls.map((url) => [url, { lastMs: undefined, lastStart: undefined, counters: new Map() }]),
+  // Per URL: each target has its own process start time.
+  const counters = new Map<string, UrlCounters>(
+    urls.map((url) => [url, createUrlCounters(`scrape:${url}`)]),
   );
 
   async function fetchText(url: string, source: string, signal?: AbortSignal): Promise<string> {
-    let res: Response;
-    let text: string;
-    try {
-      res = await fetch(url, { headers, signal: requestSignal(timeoutMs, signal) });
-      text = await res.text();
-    } catch (error) {
-      throw new SourceError(source, describeFetchError(error, timeoutMs), { cause: error });
-    }
+    const res = await getLimited(url, { source, headers, timeoutMs, maxBodyBytes, signal });
     if (res.status !== 200)
-      throw new SourceError(source, `HTTP ${res.status}: ${snippet(text)}`, { status: res.status });
-    return text;
+      throw new SourceError(source, `HTTP ${res.status}: ${snippet(res.text)}`, {
+        status: res.status,
+      });
+    return res.text;
   }
 
   /** Scrapes one URL and folds it into a value; throws SourceError for anything unusable. */
@@ -177,48 +202,8 @@ function scrapeSource(
         );
     }
     if (kind === 'gauge') return { value: picked.samples.reduce((sum, s) => sum + s.value, 0) };
-    return { value: rateOf(states.get(url) as UrlState, picked, atMs, source) };
-  }
-
-  function rateOf(
-    state: UrlState,
-    picked: Exclude<ReturnType<typeof pickMetric>, Error>,
-    atMs: number,
-    source: string,
-  ): number | undefined {
-    const start = picked.startTimeSeconds;
-    if (state.lastMs !== undefined && atMs <= state.lastMs)
-      throw new SourceError(source, `clock went backwards (${atMs} ms after ${state.lastMs} ms)`);
-    let total = 0;
-    let complete = state.lastMs !== undefined;
-    const seen = new Map<string, CounterRate>();
-    for (const s of picked.samples) {
-      const key = labelKey(s.labels);
-      let conv = state.counters.get(key);
-      if (!conv) {
-        conv = createCounterRate(source);
-        // A label set that appears between two scrapes was created since the last one (client
-        // libraries create children on first use), so it counts from 0.
-        if (state.lastMs !== undefined)
-          conv.next({
-            timestampMs: state.lastMs,
-            value: 0,
-            ...(state.lastStart === undefined ? {} : { startTimeSeconds: state.lastStart }),
-          });
-      }
-      seen.set(key, conv);
-      const { rate } = conv.next({
-        timestampMs: atMs,
-        value: s.value,
-        ...(start === undefined ? {} : { startTimeSeconds: start }),
-      });
-      if (rate === undefined) complete = false;
-      else total += rate;
-    }
-    state.counters = seen;
-    state.lastMs = atMs;
-    state.lastStart = start;
-    return complete ? total : undefined;
+    const state = counters.get(url) as UrlCounters;
+    return { value: state.fold(picked.samples, picked.startTimeSeconds, atMs, onCounterReset) };
   }
 
   return {

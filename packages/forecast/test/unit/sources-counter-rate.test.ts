@@ -12,30 +12,55 @@ describe('counter -> rate', () => {
     expect(conv.next({ timestampMs: T + 30_000, value: 130 })).toEqual({ rate: 0, event: 'ok' });
   });
 
-  it('a decrease is a reset: the new value is the increase since the reset', () => {
+  it('a decrease without a start time: no rate for that step, then measured from the new value', () => {
+    // One lost point instead of a "rate" of the whole counter over one interval.
     expect(
       counterRates([
         { timestampMs: T, value: 50 },
         { timestampMs: T + 10_000, value: 70 },
-        { timestampMs: T + 20_000, value: 5 }, // reset
+        { timestampMs: T + 20_000, value: 5 }, // went down: cannot tell a restart from a glitch
         { timestampMs: T + 30_000, value: 25 },
-        { timestampMs: T + 40_000, value: 0 }, // reset to zero
+        { timestampMs: T + 40_000, value: 0 },
         { timestampMs: T + 50_000, value: 0 },
       ]),
-    ).toEqual([NaN, 2, 0.5, 2, 0, 0]);
+    ).toEqual([NaN, 2, NaN, 2, NaN, 0]);
+    const conv = createCounterRate();
+    conv.next({ timestampMs: T, value: 1_000_000 });
+    expect(conv.next({ timestampMs: T + 10_000, value: 999_000 })).toEqual({
+      rate: undefined,
+      event: 'reset',
+      decrease: { restart: 'unknown', previous: 1_000_000 },
+    });
   });
 
-  it('a changed process_start_time_seconds is a restart even when the counter grew', () => {
+  it('a glitch (the start time unchanged): no rate, re-based, the next step is normal', () => {
     const conv = createCounterRate();
-    conv.next({ timestampMs: T, value: 10, startTimeSeconds: 1000 });
-    expect(conv.next({ timestampMs: T + 10_000, value: 40, startTimeSeconds: 1005 })).toEqual({
-      rate: 4,
-      event: 'restart',
+    const start = { startTimeSeconds: 1_000 };
+    conv.next({ timestampMs: T, value: 1_000_000, ...start });
+    // 0.1 % down: before, this was a "reset" worth 999,000 / 10 s = 99,900/s.
+    expect(conv.next({ timestampMs: T + 10_000, value: 999_000, ...start })).toEqual({
+      rate: undefined,
+      event: 'reset',
+      decrease: { restart: 'false', previous: 1_000_000 },
     });
-    expect(conv.next({ timestampMs: T + 20_000, value: 60, startTimeSeconds: 1005 })).toEqual({
-      rate: 2,
+    expect(conv.next({ timestampMs: T + 20_000, value: 999_100, ...start })).toEqual({
+      rate: 10,
       event: 'ok',
     });
+  });
+
+  it('a restart that went down: counted from 0 since the start time', () => {
+    const conv = createCounterRate();
+    conv.next({ timestampMs: T, value: 500, startTimeSeconds: 1_000 });
+    // Restarted 4 s before this sample: 40 since then is 10/s (not 40 over the 10 s interval).
+    expect(
+      conv.next({ timestampMs: T + 10_000, value: 40, startTimeSeconds: (T + 6_000) / 1000 }),
+    ).toEqual({ rate: 10, event: 'restart', decrease: { restart: 'true', previous: 500 } });
+    // A start time after the sample (clocks of two hosts disagree): the whole interval.
+    conv.next({ timestampMs: T + 20_000, value: 50, startTimeSeconds: (T + 6_000) / 1000 });
+    expect(
+      conv.next({ timestampMs: T + 30_000, value: 20, startTimeSeconds: (T + 99_000) / 1000 }),
+    ).toEqual({ rate: 2, event: 'restart', decrease: { restart: 'true', previous: 50 } });
   });
 
   it('uses the real spacing between samples (a missed scrape)', () => {

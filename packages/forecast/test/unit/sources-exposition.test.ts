@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { labelKey, parseFloatText, pickMetric } from '../../src/sources/exposition.js';
+import {
+  labelKey,
+  parseExposition,
+  parseFloatText,
+  pickMetric,
+} from '../../src/sources/exposition.js';
 
 const TEXT = `# HELP realtime_connections Open connections.
 # TYPE realtime_connections gauge
@@ -109,5 +114,72 @@ describe('helpers', () => {
 
   it('labelKey ignores label order', () => {
     expect(labelKey({ b: '1', a: '2' })).toBe(labelKey({ a: '2', b: '1' }));
+  });
+});
+
+describe('duplicates: refused, never summed', () => {
+  const GAUGE = '# TYPE realtime_connections gauge\nrealtime_connections{state="active"} 3\n';
+  it.each([
+    [
+      'the family twice, in two # TYPE blocks',
+      `${GAUGE}# TYPE other gauge\nother 1\n${GAUGE}`,
+      'duplicate metric family realtime_connections',
+    ],
+    [
+      "a # TYPE after the family's samples",
+      'realtime_connections{state="idle"} 1\n# TYPE realtime_connections gauge\nrealtime_connections 2\n',
+      'duplicate metric family realtime_connections',
+    ],
+    [
+      'one series twice, adjacent (the parser kept only the last)',
+      `${GAUGE}realtime_connections{state="active"} 3\n`,
+      'duplicate series realtime_connections{state="active"}',
+    ],
+    [
+      'one series twice, labels in another order',
+      '# TYPE realtime_connections gauge\nrealtime_connections{a="1",b="2"} 3\nrealtime_connections{c="x"} 1\nrealtime_connections{b="2",a="1"} 3\n',
+      'duplicate series realtime_connections{b="2",a="1"}',
+    ],
+    [
+      'an unlabelled series twice',
+      'realtime_connections 3\nrealtime_connections 3\n',
+      'duplicate series realtime_connections',
+    ],
+    [
+      "a histogram's _count series twice",
+      '# TYPE realtime_connections histogram\nrealtime_connections_count{a="1"} 4\nrealtime_connections_sum{a="1"} 9\nrealtime_connections_count{a="1"} 4\n',
+      'duplicate series realtime_connections_count{a="1"}',
+    ],
+  ])('%s', (_what, text, message) => {
+    const picked = pickMetric(text, 'realtime_connections');
+    expect(picked).toBeInstanceOf(Error);
+    expect((picked as Error).message).toBe(message);
+  });
+
+  it('escapes count: a\\"b and a"b are different values, equal escapes the same', () => {
+    const distinct = 'm{v="a\\\\\\"b"} 1\nm{v="a\\"b"} 1\n';
+    expect(pickMetric(distinct, 'm')).not.toBeInstanceOf(Error);
+    expect((pickMetric('m{v="a\\nb"} 1\nm{v="a\\nb"} 1\n', 'm') as Error).message).toBe(
+      'duplicate series m{v="a\\nb"}',
+    );
+  });
+
+  it('a duplicate elsewhere does not stop another metric from being picked', () => {
+    const text = `${GAUGE}other 1\nother 1\n`;
+    expect(pickMetric(text, 'realtime_connections')).toEqual({
+      type: 'gauge',
+      samples: [{ labels: { state: 'active' }, value: 3 }],
+      startTimeSeconds: undefined,
+    });
+    expect((pickMetric(text, 'other') as Error).message).toBe('duplicate series other');
+  });
+
+  it('process_start_time_seconds twice with two values: the start time is unknown', () => {
+    const parsed = parseExposition(
+      'process_start_time_seconds{a="1"} 100\nprocess_start_time_seconds{a="2"} 200\n',
+    );
+    expect(parsed instanceof Error ? parsed : parsed.startTimeSeconds).toBeUndefined();
+    const same = parseExposition('process_start_time_seconds 100\n');
+    expect(same instanceof Error ? same : same.startTimeSeconds).toBe(100);
   });
 });
