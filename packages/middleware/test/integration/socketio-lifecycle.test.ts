@@ -138,16 +138,21 @@ describe('socket.io closes and heartbeats', () => {
       const n = Number(m.value);
       if (n > 0) byReason[key] = (byReason[key] ?? 0) + n;
     }
+    // The poll cut (b2) is seen by the server only when a poll request was in flight; cut
+    // between two polls, the client just falls silent and the server times it out. Both are
+    // right; either way the books must balance exactly.
+    const cutSeen = (byReason['abnormal/client'] ?? 0) - 1;
+    expect([0, 1]).toContain(cutSeen);
     expect(byReason).toEqual({
       'normal/client': 4,
-      'abnormal/client': 2,
-      'ping_timeout/server': 1,
+      'abnormal/client': 1 + cutSeen,
+      'ping_timeout/server': 2 - cutSeen,
       'normal/server': 3,
       'protocol_error/server': 3,
       'message_too_big/server': 1,
     });
-    expect(value(fams, 'realtime_heartbeats_total', { outcome: 'timeout' })).toBe(1);
-    expect(value(fams, 'realtime_errors_total', { type: 'poll_closed_prematurely' })).toBe(1);
+    expect(value(fams, 'realtime_heartbeats_total', { outcome: 'timeout' })).toBe(2 - cutSeen);
+    expect(value(fams, 'realtime_errors_total', { type: 'poll_closed_prematurely' })).toBe(cutSeen);
     expect(value(fams, 'realtime_errors_total', { type: 'invalid_packet' })).toBe(2);
     expect(value(fams, 'realtime_errors_total', { type: 'parse_error' })).toBe(1);
     expect(value(fams, 'realtime_errors_total', { type: 'message_too_big' })).toBe(1);
