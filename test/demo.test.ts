@@ -165,7 +165,6 @@ describe('the demo', () => {
       expect(Number(shown.recommended)).toBeGreaterThanOrEqual(1);
       expect(shown.model).toMatch(/seasonal|holt-winters/);
       expect(shown['data-age']).toMatch(/^\d+ s old$/);
-      expect(Number.parseInt(shown['data-age'], 10)).toBeLessThan(15);
 
       const liveNumber = (id: (typeof SHOWN)[number]) => Number(shown[id].replace(/[^\d.]/g, ''));
       const first = liveNumber('live-connections');

@@ -26,6 +26,8 @@ describe('deploy/ sidecar config', () => {
       url: 'http://prometheus-operated.monitoring.svc:9090',
       query: 'sum(realtime_connections{namespace="realtime",job="realtime-server"})',
       timeoutSeconds: 30,
+      maxBodyBytes: 16_777_216,
+      maxPoints: 110_000,
     });
     expect(config.planner.capacityPerReplica).toBe(500);
     expect(config.planner.capacityConfigured).toBe(true);

@@ -46,6 +46,38 @@ export const cron = () =>
       must('a cron expression of 5 or 6 fields (seconds first), e.g. "*/15 * * * * *"'),
     );
 
+const TIME_ZONE = 'an IANA time zone, e.g. "Europe/Berlin"';
+
+/** Whether `Intl` (which node-cron schedules with) knows the time zone. */
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * An IANA time zone name. Checked with `Intl`, the same check node-cron makes when a job is
+ * scheduled, so a bad zone fails at start naming its field instead of later as
+ * "Invalid time zone specified".
+ */
+export const timeZone = () => z.string(must(TIME_ZONE)).trim().refine(isTimeZone, must(TIME_ZONE));
+
+const BEARER_TOKEN = 'a bearer token (visible ASCII characters, no spaces)';
+
+/**
+ * A bearer token sent as `Authorization: Bearer ...`. Surrounding white space (the line break
+ * a token file ends with) is trimmed; anything else a header cannot carry is refused here,
+ * because `fetch` would otherwise reject every request with a message that names no setting.
+ */
+export const bearerToken = () =>
+  z
+    .string(must(BEARER_TOKEN))
+    .trim()
+    .regex(/^[\x21-\x7E]+$/, must(BEARER_TOKEN));
+
 /** Prometheus metric names (also the series' name in the history file). */
 export const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
 

@@ -295,6 +295,7 @@ export {
   type ServeConfigInput,
   type ServeFlags,
 } from './serve/config.js';
+export type { ForecastPointJson, ViewJson } from './serve/forecast-view.js';
 export {
   createJsonLogger,
   type Logger,
@@ -302,10 +303,12 @@ export {
   silentLogger,
 } from './serve/log.js';
 export { statusPageRouter } from './serve/page/index.js';
+export type { HealthJson } from './serve/persist.js';
 export type {
   ForecastJson,
   HistoryPointJson,
 } from './serve/routes.js';
+export type { ShutdownReport } from './serve/shutdown.js';
 export {
   BUILTIN_SOURCE_KINDS,
   builtinSourceRegistry,

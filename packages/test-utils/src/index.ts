@@ -8,6 +8,7 @@
  */
 
 export { binaryEnvVar, requireBinary } from './binaries.js';
+export * from './chaos.js';
 export { type ChromiumHandle, launchChromium } from './chromium.js';
 export { parseSamples, sumSamples } from './exposition.js';
 export { type FixtureSeries, fixturePath, flightsHourly, head, hourlyCsv } from './fixtures.js';
@@ -42,4 +43,5 @@ export {
   type ScrapeTarget,
 } from './prometheus-config.js';
 export { type PromtoolOptions, type PromtoolResult, promtool } from './promtool.js';
+export { seededRandom } from './random.js';
 export { FAST_SIDECAR } from './sidecar.js';

@@ -4,11 +4,11 @@
  * stalls. Timeouts and answers over a limit fail the read at once, without a retry; a 5xx is
  * still retried.
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { SourceError } from '../../src/sources/errors.js';
+import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_POINTS } from '../../src/sources/limits.js';
 import { createPrometheusSource } from '../../src/sources/prometheus.js';
-import { type HostileTarget, startHostileTarget } from './hostile-server.js';
+import { cleanupAfterEach, hostileTarget, sourceFailure } from './helpers.js';
+import type { HostileTarget } from './hostile-server.js';
 import { forceGc, MiB, sampleRss } from './memory.js';
 
 const MINUTE = 60_000;
@@ -16,29 +16,12 @@ const T = 1_700_000_040_000; // on the minute grid
 /** What the tests allow the process to grow by while Prometheus misbehaves. */
 const RSS_BOUND = 150 * MiB;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function target(): Promise<HostileTarget> {
-  const t = await startHostileTarget();
-  cleanups.push(t.close);
-  return t;
-}
+const defer = cleanupAfterEach();
+const target = () => hostileTarget(defer);
 
 type Options = Parameters<typeof createPrometheusSource>[0];
 const source = (t: HostileTarget, options: Partial<Options> = {}) =>
   createPrometheusSource({ url: t.url, query: 'up', stepMs: MINUTE, baseDelayMs: 1, ...options });
-
-async function failure(read: Promise<unknown>): Promise<SourceError> {
-  const error = await read.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SourceError);
-  return error as SourceError;
-}
 
 describe('prometheus source: a hostile Prometheus', () => {
   it('5 million points: refused while streaming, one request, memory bounded', async () => {
@@ -48,7 +31,7 @@ describe('prometheus source: a hostile Prometheus', () => {
     forceGc();
     const baseline = process.memoryUsage().rss;
     const rss = sampleRss();
-    const error = await failure(src.read({ startMs: T, endMs: T + 9 * MINUTE }));
+    const error = await sourceFailure(src.read({ startMs: T, endMs: T + 9 * MINUTE }));
     const peak = rss.stop();
     expect(error.message).toBe(
       `prometheus:${t.url}: response too large: over ${DEFAULT_MAX_POINTS} points`,
@@ -66,7 +49,7 @@ describe('prometheus source: a hostile Prometheus', () => {
     const within = source(t, { maxPointsPerRequest: 10, maxPoints: 30 });
     expect(Array.from((await within.read(read)).values)).toEqual(Array(30).fill(1));
     const over = source(t, { maxPointsPerRequest: 10, maxPoints: 25 });
-    const error = await failure(over.read(read));
+    const error = await sourceFailure(over.read(read));
     expect(error.message).toBe(`prometheus:${t.url}: response too large: over 25 points`);
     expect(over.requests).toBe(3); // 10 + 10 accepted, the third answer refused
   });
@@ -80,7 +63,7 @@ describe('prometheus source: a hostile Prometheus', () => {
       const t = await target();
       t.set({ kind: 'huge', bytes: 64 * MiB, contentLength });
       const src = source(t, { maxBodyBytes: MiB, retries: 3, timeoutMs: 60_000 });
-      const error = await failure(src.read({ startMs: T, endMs: T }));
+      const error = await sourceFailure(src.read({ startMs: T, endMs: T }));
       expect(error.message).toBe(`prometheus:${t.url}: response too large: over ${MiB} bytes`);
       expect(t.hits).toBe(1);
     },
@@ -95,7 +78,7 @@ describe('prometheus source: a hostile Prometheus', () => {
     t.set(kind === 'endless' ? { kind, chunkBytes: 1_024, everyMs: 20 } : { kind });
     const retries: number[] = [];
     const src = source(t, { timeoutMs: 300, retries: 3, onRetry: (_e, n) => retries.push(n) });
-    const error = await failure(src.read({ startMs: T, endMs: T }));
+    const error = await sourceFailure(src.read({ startMs: T, endMs: T }));
     expect(error.message).toBe(`prometheus:${t.url}: timed out after 300 ms`);
     expect(t.hits).toBe(1);
     expect(retries).toEqual([]);
@@ -105,7 +88,7 @@ describe('prometheus source: a hostile Prometheus', () => {
     const t = await target();
     t.set({ kind: 'status', code: 500 });
     const src = source(t, { retries: 2 });
-    const error = await failure(src.read({ startMs: T, endMs: T }));
+    const error = await sourceFailure(src.read({ startMs: T, endMs: T }));
     expect(error.message).toBe(
       `prometheus:${t.url}: HTTP 500: "upstream says 500" (gave up after 3 attempts)`,
     );

@@ -14,8 +14,8 @@ import {
   startPrometheus,
 } from '@tidewatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SourceError } from '../../src/sources/errors.js';
 import { createPrometheusSource } from '../../src/sources/prometheus.js';
+import { sourceFailure } from './helpers.js';
 
 const MINUTE = 60_000;
 const HOUR = 3_600_000;
@@ -66,15 +66,6 @@ afterAll(async () => {
   await prom?.stop();
 });
 
-async function failure(read: Promise<unknown>): Promise<SourceError> {
-  const error = await read.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SourceError);
-  return error as SourceError;
-}
-
 type SourceOptions = Parameters<typeof createPrometheusSource>[0];
 
 /** A source of `query` on the real Prometheus, on a `stepMs` grid, with `options` on top. */
@@ -122,7 +113,7 @@ describe('prometheus source: real Prometheus with backfilled blocks', () => {
   it('a range with no data at all is an error, a partly empty one is NaN-padded', async () => {
     const source = promSource('sum(tidewatch_connections)', HOUR);
     const before = minuteStart - 100 * HOUR;
-    const error = await failure(source.read({ startMs: before, endMs: before + 10 * HOUR }));
+    const error = await sourceFailure(source.read({ startMs: before, endMs: before + 10 * HOUR }));
     expect(error.message).toBe(
       `prometheus:${prom.url}: query "sum(tidewatch_connections)" returned no data between ${new Date(Math.ceil(before / HOUR) * HOUR).toISOString()} and ${new Date(Math.floor((before + 10 * HOUR) / HOUR) * HOUR).toISOString()}`,
     );
@@ -135,7 +126,9 @@ describe('prometheus source: real Prometheus with backfilled blocks', () => {
 
   it('a bad query is a 400: one request, no retry, Prometheus’ reason in the message', async () => {
     const source = promSource('sum(', MINUTE, { baseDelayMs: 1 });
-    const error = await failure(source.read({ startMs: minuteStart, endMs: minuteStart + MINUTE }));
+    const error = await sourceFailure(
+      source.read({ startMs: minuteStart, endMs: minuteStart + MINUTE }),
+    );
     expect(source.requests).toBe(1);
     expect(error.status).toBe(400);
     expect(error.source).toBe(`prometheus:${prom.url}`);
@@ -147,7 +140,7 @@ describe('prometheus source: real Prometheus with backfilled blocks', () => {
   it('more than one series: tells the user to aggregate', async () => {
     const query = '{__name__=~"tidewatch_connections.*"}';
     const source = promSource(query, HOUR);
-    const error = await failure(source.read({ startMs: hourStart, endMs: hourEnd }));
+    const error = await sourceFailure(source.read({ startMs: hourStart, endMs: hourEnd }));
     expect(error.message).toBe(
       `prometheus:${prom.url}: query "${query.replaceAll('"', '\\"')}" returned 2 series; it must return one: aggregate it, e.g. sum(${query})`,
     );
@@ -156,7 +149,7 @@ describe('prometheus source: real Prometheus with backfilled blocks', () => {
   it('Inf, NaN and negative values are rejected with the time of the sample', async () => {
     const at = new Date(minuteStart).toISOString();
     const read = (query: string) =>
-      failure(
+      sourceFailure(
         promSource(query, MINUTE).read({
           startMs: minuteStart,
           endMs: minuteStart + 10 * MINUTE,
@@ -232,7 +225,7 @@ describe('prometheus source: transport failures', () => {
   it('retries used up: the error names the source, the last status and the attempts', async () => {
     await using server = await scripted([status(502, '<html>Bad Gateway</html>')]);
     const source = upSource(server.url, { retries: 2, baseDelayMs: 1 });
-    const error = await failure(source.read({ startMs: T, endMs: T }));
+    const error = await sourceFailure(source.read({ startMs: T, endMs: T }));
     expect(error.message).toBe(
       `prometheus:${server.url}: HTTP 502: "<html>Bad Gateway</html>" (gave up after 3 attempts)`,
     );
@@ -243,7 +236,7 @@ describe('prometheus source: transport failures', () => {
   it('garbage JSON on 200 is an error naming the source, not retried', async () => {
     await using server = await scripted([status(200, '<html>not prometheus</html>')]);
     const source = upSource(server.url, { baseDelayMs: 1 });
-    const error = await failure(source.read({ startMs: T, endMs: T }));
+    const error = await sourceFailure(source.read({ startMs: T, endMs: T }));
     expect(error.message).toBe(
       `prometheus:${server.url}: garbage response (HTTP 200, not JSON): "<html>not prometheus</html>"`,
     );
@@ -288,7 +281,7 @@ describe('prometheus source: transport failures', () => {
   ])('%s is a SourceError, not retried', async (_what, respond, detail) => {
     await using server = await scripted([respond]);
     const source = upSource(server.url, { baseDelayMs: 1 });
-    const error = await failure(source.read({ startMs: T, endMs: T + MINUTE }));
+    const error = await sourceFailure(source.read({ startMs: T, endMs: T + MINUTE }));
     expect(error.message).toBe(`prometheus:${server.url}: ${detail}`);
     expect(server.hits()).toBe(1);
   });
@@ -296,7 +289,7 @@ describe('prometheus source: transport failures', () => {
   it('a dead port: retried, then an error naming the source', async () => {
     const port = await freePort();
     const source = upSource(`http://127.0.0.1:${port}`, { retries: 2, baseDelayMs: 5 });
-    const error = await failure(source.read({ startMs: T, endMs: T }));
+    const error = await sourceFailure(source.read({ startMs: T, endMs: T }));
     expect(source.requests).toBe(3);
     expect(error.message).toBe(
       `prometheus:http://127.0.0.1:${port}: request failed: fetch failed (ECONNREFUSED) (gave up after 3 attempts)`,
@@ -312,7 +305,7 @@ describe('prometheus source: transport failures', () => {
       baseDelayMs: 1,
       onRetry: (_e, n) => retries.push(n),
     });
-    const error = await failure(source.read({ startMs: T, endMs: T }));
+    const error = await sourceFailure(source.read({ startMs: T, endMs: T }));
     expect(error.message).toBe(`prometheus:${server.url}: timed out after 150 ms`);
     expect(server.hits()).toBe(1);
     expect(source.requests).toBe(1);

@@ -3,19 +3,17 @@
  * time unchanged), a restart (`process_start_time_seconds` changed) and a target without a
  * start time, with the exact rates appended and the exact `onCounterReset` events.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHistoryStore, type HistoryStore } from '../../src/history/store.js';
 import { type CounterResetEvent, createScraper, type Scraper } from '../../src/sources/scrape.js';
-import { type HostileTarget, startHostileTarget } from './hostile-server.js';
+import { cleanupAfterEach, hostileTarget } from './helpers.js';
+import type { HostileTarget } from './hostile-server.js';
 
 const STEP = 1000;
 const T0 = 1_700_000_040_000;
 const START = 1_699_990_000; // the target's process start, unix seconds
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const defer = cleanupAfterEach();
 
 interface Rig {
   t: HostileTarget;
@@ -28,8 +26,7 @@ interface Rig {
 }
 
 async function rig(startTimeSeconds: number | undefined): Promise<Rig> {
-  const t = await startHostileTarget();
-  cleanups.push(t.close);
+  const t = await hostileTarget(defer);
   t.state.startTimeSeconds = startTimeSeconds;
   let now = T0 - STEP;
   const store = createHistoryStore({ stepMs: STEP, capacity: 100, maxInterpolateSteps: 0 });
@@ -48,7 +45,7 @@ async function rig(startTimeSeconds: number | undefined): Promise<Rig> {
       throw new Error('an observer bug must not matter');
     },
   });
-  cleanups.push(() => s.stop());
+  defer(() => s.stop());
   return {
     t,
     s,
@@ -68,6 +65,16 @@ async function rig(startTimeSeconds: number | undefined): Promise<Rig> {
 
 const vals = (store: HistoryStore) => Array.from(store.series('mps').values);
 
+/** The event `r`'s scraper reports for its counter going down, as `change` describes it. */
+const resetOf = (
+  r: Rig,
+  change: Pick<CounterResetEvent, 'restart' | 'previous' | 'current' | 'atMs'>,
+): CounterResetEvent => ({
+  source: `scrape:${r.t.metricsUrl}`,
+  ...change,
+  labels: { direction: 'in' },
+});
+
 describe('scrape source: counters that go down', () => {
   it('a glitch (0.1 % down, same start time): the step is skipped, the next one is normal', async () => {
     const r = await rig(START);
@@ -76,14 +83,7 @@ describe('scrape source: counters that go down', () => {
     // Before: 999,100 / 1 s = 999,100 "messages per second" appended; now nothing.
     expect(await r.step(999_100)).toBeNaN();
     expect(r.events).toEqual([
-      {
-        source: `scrape:${r.t.metricsUrl}`,
-        restart: 'false',
-        previous: 1_000_100,
-        current: 999_100,
-        atMs: r.now,
-        labels: { direction: 'in' },
-      },
+      resetOf(r, { restart: 'false', previous: 1_000_100, current: 999_100, atMs: r.now }),
     ]);
     expect(await r.step(999_150)).toBe(50); // re-based on 999,100
     expect(vals(r.store)).toEqual([100, NaN, 50]);
@@ -98,14 +98,7 @@ describe('scrape source: counters that go down', () => {
     const restartedAt = (r.now + STEP - 250) / 1000;
     expect(await r.step(40, restartedAt)).toBe(160);
     expect(r.events).toEqual([
-      {
-        source: `scrape:${r.t.metricsUrl}`,
-        restart: 'true',
-        previous: 5_100,
-        current: 40,
-        atMs: r.now,
-        labels: { direction: 'in' },
-      },
+      resetOf(r, { restart: 'true', previous: 5_100, current: 40, atMs: r.now }),
     ]);
     expect(await r.step(140)).toBe(100);
     expect(vals(r.store)).toEqual([100, 160, 100]);
@@ -118,22 +111,14 @@ describe('scrape source: counters that go down', () => {
     expect(await r.step(30)).toBeNaN();
     expect(await r.step(50)).toBe(20);
     expect(r.events).toEqual([
-      {
-        source: `scrape:${r.t.metricsUrl}`,
-        restart: 'unknown',
-        previous: 720,
-        current: 30,
-        atMs: T0 + 2 * STEP,
-        labels: { direction: 'in' },
-      },
+      resetOf(r, { restart: 'unknown', previous: 720, current: 30, atMs: T0 + 2 * STEP }),
     ]);
     expect(vals(r.store)).toEqual([20, NaN, 20]);
   });
 
   it('each URL keeps its own start time and counters', async () => {
-    const a = await startHostileTarget();
-    const b = await startHostileTarget();
-    cleanups.push(a.close, b.close);
+    const a = await hostileTarget(defer);
+    const b = await hostileTarget(defer);
     a.state.startTimeSeconds = START;
     b.state.startTimeSeconds = START + 5;
     let now = T0;
@@ -148,7 +133,7 @@ describe('scrape source: counters that go down', () => {
       now: () => now,
       onCounterReset: (e) => events.push(e),
     });
-    cleanups.push(() => s.stop());
+    defer(() => s.stop());
     a.state.counter = 100;
     b.state.counter = 1_000;
     expect(await s.scrapeOnce()).toBeNaN();

@@ -5,11 +5,12 @@
  * exactly; waits are bounded polls, never timing asserts.
  */
 import { pollUntil, withTimeout } from '@tidewatch/test-utils';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createHistoryStore, type HistoryStore } from '../../src/history/store.js';
 import { DEFAULT_MAX_BODY_BYTES } from '../../src/sources/limits.js';
 import { createScraper, createScrapeSource, type Scraper } from '../../src/sources/scrape.js';
-import { type HostileTarget, startHostileTarget } from './hostile-server.js';
+import { cleanupAfterEach, hostileTarget } from './helpers.js';
+import type { HostileTarget } from './hostile-server.js';
 import { forceGc, MiB, sampleRss } from './memory.js';
 
 const STEP = 1000;
@@ -17,16 +18,8 @@ const T0 = 1_700_000_040_000;
 /** What the tests allow the process to grow by while a target misbehaves. */
 const RSS_BOUND = 150 * MiB;
 
-const cleanups: Array<() => Promise<void>> = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
-
-async function target(): Promise<HostileTarget> {
-  const t = await startHostileTarget();
-  cleanups.push(t.close);
-  return t;
-}
+const defer = cleanupAfterEach();
+const target = () => hostileTarget(defer);
 
 type Options = Parameters<typeof createScraper>[0];
 
@@ -47,7 +40,7 @@ function scraperOf(
     now: () => now,
     ...options,
   });
-  cleanups.push(() => s.stop());
+  defer(() => s.stop());
   return { s, store, tick: () => (now += STEP), source: `scrape:${t.metricsUrl}` };
 }
 

@@ -4,31 +4,20 @@
  * Whatever comes in, `parseExposition` and `pickMetric` return a value or an `Error` (which
  * the scrape source turns into a SourceError): they never throw and never hang.
  *
- * Seeded (mulberry32): the seed is printed; rerun a failure with `FUZZ_SEED=<seed>`. Hangs are
- * bounded by running each parse under `vm`'s `timeout`, which interrupts even a regex stuck
- * backtracking (a vitest timeout cannot interrupt synchronous code); the bound is generous,
- * a hang detector, not a speed assert.
+ * Seeded (`seededRandom`, mulberry32): the seed is printed; rerun a failure with
+ * `FUZZ_SEED=<seed>`. Hangs are bounded by running each parse under `vm`'s `timeout`, which
+ * interrupts even a regex stuck backtracking (a vitest timeout cannot interrupt synchronous
+ * code); the bound is generous, a hang detector, not a speed assert.
  */
 import vm from 'node:vm';
+import { seededRandom } from '@tidewatch/test-utils';
 import { describe, expect, it } from 'vitest';
 import { parseFloatText, pickMetric } from '../../src/sources/exposition.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? Math.floor(Math.random() * 2 ** 32));
 console.log(`exposition fuzz seed: ${SEED} (rerun with FUZZ_SEED=${SEED})`);
 
-/** mulberry32: a tiny seeded PRNG in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-const random = prng(SEED);
+const random = seededRandom(SEED);
 const int = (n: number) => Math.floor(random() * n);
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)] as T;
 

@@ -150,7 +150,6 @@ describe('tidewatch-loadgen run', () => {
     // Everything that opened was closed cleanly by us: none left open, none dropped.
     expect(report.connections.closedByClient).toBe(report.connections.opened);
     expect(report.connections.open).toBe(0);
-    expect(report.durationSeconds).toBeLessThan(60);
     const counts = readServerCounts(await srv.settled(), Object.keys(expectedServerCounts(report)));
     expect(
       counts[

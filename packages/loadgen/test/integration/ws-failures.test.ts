@@ -217,13 +217,12 @@ describe('bounds', () => {
       url: s.url,
       arrivals: { rate: 100 },
       session: { meanSeconds: 0.05, messagesPerSecond: 0 },
-      limits: { maxConnections: 12, durationSeconds: 60 },
+      // A duration far past the test's timeout: the run can only finish by maxConnections.
+      limits: { maxConnections: 12, durationSeconds: 3600 },
       seed: 5,
     });
     expect(r.connections).toMatchObject({ attempted: 12, opened: 12, closedByClient: 12, open: 0 });
     expect(s.app.connections).toBe(12);
-    // It ended because of maxConnections, long before the 60 s duration.
-    expect(r.durationSeconds).toBeLessThan(30);
   });
 
   it('a peer that never answers our close frame is cut after closeGraceMs, not waited on', async () => {
@@ -250,11 +249,11 @@ describe('bounds', () => {
         url: `ws://127.0.0.1:${port}/ws`,
         arrivals: ONE_CLIENT,
         session: { meanSeconds: 0.05, messagesPerSecond: 0 },
-        limits: { maxConnections: 1, closeGraceMs: 200, durationSeconds: 30 },
+        // Past the test's timeout: only the close grace can end this run.
+        limits: { maxConnections: 1, closeGraceMs: 200, durationSeconds: 3600 },
       });
       expect(r.connections).toMatchObject({ opened: 1, dropped: 1, closedByClient: 0, open: 0 });
       expect(r.failuresByReason).toEqual({ 'close-timeout': 1 });
-      expect(r.durationSeconds).toBeLessThan(10);
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise((r) => raw.close(r));

@@ -77,9 +77,21 @@ export function buildProgram(io: CliIO): Command {
     )
     .option('--prometheus <url>', 'Prometheus base URL to read the metric from instead')
     .option('--query <promql>', 'PromQL for --prometheus (default: sum(<metric>))')
+    .option(
+      '--prometheus-max-points <points>',
+      'most points one --prometheus read takes in (default 110000)',
+    )
+    .option(
+      '--source-max-body-bytes <bytes>',
+      'largest response the source accepts, bytes (default 16777216)',
+    )
     .option('--port <port>', 'port to listen on (default 9464)')
     .option('--host <host>', 'address to listen on (default 127.0.0.1)')
     .option('--data-dir <dir>', 'where history and model are persisted (default: memory only)')
+    .option(
+      '--shutdown-timeout-seconds <seconds>',
+      'how long a shutdown may take before the process exits anyway (default 15)',
+    )
     .action(async (options: import('../serve/config.js').ServeFlags) => {
       // Loaded on use: the other commands do not pay for express and the scheduler.
       const { serveCommand } = await import('../serve/command.js');

@@ -4,34 +4,29 @@
  * forecast and retrain. {@link createSidecar} only builds; `start()` opens the history and
  * model files, listens and schedules; `stop()` undoes all of it and persists.
  */
-import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import type { KubeConfig } from '@kubernetes/client-node';
-import {
-  createHistoryStore,
-  createPlanner,
-  HistoryError,
-  type HistoryStore,
-  type Planner,
-  timeAt,
-} from '@tidewatch/forecast';
+import { createPlanner, type HistoryStore, type Planner } from '@tidewatch/forecast';
 import express, { type Express, type Router } from 'express';
 import { getTasks } from 'node-cron';
 import { createPatcher } from '../patch/patcher.js';
 import { DEFAULT_SOURCES, type SourceRegistry } from '../sources/index.js';
 import { createCollector } from './collector.js';
 import { ConfigError, type ServeConfig } from './config.js';
+import { dataFiles, loadModel, openStore, prepareDataDir } from './data-dir.js';
 import { createEngine, type Engine, type EngineOptions } from './engine.js';
+import { historyView } from './forecast-view.js';
 import { type Jobs, startJobs } from './jobs.js';
 import { createLiveStats } from './live.js';
 import { createJsonLogger, type Logger } from './log.js';
-import { loadSavedModel, type SavedModel, saveModel } from './model-file.js';
+import { saveModel } from './model-file.js';
 import { statusPageRouter } from './page/index.js';
 import { createPatchLoop } from './patching.js';
-import { type HistoryPointJson, mountFallbacks, mountRoutes } from './routes.js';
+import { createPersistence, HEALTHY, type Persistence } from './persist.js';
+import { mountFallbacks, mountRoutes } from './routes.js';
 import { seedHistory } from './seed.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, runShutdown, type ShutdownReport } from './shutdown.js';
 import { createSignals } from './signals.js';
 
 /** Options of {@link createSidecar}. */
@@ -54,6 +49,11 @@ export interface SidecarOptions {
    * the service account). Only read when `config.patch.enabled`.
    */
   kubeConfig?: KubeConfig;
+  /**
+   * The shutdown deadline, ms (> 0). Default: `config.shutdownTimeoutSeconds` (15 s).
+   * See `./shutdown.ts` for its phases.
+   */
+  shutdownTimeoutMs?: number;
 }
 
 /** A sidecar instance. */
@@ -65,24 +65,44 @@ export interface Sidecar {
    * once, forecasts (or starts training) and schedules the jobs.
    * @returns The base URL, e.g. `http://127.0.0.1:9464`.
    * @throws (rejects) HistoryError `incompatible-file` (history written with another step),
-   *   ConfigError for a bad seed file, or a listen error (port in use).
+   *   ConfigError for a bad seed file, a listen error (port in use), or an Error when
+   *   `stop()` was called before the start completed.
    */
   start(): Promise<{ url: string }>;
-  /** Stops the jobs and a running training, persists history and model, closes the server. Idempotent. */
-  stop(): Promise<void>;
+  /**
+   * Stops within the shutdown deadline: no new work, in-flight work aborted at half the
+   * deadline, the history and model written, the server closed. Idempotent (every call gets
+   * the same report). Never rejects.
+   * @returns How it went: `clean` false when the deadline forced the end or the final write failed.
+   */
+  stop(): Promise<ShutdownReport>;
 }
 
 /** A model older than this is retrained at start (the daily retrain may have been missed). */
 const MODEL_MAX_AGE_MS = 86_400_000;
 
+/** The shutdown deadline of `config` (read loosely: older configs have no such field), ms. */
+function shutdownTimeoutOf(config: ServeConfig): number {
+  const seconds = (config as { shutdownTimeoutSeconds?: unknown }).shutdownTimeoutSeconds;
+  return (
+    (typeof seconds === 'number' && seconds > 0 ? seconds : DEFAULT_SHUTDOWN_TIMEOUT_SECONDS) * 1000
+  );
+}
+
 /**
  * Builds a sidecar for a validated configuration (see `loadServeConfig`). No I/O happens
  * until `start()`.
- * @throws ConfigError when the planner rejects its options.
+ * @throws ConfigError when the planner rejects its options; TypeError naming
+ *   `shutdownTimeoutMs` when it is not a number > 0.
  */
 export function createSidecar(config: ServeConfig, options: SidecarOptions = {}): Sidecar {
   const log = options.log ?? createJsonLogger();
   const now = options.now ?? Date.now;
+  const shutdownTimeoutMs = options.shutdownTimeoutMs ?? shutdownTimeoutOf(config);
+  if (typeof shutdownTimeoutMs !== 'number' || !(shutdownTimeoutMs > 0))
+    throw new TypeError(
+      `createSidecar: shutdownTimeoutMs must be a number > 0, got ${String(shutdownTimeoutMs)}`,
+    );
   const planner = makePlanner(config);
   const signals = createSignals(config, planner.leadTimeSeconds);
   const sources = options.sources ?? DEFAULT_SOURCES;
@@ -103,21 +123,18 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
         onResult: (result, mode) => signals.patched(result, mode),
       })
     : undefined;
-  const files = config.dataDir
-    ? { history: join(config.dataDir, 'history.json'), model: join(config.dataDir, 'model.json') }
-    : undefined;
-  const stepMs = config.stepSeconds * 1000;
+  const files = config.dataDir ? dataFiles(config.dataDir) : undefined;
+  const sourceName = kind.names(config.source).name;
 
   let store: HistoryStore | undefined;
+  let persistence: Persistence | undefined;
   let engine: Engine | undefined;
   let jobs: Jobs | undefined;
   let server: http.Server | undefined;
-  const sourceName = kind.names(config.source).name;
   let starting: Promise<{ url: string }> | undefined;
-  let stopping: Promise<void> | undefined;
-  let persisting: Promise<void> | undefined;
-  let persistAgain = false;
-  let modelWrite: Promise<void> = Promise.resolve();
+  let startSettled = false;
+  let stopping: Promise<ShutdownReport> | undefined;
+  let patchRun: Promise<void> | undefined;
 
   const app = express();
   app.disable('x-powered-by');
@@ -125,15 +142,19 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
   mountRoutes(app, {
     config,
     signals,
-    get sourceName() {
-      return sourceName;
-    },
+    sourceName,
     patch: () => patch?.json() ?? null,
     live: () => live?.snapshot() ?? null,
+    health: () => persistence?.health() ?? HEALTHY,
     decide() {
       if (!engine || !store) return undefined;
-      const decision = engine.evaluate(now());
-      return { decision, history: (minutes) => historyTail(minutes, decision.nowMs) };
+      const e = engine;
+      const decision = e.evaluate(now());
+      return {
+        decision,
+        history: (minutes, points) =>
+          historyView(e.history(), decision.nowMs - minutes * 60_000, points),
+      };
     },
     refreshSignals() {
       if (!engine || !store) return false;
@@ -148,57 +169,14 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
   });
   mountFallbacks(app, (error) => log.log('error', 'request failed', { error }));
 
-  function historyTail(minutes: number, nowMs: number): HistoryPointJson[] {
-    const h = engine?.history();
-    if (!h) return [];
-    const fromMs = nowMs - minutes * 60_000;
-    const first = Math.max(0, Math.ceil((fromMs - h.startMs) / stepMs));
-    const out: HistoryPointJson[] = [];
-    for (let i = first; i < h.values.length; i++) {
-      const v = h.values[i] as number;
-      out.push({
-        timestamp: new Date(timeAt(h, i)).toISOString(),
-        value: Number.isFinite(v) ? v : null,
-      });
-    }
-    return out;
-  }
-
-  /** Persists the history, coalescing requests that arrive while a write runs. */
-  function persistHistory(): void {
-    if (!files || !store) return;
-    if (persisting !== undefined) {
-      persistAgain = true;
-      return;
-    }
-    const s = store;
-    persisting = (async () => {
-      do {
-        persistAgain = false;
-        try {
-          await s.persist();
-        } catch (error) {
-          log.log('error', 'persisting history failed', { error });
-        }
-      } while (persistAgain && stopping === undefined);
-    })().finally(() => {
-      persisting = undefined;
-    });
-  }
-
-  function persistModel(model: SavedModel): void {
-    if (!files) return;
-    const file = files.model;
-    modelWrite = modelWrite
-      .then(() => saveModel(file, model))
-      .catch((error: unknown) => log.log('error', 'persisting the model failed', { error }));
+  /** Throws when `stop()` was called meanwhile: a start must not go on scheduling. */
+  function stillStarting(): void {
+    if (stopping !== undefined) throw new Error('the sidecar was stopped while starting');
   }
 
   async function doStart(): Promise<{ url: string }> {
-    if (config.dataDir) {
-      mkdirSync(config.dataDir, { recursive: true });
-      removeOrphans(config.dataDir, log);
-    } else log.log('warn', 'no dataDir: history and model are kept in memory only');
+    const dirError = config.dataDir ? prepareDataDir(config.dataDir, log) : undefined;
+    if (!config.dataDir) log.log('warn', 'no dataDir: history and model are kept in memory only');
     if (!config.planner.capacityConfigured)
       log.log(
         'warn',
@@ -206,12 +184,26 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
       );
     const s = openStore(config, files?.history, log);
     store = s;
+    if (files && config.dataDir) {
+      const modelFile = files.model;
+      persistence = createPersistence({
+        dir: config.dataDir,
+        store: s,
+        writeModel: (m) => saveModel(modelFile, m),
+        log,
+        now,
+        onError: (file) => signals.persistError(file),
+        onHealth: (health) => signals.degraded(health.reasons),
+      });
+      signals.watchPersistence();
+      if (dirError !== undefined) persistence.fail('history', dirError);
+    }
     const model = files ? loadModel(files.model, config, log) : undefined;
     if (config.seed) {
       const seeded = seedHistory(s, { ...config.seed, series: config.metric, nowMs: now() });
       if (seeded > 0) {
         log.log('info', 'history seeded', { file: config.seed.file, points: seeded });
-        if (files) await s.persist();
+        persistence?.saveHistory();
       }
     }
     const collector = createCollector({
@@ -224,8 +216,17 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
         signals.sourceError(error.source);
         log.log('warn', 'collection failed', { source: error.source, error: error.detail });
       },
+      onCounterReset(event) {
+        signals.counterReset(event.source, event.restart);
+        if (event.restart === 'true')
+          log.log('info', 'counter reset: the target restarted', { ...event });
+        else log.log('warn', 'counter went down without a restart: step skipped', { ...event });
+      },
     });
-    for (const name of collector.errorSources) signals.sourceError(name, 0);
+    for (const source of collector.errorSources) signals.sourceError(source, 0);
+    // Only a counter can go down; a gauge source would show three series that never move.
+    if ((config.source as { type?: unknown }).type === 'counter')
+      signals.watchCounterResets(collector.errorSources);
     const e = createEngine({
       config,
       store: s,
@@ -237,11 +238,12 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
       ...(options.train ? { train: options.train } : {}),
       events: {
         trained: (seconds, ok) => signals.trained(seconds, ok),
-        modelChanged: persistModel,
-        historyChanged: persistHistory,
+        modelChanged: (m) => persistence?.saveModel(m),
+        historyChanged: () => persistence?.saveHistory(),
       },
     });
     engine = e;
+    stillStarting();
     const srv = http.createServer(app);
     server = srv;
     await new Promise<void>((resolve, reject) => {
@@ -258,10 +260,17 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
     // Patch mode follows every forecast: the threshold it writes is the one just decided.
     const forecastAndPatch = async () => {
       await e.forecast();
-      if (patch && stopping === undefined) await patch.tick(e.evaluate(now()));
+      if (patch && stopping === undefined) {
+        const run = patch.tick(e.evaluate(now()));
+        patchRun = run;
+        await run.finally(() => {
+          if (patchRun === run) patchRun = undefined;
+        });
+      }
     };
     await e.collect();
     await forecastAndPatch();
+    stillStarting();
     jobs = startJobs(
       [
         { name: 'collect', cron: config.schedule.collect, run: () => e.collect() },
@@ -275,36 +284,62 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
     return { url };
   }
 
-  async function doStop(): Promise<void> {
-    await starting?.catch(() => {});
-    await jobs?.stop();
-    await engine?.stop();
-    await persisting;
-    if (files && store) {
-      try {
-        await store.persist();
-      } catch (error) {
-        log.log('error', 'persisting history at shutdown failed', { error });
-      }
-    }
-    await modelWrite;
-    const srv = server;
-    if (srv?.listening) {
-      const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
-      srv.closeIdleConnections();
-      // Requests in progress get a moment; then their connections go too.
-      const force = setTimeout(() => srv.closeAllConnections(), 2000).unref();
-      await closed;
-      clearTimeout(force);
-    }
-    log.log('info', 'stopped');
+  function running(): Map<string, Promise<unknown>> {
+    const work = new Map<string, Promise<unknown>>();
+    if (starting !== undefined && !startSettled) work.set('start', starting);
+    for (const [name, p] of engine?.running() ?? []) work.set(name, p);
+    if (patchRun !== undefined) work.set('patch', patchRun);
+    return work;
+  }
+
+  async function doStop(): Promise<ShutdownReport> {
+    const report = await runShutdown(
+      {
+        async halt() {
+          await jobs?.halt();
+          engine?.halt();
+        },
+        running,
+        abort() {
+          engine?.abort();
+          // Patch requests have no abort: they end by their own timeout (patch.timeoutSeconds).
+        },
+        save: async () => (persistence ? persistence.flush() : true),
+        async close(forceAfterMs) {
+          const srv = server;
+          if (!srv?.listening) return;
+          const closed = new Promise<void>((resolve) => srv.close(() => resolve()));
+          srv.closeIdleConnections();
+          const force = setTimeout(() => srv.closeAllConnections(), forceAfterMs).unref();
+          await closed;
+          clearTimeout(force);
+        },
+      },
+      { timeoutMs: shutdownTimeoutMs, log, now },
+    );
+    if (report.clean)
+      log.log('info', 'stopped', {
+        seconds: report.elapsedMs / 1000,
+        ...(report.aborted.length > 0 ? { aborted: report.aborted } : {}),
+      });
+    return report;
   }
 
   return {
     app,
     start() {
       if (stopping !== undefined) return Promise.reject(new Error('the sidecar was stopped'));
-      starting ??= doStart();
+      if (!starting) {
+        starting = doStart();
+        starting.then(
+          () => {
+            startSettled = true;
+          },
+          () => {
+            startSettled = true;
+          },
+        );
+      }
       return starting;
     },
     stop() {
@@ -329,78 +364,4 @@ function makePlanner(config: ServeConfig): Planner {
   } catch (error) {
     throw new ConfigError([`config: planner: ${(error as Error).message}`]);
   }
-}
-
-/**
- * Opens the history. A corrupt or unreadable file is moved aside (kept for inspection) and
- * the history starts empty: a sidecar must not crash-loop on it. A file written with another
- * step is an error (discarding it would lose data silently).
- */
-function openStore(config: ServeConfig, file: string | undefined, log: Logger): HistoryStore {
-  const options = {
-    stepMs: config.stepSeconds * 1000,
-    capacity: config.historyPoints,
-    ...(file ? { file } : {}),
-  };
-  try {
-    return createHistoryStore(options);
-  } catch (error) {
-    const recoverable =
-      file &&
-      error instanceof HistoryError &&
-      (error.code === 'corrupt-file' || error.code === 'unreadable-file');
-    if (!recoverable) throw error;
-    const aside = `${file}.corrupt-${Date.now()}`;
-    try {
-      renameSync(file, aside);
-    } catch {
-      // Unreadable and unmovable: start empty in memory; persist() will report the problem.
-    }
-    log.log('error', 'history file unusable: moved aside, starting empty', {
-      error,
-      movedTo: aside,
-    });
-    return createHistoryStore(options);
-  }
-}
-
-/**
- * Deletes temp files a killed writer left (write-file-atomic names them `<file>.<number>`).
- * The sidecar owns its dataDir, so at start nobody else can be writing them.
- */
-function removeOrphans(dir: string, log: Logger): void {
-  const orphans = readdirSync(dir).filter((f) => /^(history|model)\.json\.\d+$/.test(f));
-  for (const f of orphans) rmSync(join(dir, f), { force: true });
-  if (orphans.length > 0)
-    log.log('info', 'removed temp files of an interrupted write', { files: orphans });
-}
-
-/** The saved model, when it fits this configuration; anything else is logged and ignored. */
-function loadModel(file: string, config: ServeConfig, log: Logger): SavedModel | undefined {
-  let model: SavedModel | undefined;
-  try {
-    model = loadSavedModel(file);
-  } catch (error) {
-    log.log('error', 'saved model unusable: it will be retrained', { error });
-    return undefined;
-  }
-  if (!model) return undefined;
-  const season = JSON.stringify(config.forecast.season ?? {});
-  const why =
-    model.metric !== config.metric
-      ? `it is for metric ${model.metric}`
-      : model.stepMs !== config.stepSeconds * 1000
-        ? `it was trained with a step of ${model.stepMs / 1000} s`
-        : JSON.stringify(model.fitted.season) !== season
-          ? 'it was trained with another forecast.season'
-          : undefined;
-  if (why) {
-    log.log('warn', `saved model ignored: ${why}`);
-    return undefined;
-  }
-  log.log('info', 'saved model loaded', {
-    model: model.model,
-    trainedAt: new Date(model.trainedAtMs).toISOString(),
-  });
-  return model;
 }

@@ -5,8 +5,13 @@
  * answers with what it sees now. Failures are counted per target and reported, never thrown:
  * the sidecar keeps serving while its source is down.
  */
-import { failuresOf, type HistoryStore, type SourceError } from '@tidewatch/forecast';
-import { DEFAULT_SOURCES, type SourceRegistry } from '../sources/index.js';
+import {
+  type CounterResetEvent,
+  failuresOf,
+  type HistoryStore,
+  SourceError,
+} from '@tidewatch/forecast';
+import { DEFAULT_SOURCES, type SourceContext, type SourceRegistry } from '../sources/index.js';
 import type { ServeConfig } from './config.js';
 
 /** What one collection did. */
@@ -24,8 +29,12 @@ export interface Collector {
   readonly errorSources: readonly string[];
   /** Unix ms of the newest observation stored by this process, if any. */
   readonly lastObservationMs: number | undefined;
+  /** The collection in flight, if any (settles when it ends; never rejects). */
+  readonly inFlight: Promise<CollectOutcome> | undefined;
   /** Collects once. Never rejects. */
   collect(): Promise<CollectOutcome>;
+  /** Aborts an in-flight collection without waiting for it (it settles soon after). */
+  abort(): void;
   /** Aborts an in-flight collection and waits for it. */
   stop(): Promise<void>;
 }
@@ -36,8 +45,14 @@ export interface CollectorOptions {
   store: HistoryStore;
   /** The kinds `config.source.kind` is looked up in. Default: the shipped ones. */
   sources?: SourceRegistry;
-  /** Called once per failure (per URL for the scraper). Must not throw. */
+  /**
+   * Called once per failure and per target it concerns: a failure naming one of `errorSources`
+   * counts for that one, any other (e.g. the history refusing the read) for every target.
+   * Must not throw.
+   */
   onError(error: SourceError): void;
+  /** A counter of the scraped metric went down (kinds that make rates pass it to their source). Must not throw. */
+  onCounterReset?: (event: CounterResetEvent) => void;
   /** The clock, unix ms. Default `Date.now`. */
   now?: () => number;
   /** Live kinds only: every exposition fetched (see `SourceContext.onExposition`). */
@@ -55,19 +70,27 @@ export function createCollector(options: CollectorOptions): Collector {
   const stepMs = config.stepSeconds * 1000;
   const series = config.metric;
   const { name, errorSources } = kind.names(config.source);
-  const source = kind.create(config.source, {
+  const context: SourceContext = {
     metric: config.metric,
     stepMs,
     now: clock,
     ...(kind.live && options.onExposition ? { onExposition: options.onExposition } : {}),
-  });
+    ...(options.onCounterReset ? { onCounterReset: options.onCounterReset } : {}),
+  };
+  const source = kind.create(config.source, context);
   let abort = new AbortController();
   let lastObservationMs: number | undefined;
   let inFlight: Promise<CollectOutcome> | undefined;
 
   function failed(error: unknown): CollectOutcome {
     const failures = failuresOf(error, name);
-    for (const failure of failures) onError(failure);
+    for (const failure of failures) {
+      if (errorSources.length === 0 || errorSources.includes(failure.source)) onError(failure);
+      // Not one target's failure (the store refused the read): every target's collection failed.
+      else
+        for (const target of errorSources)
+          onError(new SourceError(target, failure.detail, { cause: failure }));
+    }
     return { status: 'failed', message: failures.map((f) => f.message).join('; ') };
   }
 
@@ -107,6 +130,9 @@ export function createCollector(options: CollectorOptions): Collector {
     get lastObservationMs() {
       return lastObservationMs;
     },
+    get inFlight() {
+      return inFlight;
+    },
     collect() {
       inFlight ??= once()
         .catch(failed)
@@ -114,6 +140,10 @@ export function createCollector(options: CollectorOptions): Collector {
           inFlight = undefined;
         });
       return inFlight;
+    },
+    abort() {
+      abort.abort();
+      abort = new AbortController();
     },
     async stop() {
       abort.abort();

@@ -8,7 +8,7 @@
 import { metricName } from '@tidewatch/conventions';
 import { MODEL_NAMES } from '@tidewatch/forecast';
 import { z } from 'zod';
-import { cron, int, k8sName, METRIC_NAME, must, num, text } from '../fields.js';
+import { cron, int, k8sName, METRIC_NAME, must, num, text, timeZone } from '../fields.js';
 import {
   DEFAULT_SOURCES,
   kindList,
@@ -63,7 +63,7 @@ export function configSchemaFor(sources: SourceRegistry): typeof configSchema {
     // Every kind's schema is a strict object with a literal `kind`, as SourceKind requires;
     // the result is typed as the shipped kinds' (a registered kind's block is its own shape).
     const kinds = sources.kinds.map((k) => k.schema) as unknown as typeof BUILTIN_KINDS;
-    schema = buildSchema(z.discriminatedUnion('kind', kinds, must(kindList(sources))));
+    schema = buildSchema(z.discriminatedUnion('kind', kinds, must(kindList(sources))), sources);
     schemas.set(sources, schema);
   }
   return schema;
@@ -76,12 +76,21 @@ const BUILTIN_KINDS = [scrapeKind.schema, prometheusKind.schema] as [
   typeof prometheusSchema,
 ];
 
-function buildSchema<S extends z.ZodType>(source: S) {
+/** Default ring capacity, points: 28 days of steps (four weeks for the weekly models). */
+export const defaultHistoryPoints = (stepSeconds: number): number =>
+  Math.ceil((28 * 86_400) / stepSeconds);
+
+function buildSchema<S extends z.ZodType>(source: S, sources: SourceRegistry) {
   return z
     .strictObject({
       listen: z
         .strictObject({
-          host: text('a host name or IP address').default('127.0.0.1'),
+          // One rule for empty and inner space alike (one message per bad value).
+          host: z
+            .string(must('a host name or IP address'))
+            .trim()
+            .regex(/^\S+$/, must('a host name or IP address'))
+            .default('127.0.0.1'),
           port: int(0, 65535).default(9464),
         })
         .prefault({}),
@@ -94,12 +103,18 @@ function buildSchema<S extends z.ZodType>(source: S) {
       stepSeconds: int(1, 86_400).default(60),
       historyPoints: int(2, 5_000_000).optional(),
       dataDir: text('a directory path').optional(),
+      /**
+       * How long a shutdown (SIGTERM) may take before the process exits anyway, seconds.
+       * Default 15: half of Kubernetes' default terminationGracePeriodSeconds (30), so the
+       * final history and model writes finish well before the kubelet's SIGKILL.
+       */
+      shutdownTimeoutSeconds: num(0).default(15),
       schedule: z
         .strictObject({
           collect: cron().default('*/15 * * * * *'),
           forecast: cron().default('0 * * * * *'),
           retrain: cron().default('0 0 3 * * *'),
-          timezone: text('an IANA time zone, e.g. "Europe/Berlin"').optional(),
+          timezone: timeZone().optional(),
         })
         .prefault({}),
       forecast: z
@@ -172,8 +187,21 @@ function buildSchema<S extends z.ZodType>(source: S) {
               path: ['patch', field],
               message: 'must be set when patch.enabled is true',
             });
-      if (!valid(c.stepSeconds) || !valid(c.forecast.horizonSteps) || !valid(c.planner.maxReplicas))
-        return;
+      if (!valid(c.stepSeconds)) return;
+      const block = (c as { source?: { kind?: unknown } }).source;
+      const kind = typeof block?.kind === 'string' ? sources.get(block.kind) : undefined;
+      const historyPoints = c.historyPoints ?? defaultHistoryPoints(c.stepSeconds);
+      // Only a block that is valid on its own (re-parsing an output block changes nothing).
+      const parsed = kind?.check && valid(historyPoints) ? kind.schema.safeParse(block) : undefined;
+      if (kind?.check && parsed?.success)
+        for (const p of kind.check(parsed.data, { historyPoints, stepSeconds: c.stepSeconds }))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['source', p.field],
+            params: { value: p.value },
+            message: p.message,
+          });
+      if (!valid(c.forecast.horizonSteps) || !valid(c.planner.maxReplicas)) return;
       if (c.planner.maxReplicas < c.planner.minReplicas)
         ctx.addIssue({
           code: 'custom',
@@ -202,6 +230,7 @@ function buildSchema<S extends z.ZodType>(source: S) {
 /** The schema of the shipped source kinds (what {@link parseServeConfig} uses by default). */
 export const configSchema = buildSchema(
   z.discriminatedUnion('kind', BUILTIN_KINDS, must(kindList(DEFAULT_SOURCES))),
+  DEFAULT_SOURCES,
 );
 
 /** The configuration file's content before defaults (what a user writes). */
@@ -239,7 +268,7 @@ export function resolveConfig(
   return {
     ...parsed,
     source,
-    historyPoints: parsed.historyPoints ?? Math.ceil((28 * 86_400) / parsed.stepSeconds),
+    historyPoints: parsed.historyPoints ?? defaultHistoryPoints(parsed.stepSeconds),
     planner: {
       ...parsed.planner,
       capacityPerReplica: parsed.planner.capacityPerReplica ?? PLACEHOLDER_CAPACITY,

@@ -20,6 +20,7 @@ import type { Collector } from './collector.js';
 import type { ServeConfig } from './config.js';
 import type { Logger } from './log.js';
 import type { SavedModel } from './model-file.js';
+import { createRetrainBackoff } from './retrain-backoff.js';
 import { forecastFromFitted } from './reuse.js';
 import { pointsNeeded, type TrainResult, trainModel, usablePoints } from './trainer.js';
 
@@ -89,6 +90,15 @@ export interface Engine {
   evaluate(nowMs: number): Decision;
   /** The history of the metric, or `undefined` when there is none yet. */
   history(): Series | undefined;
+  /**
+   * Stops taking new work: later `collect`, `forecast` and `retrain` calls do nothing, and a
+   * training or collection that finishes is not followed by more. In-flight work goes on.
+   */
+  halt(): void;
+  /** Halts, and aborts the in-flight collection and training (they settle soon after). */
+  abort(): void;
+  /** Work in flight now, by name (`collection`, `training`), for a shutdown to wait on. */
+  running(): Map<string, Promise<unknown>>;
   /** Aborts a running training and waits for in-flight work. */
   stop(): Promise<void>;
 }
@@ -120,7 +130,7 @@ export function createEngine(options: EngineOptions): Engine {
   let trainingSince: number | undefined;
   let trainAbort = new AbortController();
   let lastTrainFailure: { message: string; atMs: number } | undefined;
-  let forecastFailure: string | undefined;
+  const forecastBackoff = createRetrainBackoff({ stepMs, now });
   let nextUsefulPoints: number | undefined;
   let stopped = false;
   let lastCollectMs: number | undefined;
@@ -196,6 +206,25 @@ export function createEngine(options: EngineOptions): Engine {
     );
   }
 
+  function forecastFailed(message: string, s: Series): void {
+    // Too short a history to train on: retraining would only fail; the history grows anyway.
+    const trainable = usablePoints(s) >= pointsNeeded(config, s);
+    const verdict = forecastBackoff.failed(message, trainable && !training);
+    if (verdict.log) {
+      const next = verdict.retrain
+        ? {}
+        : trainable
+          ? { retrainInSeconds: verdict.retrainInSeconds }
+          : { retrainWhenPoints: pointsNeeded(config, s) };
+      log.log('warn', verdict.retrain ? 'forecast failed; retraining' : 'forecast failed', {
+        error: message,
+        failures: verdict.failures,
+        ...next,
+      });
+    }
+    if (verdict.retrain) void startTraining(`forecast failed: ${message}`);
+  }
+
   function forecastNow(): void {
     const s = history();
     if (!model || !s) return;
@@ -203,7 +232,8 @@ export function createEngine(options: EngineOptions): Engine {
       const points = forecastFromFitted(model.fitted, s, horizon);
       current = { madeAtMs: now(), points };
       everForecast = true;
-      forecastFailure = undefined;
+      const ended = forecastBackoff.succeeded();
+      if (ended > 0) log.log('info', 'forecasting works again', { failures: ended });
       const first = points[0];
       if (first) {
         tracker.forecast(
@@ -213,9 +243,7 @@ export function createEngine(options: EngineOptions): Engine {
         );
       }
     } catch (error) {
-      forecastFailure = (error as Error).message;
-      log.log('warn', 'forecast failed; retraining', { error });
-      if (!training) void startTraining(`forecast failed: ${forecastFailure}`);
+      forecastFailed((error as Error).message, s);
     }
   }
 
@@ -306,7 +334,8 @@ export function createEngine(options: EngineOptions): Engine {
       const reasonCodes = [...plan.reasonCodes];
       if (plan.status !== 'ok') {
         const more = model ? [] : reasonsWhileWarming();
-        if (forecastFailure) more.push(staleReason('forecast_failed', forecastFailure));
+        const failure = forecastBackoff.failure;
+        if (failure !== undefined) more.push(staleReason('forecast_failed', failure));
         for (const r of more) {
           reasons.push(r.message);
           reasonCodes.push(r.code);
@@ -326,6 +355,21 @@ export function createEngine(options: EngineOptions): Engine {
       };
     },
     history,
+    halt() {
+      stopped = true;
+    },
+    abort() {
+      stopped = true;
+      trainAbort.abort();
+      trainAbort = new AbortController();
+      collector.abort();
+    },
+    running() {
+      const work = new Map<string, Promise<unknown>>();
+      if (collector.inFlight !== undefined) work.set('collection', collector.inFlight);
+      if (training !== undefined) work.set('training', training);
+      return work;
+    },
     async stop() {
       stopped = true;
       trainAbort.abort();

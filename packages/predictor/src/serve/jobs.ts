@@ -21,6 +21,10 @@ export interface JobSpec {
 export interface Jobs {
   /** Tasks alive (not destroyed). */
   readonly count: number;
+  /** Stops every task at once; runs in progress go on. Idempotent. */
+  halt(): Promise<void>;
+  /** Runs in progress, by job name (a shutdown waits on them, bounded). */
+  running(): Map<string, Promise<void>>;
   /** Stops every task and waits for runs in progress. Idempotent. */
   stop(): Promise<void>;
 }
@@ -68,13 +72,18 @@ export function startJobs(specs: readonly JobSpec[], options: JobsOptions): Jobs
   });
   for (const task of tasks) void task.start();
   let destroyed = false;
+  async function halt(): Promise<void> {
+    destroyed = true;
+    for (const task of tasks) await task.destroy();
+  }
   return {
     get count() {
       return destroyed ? 0 : tasks.filter((t) => t.getStatus() !== 'destroyed').length;
     },
+    halt,
+    running: () => new Map(running),
     async stop() {
-      destroyed = true;
-      for (const task of tasks) await task.destroy();
+      await halt();
       await Promise.allSettled([...running.values()]);
     },
   };

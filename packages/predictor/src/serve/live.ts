@@ -6,7 +6,12 @@
  * Only the `scrape` source has them: with a `prometheus` source `/forecast`'s `live` is null.
  */
 import { CATALOG, DEFAULT_PREFIX } from '@tidewatch/conventions';
-import { type ParsedExposition, parseExposition, pickFrom } from '@tidewatch/forecast';
+import {
+  type ParsedExposition,
+  type PickedSample,
+  parseExposition,
+  pickFrom,
+} from '@tidewatch/forecast';
 
 /** `/forecast`'s `live` block. `null` figures are unknown (too few scrapes, or no handshakes). */
 export interface LiveJson {
@@ -22,7 +27,16 @@ export interface LiveJson {
   handshakeP99Ms: number | null;
   messagesInPerSecond: number | null;
   messagesOutPerSecond: number | null;
+  /**
+   * Why a figure is `null` although scrapes arrived: a sample it sums was rejected (negative or
+   * not finite: the history rejects such values too, so the page never shows one). Absent when
+   * nothing was rejected.
+   */
+  rejected?: string[];
 }
+
+/** The figures a sample can spoil. */
+type Figure = 'connections' | 'handshakes' | 'buckets' | 'messagesIn' | 'messagesOut';
 
 /** One scrape, reduced to what the figures need (cumulative values). */
 interface Snapshot {
@@ -33,6 +47,8 @@ interface Snapshot {
   buckets: Map<number, number>;
   messagesIn: number;
   messagesOut: number;
+  /** Figures this scrape cannot give, and why (a rejected sample). */
+  invalid: Map<Figure, string>;
 }
 
 /** See {@link createLiveStats}. */
@@ -61,25 +77,42 @@ export function createLiveStats(options: LiveStatsOptions = {}): LiveStats {
   const windowMs = (options.windowSeconds ?? 30) * 1000;
   const rings = new Map<string, Snapshot[]>();
 
-  function reduce(parsed: ParsedExposition, atMs: number): Snapshot {
-    const sum = (metric: string, matchers: Record<string, string> = {}) => {
+  function reduce(url: string, parsed: ParsedExposition, atMs: number): Snapshot {
+    const invalid = new Map<Figure, string>();
+    /** The first sample the history would reject (negative or not finite), as a reason. */
+    const rejected = (figure: Figure, name: string, samples: readonly PickedSample[]): boolean => {
+      const bad = samples.find((s) => !Number.isFinite(s.value) || s.value < 0);
+      if (bad && !invalid.has(figure))
+        invalid.set(
+          figure,
+          `${url}: ${name}${labelText(bad.labels)} is ${bad.value}, not a finite number >= 0`,
+        );
+      return bad !== undefined;
+    };
+    const sum = (figure: Figure, metric: string, matchers: Record<string, string> = {}) => {
       const picked = pickFrom(parsed, prefix + metric, matchers);
-      return picked instanceof Error ? undefined : picked.samples.reduce((a, s) => a + s.value, 0);
+      if (picked instanceof Error) return undefined;
+      if (rejected(figure, prefix + metric, picked.samples)) return undefined;
+      return picked.samples.reduce((a, s) => a + s.value, 0);
     };
     const buckets = new Map<number, number>();
     const picked = pickFrom(parsed, `${prefix}${HANDSHAKES}_bucket`);
-    if (!(picked instanceof Error))
+    if (
+      !(picked instanceof Error) &&
+      !rejected('buckets', `${prefix}${HANDSHAKES}_bucket`, picked.samples)
+    )
       for (const s of picked.samples) {
         const le = s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels.le);
         if (!Number.isNaN(le)) buckets.set(le, (buckets.get(le) ?? 0) + s.value);
       }
     return {
       atMs,
-      connections: sum(CONNECTIONS),
-      handshakes: sum(HANDSHAKES) ?? 0,
+      connections: sum('connections', CONNECTIONS),
+      handshakes: sum('handshakes', HANDSHAKES) ?? 0,
       buckets,
-      messagesIn: sum(MESSAGES, { direction: 'in' }) ?? 0,
-      messagesOut: sum(MESSAGES, { direction: 'out' }) ?? 0,
+      messagesIn: sum('messagesIn', MESSAGES, { direction: 'in' }) ?? 0,
+      messagesOut: sum('messagesOut', MESSAGES, { direction: 'out' }) ?? 0,
+      invalid,
     };
   }
 
@@ -87,7 +120,7 @@ export function createLiveStats(options: LiveStatsOptions = {}): LiveStats {
     observe(url, text, atMs) {
       const parsed = parseExposition(text);
       if (parsed instanceof Error) return;
-      const snap = reduce(parsed, atMs);
+      const snap = reduce(url, parsed, atMs);
       let ring = rings.get(url);
       if (!ring) {
         ring = [];
@@ -116,9 +149,15 @@ export function createLiveStats(options: LiveStatsOptions = {}): LiveStats {
       let messagesOut = 0;
       let rated = true;
       const buckets = new Map<number, number>();
+      // A figure is null when a sample it uses was rejected: the newest scrape for the
+      // connections, either end of the window for a rate.
+      const spoiled = new Map<Figure, string>();
       for (const ring of rings.values()) {
         const a = ring[0] as Snapshot;
         const b = ring[ring.length - 1] as Snapshot;
+        for (const [figure, why] of b.invalid) if (!spoiled.has(figure)) spoiled.set(figure, why);
+        for (const [figure, why] of a.invalid)
+          if (figure !== 'connections' && !spoiled.has(figure)) spoiled.set(figure, why);
         newestMs = Math.max(newestMs, b.atMs);
         connections =
           connections === null || b.connections === undefined ? null : connections + b.connections;
@@ -134,22 +173,31 @@ export function createLiveStats(options: LiveStatsOptions = {}): LiveStats {
         for (const [le, n] of b.buckets)
           buckets.set(le, (buckets.get(le) ?? 0) + n - (a.buckets.get(le) ?? 0));
       }
-      const rate = (v: number) => (rated ? v : null);
+      const rate = (figure: Figure, v: number) => (rated && !spoiled.has(figure) ? v : null);
+      const quantiles = rated && !spoiled.has('buckets');
+      const rejected = [...new Set(spoiled.values())];
       return {
         at: new Date(newestMs).toISOString(),
         windowSeconds: Number.isFinite(windowSeconds) ? windowSeconds : 0,
-        connections,
-        handshakesPerSecond: rate(handshakes),
-        handshakeP50Ms: rated ? toMs(quantile(0.5, buckets)) : null,
-        handshakeP99Ms: rated ? toMs(quantile(0.99, buckets)) : null,
-        messagesInPerSecond: rate(messagesIn),
-        messagesOutPerSecond: rate(messagesOut),
+        connections: spoiled.has('connections') ? null : connections,
+        handshakesPerSecond: rate('handshakes', handshakes),
+        handshakeP50Ms: quantiles ? toMs(quantile(0.5, buckets)) : null,
+        handshakeP99Ms: quantiles ? toMs(quantile(0.99, buckets)) : null,
+        messagesInPerSecond: rate('messagesIn', messagesIn),
+        messagesOutPerSecond: rate('messagesOut', messagesOut),
+        ...(rejected.length > 0 ? { rejected } : {}),
       };
     },
   };
 }
 
 const toMs = (seconds: number | null) => (seconds === null ? null : seconds * 1000);
+
+/** `{a="1",b="2"}`, or nothing for no labels: how a sample is named in a reason. */
+function labelText(labels: Readonly<Record<string, string>>): string {
+  const pairs = Object.entries(labels).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  return pairs.length > 0 ? `{${pairs.join(',')}}` : '';
+}
 
 /**
  * `histogram_quantile` over bucket increases (upper bound -> cumulative count): linear

@@ -7,15 +7,22 @@ import type { StaleReason } from '@tidewatch/conventions';
 import type { Express, NextFunction, Request, Response } from 'express';
 import type { ServeConfig } from './config.js';
 import type { Decision } from './engine.js';
+import {
+  type ForecastPointJson,
+  type ForecastView,
+  forecastView,
+  type HistoryPointJson,
+  parseForecastView,
+  type ViewJson,
+} from './forecast-view.js';
 import type { LiveJson } from './live.js';
 import type { PatchJson } from './patching.js';
+import type { HealthJson } from './persist.js';
 import type { Signals } from './signals.js';
 
-/** One point of `/forecast`'s history (`null` = no data that step). */
-export interface HistoryPointJson {
-  timestamp: string;
-  value: number | null;
-}
+export type { HistoryPointJson } from './forecast-view.js';
+// Kept here for callers that parsed the history parameter through this module.
+export { parseForecastQuery } from './forecast-view.js';
 
 /** The `/forecast` document (docs/sidecar.md; the status page reads it). */
 export interface ForecastJson {
@@ -37,8 +44,10 @@ export interface ForecastJson {
     coverage90: number | null;
     rollingMase: number | null;
   };
+  /** The history tail, downsampled unless `detail=full` (see `view`); the newest point exact. */
   history: HistoryPointJson[];
-  forecast: Array<{ timestamp: string; p50: number; p90: number }>;
+  /** The latest forecast, downsampled like `history`. */
+  forecast: ForecastPointJson[];
   plan: {
     leadTimeSeconds: number;
     predictedPeak: number | null;
@@ -54,6 +63,13 @@ export interface ForecastJson {
   patch: PatchJson | null;
   /** Live figures from the scraped servers; null with a `prometheus` source or before a scrape. */
   live: LiveJson | null;
+  /**
+   * The sidecar's own health (a failing disk makes it `degraded`). Always sent by the sidecar;
+   * optional for documents of older sidecars.
+   */
+  health?: HealthJson;
+  /** How `history` and `forecast` were shaped. Always sent by the sidecar. */
+  view?: ViewJson;
 }
 
 /** What the routes read from the running sidecar; `undefined` before `start()`. */
@@ -66,33 +82,21 @@ export interface RouteContext {
   patch(): PatchJson | null;
   /** Live figures (null when none). */
   live(): LiveJson | null;
+  /** The sidecar's health (`ok` before start). */
+  health(): HealthJson;
   /** The decision now, or `undefined` while starting. */
-  decide(): { decision: Decision; history(minutes: number): HistoryPointJson[] } | undefined;
+  decide():
+    | {
+        decision: Decision;
+        /** The history of the last `minutes`, shaped by `points` (`null` = every point). */
+        history(
+          minutes: number,
+          points: number | null,
+        ): { points: HistoryPointJson[]; total: number };
+      }
+    | undefined;
   /** Refreshes the gauges before a scrape; false while starting. */
   refreshSignals(): boolean;
-}
-
-const HISTORY_ERROR = (got: unknown) =>
-  `history must be an integer number of minutes from 1 to 10080, got ${JSON.stringify(got)}`;
-
-/**
- * Parses `/forecast`'s query: only `history` (minutes, 1..10080, once).
- * @returns The minutes (`fallback` when absent) or an error message for a 400.
- */
-export function parseForecastQuery(
-  query: Record<string, unknown>,
-  fallback: number,
-): { minutes: number } | { error: string } {
-  for (const key of Object.keys(query))
-    if (key !== 'history')
-      return { error: `unknown query parameter ${JSON.stringify(key)} (known: history)` };
-  const raw = query.history;
-  if (raw === undefined) return { minutes: fallback };
-  if (Array.isArray(raw)) return { error: 'history must be given once' };
-  if (typeof raw !== 'string' || !/^\d{1,5}$/.test(raw)) return { error: HISTORY_ERROR(raw) };
-  const minutes = Number(raw);
-  if (minutes < 1 || minutes > 10_080) return { error: HISTORY_ERROR(raw) };
-  return { minutes };
 }
 
 /** Renders the `/forecast` document from a decision. */
@@ -101,11 +105,20 @@ export function forecastJson(
   history: HistoryPointJson[],
   config: ServeConfig,
   sourceName: string,
-  extras: { patch?: PatchJson | null; live?: LiveJson | null } = {},
+  extras: {
+    patch?: PatchJson | null;
+    live?: LiveJson | null;
+    health?: HealthJson;
+    /** Shapes the forecast array (every point without it). */
+    view?: ForecastView;
+    /** Points of the history window before shaping; default `history.length`. */
+    historyPoints?: number;
+  } = {},
 ): ForecastJson {
   const { plan, model } = decision;
   const num = (v: number | null | undefined) =>
     v !== undefined && v !== null && Number.isFinite(v) ? v : null;
+  const shaped = forecastView(decision.forecast?.points ?? [], extras.view?.points ?? null);
   return {
     status: decision.status,
     reasons: decision.reasons,
@@ -124,11 +137,7 @@ export function forecastJson(
       rollingMase: num(decision.rollingMase),
     },
     history,
-    forecast: (decision.forecast?.points ?? []).map((p) => ({
-      timestamp: p.timestamp,
-      p50: p.p50,
-      p90: p.p90,
-    })),
+    forecast: shaped.points,
     plan: {
       leadTimeSeconds: plan.leadTimeSeconds,
       predictedPeak: num(plan.predictedPeak),
@@ -141,6 +150,17 @@ export function forecastJson(
     },
     patch: extras.patch ?? null,
     live: extras.live ?? null,
+    ...(extras.health ? { health: extras.health } : {}),
+    ...(extras.view
+      ? {
+          view: {
+            detail: extras.view.detail,
+            points: extras.view.points,
+            historyPoints: extras.historyPoints ?? history.length,
+            forecastPoints: shaped.total,
+          },
+        }
+      : {}),
   };
 }
 
@@ -148,8 +168,10 @@ const ENDPOINTS = ['/', '/forecast', '/metrics', '/healthz', '/readyz'];
 
 /** Mounts the JSON and metrics endpoints on `app`. */
 export function mountRoutes(app: Express, ctx: RouteContext): void {
+  // Liveness stays 200 while degraded: restarting a pod that cannot write its disk fixes
+  // nothing and loses the history held in memory. The health is for people and alerts.
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'alive' });
+    res.set('cache-control', 'no-store').json({ status: 'alive', health: ctx.health() });
   });
 
   app.get('/readyz', (_req, res) => {
@@ -169,21 +191,24 @@ export function mountRoutes(app: Express, ctx: RouteContext): void {
   });
 
   app.get('/forecast', (req, res) => {
-    const q = parseForecastQuery(req.query as Record<string, unknown>, ctx.config.historyMinutes);
-    if ('error' in q) {
-      res.status(400).json({ error: q.error });
+    const view = parseForecastView(req.query as Record<string, unknown>, ctx.config.historyMinutes);
+    if ('error' in view) {
+      res.status(400).json({ error: view.error });
       return;
     }
     const now = ctx.decide();
     if (!now) {
-      res.status(503).json({ error: 'the sidecar is starting' });
+      res.status(503).json({ error: 'the sidecar is starting', health: ctx.health() });
       return;
     }
-    const history = now.history(q.minutes);
+    const history = now.history(view.minutes, view.points);
     res.set('cache-control', 'no-store').json(
-      forecastJson(now.decision, history, ctx.config, ctx.sourceName, {
+      forecastJson(now.decision, history.points, ctx.config, ctx.sourceName, {
         patch: ctx.patch(),
         live: ctx.live(),
+        health: ctx.health(),
+        view,
+        historyPoints: history.total,
       }),
     );
   });

@@ -5,7 +5,16 @@
  * stale forecast publishes nothing, never 0: its series are removed, and the stale signal's
  * `reason` series say why.
  */
-import { SIGNALS, type SignalKey, signalLabelNames } from '@tidewatch/conventions';
+import {
+  COUNTER_RESET_RESTARTS,
+  type CounterResetRestart,
+  type DegradedReason,
+  PERSIST_FILES,
+  type PersistFile,
+  SIGNALS,
+  type SignalKey,
+  signalLabelNames,
+} from '@tidewatch/conventions';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { PatchResult } from '../patch/patcher.js';
 import type { ServeConfig } from './config.js';
@@ -27,6 +36,19 @@ export interface Signals {
   readonly registry: Registry;
   /** Counts `by` (default 1) failures of `source` (`tidewatch_source_errors_total`); 0 creates the series. */
   sourceError(source: string, by?: number): void;
+  /** Counts a counter decrease the scrape source saw (`tidewatch_counter_resets_total`). */
+  counterReset(source: string, restart: CounterResetRestart): void;
+  /**
+   * Creates `tidewatch_counter_resets_total` at 0 for every restart value of each source, so
+   * `increase()` sees the first reset (call it for sources that read a counter).
+   */
+  watchCounterResets(sources: readonly string[]): void;
+  /** Counts a failed save of `file` (`tidewatch_persist_errors_total`). */
+  persistError(file: PersistFile): void;
+  /** Creates `tidewatch_persist_errors_total` at 0 for every file (a sidecar with a dataDir). */
+  watchPersistence(): void;
+  /** Sets `tidewatch_degraded`: one series of value 1 per reason, none while healthy. */
+  degraded(reasons: readonly DegradedReason[]): void;
   /** Records a training run. */
   trained(seconds: number, ok: boolean): void;
   /** Records a patch-mode apply (`tidewatch_patch_requests_total`, `tidewatch_patch_threshold`). */
@@ -64,6 +86,9 @@ export function createSignals(config: ServeConfig, leadTimeSeconds: number): Sig
   const info = gauge('modelInfo');
   const age = gauge('forecastAgeSeconds');
   const sourceErrors = counter('sourceErrors');
+  const counterResets = counter('counterResets');
+  const persistErrors = counter('persistErrors');
+  const degraded = gauge('degraded');
   const stale = gauge('forecastStale');
   const points = gauge('historyPoints');
   const lastCollect = gauge('lastCollectTimestampSeconds');
@@ -84,6 +109,23 @@ export function createSignals(config: ServeConfig, leadTimeSeconds: number): Sig
     registry,
     sourceError(source, by = 1) {
       sourceErrors.inc({ source }, by);
+    },
+    counterReset(source, restart) {
+      counterResets.inc({ source, restart });
+    },
+    watchCounterResets(sources) {
+      for (const source of sources)
+        for (const restart of COUNTER_RESET_RESTARTS) counterResets.inc({ source, restart }, 0);
+    },
+    persistError(file) {
+      persistErrors.inc({ file });
+    },
+    watchPersistence() {
+      for (const file of PERSIST_FILES) persistErrors.inc({ file }, 0);
+    },
+    degraded(reasons) {
+      degraded.reset();
+      for (const reason of new Set(reasons)) degraded.set({ reason }, 1);
     },
     trained(seconds, ok) {
       trainRuns.inc({ outcome: ok ? 'success' : 'failure' });

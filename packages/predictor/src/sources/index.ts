@@ -3,16 +3,23 @@ import { createSourceRegistry, type SourceRegistry } from './kind.js';
 import { prometheusKind } from './prometheus.js';
 import { scrapeKind } from './scrape.js';
 
+export type { CounterResetEvent } from '@tidewatch/forecast';
 export {
   createSourceRegistry,
   kindList,
+  type SourceCheckContext,
   type SourceContext,
   type SourceKind,
   type SourceNames,
+  type SourceProblem,
   type SourceRegistry,
   type SourceSetting,
 } from './kind.js';
-export { type PrometheusSourceConfig, prometheusKind, prometheusSchema } from './prometheus.js';
+export {
+  type PrometheusSourceConfig,
+  prometheusKind,
+  prometheusSchema,
+} from './prometheus.js';
 export { type ScrapeSourceConfig, scrapeKind, scrapeSchema } from './scrape.js';
 
 /** The shipped kinds in the order messages list them. */

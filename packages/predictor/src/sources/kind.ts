@@ -6,7 +6,7 @@
  * source is one kind registered, in this package or in the caller's code.
  */
 import type { SourceScope } from '@tidewatch/conventions';
-import type { Source } from '@tidewatch/forecast';
+import type { CounterResetEvent, Source } from '@tidewatch/forecast';
 import type { z } from 'zod';
 
 /** What a kind's source gets from the sidecar when it is created. */
@@ -22,9 +22,18 @@ export interface SourceContext {
    * by kinds with `live: true`. Must not throw.
    */
   onExposition?: (url: string, text: string, atMs: number) => void;
+  /**
+   * Every counter reset the source sees (kinds that turn counters into rates; the `scrape`
+   * kind passes it to `createScrapeSource`). Must not throw.
+   */
+  onCounterReset?: (event: CounterResetEvent) => void;
 }
 
-/** A `TIDEWATCH_*` variable or a `serve` flag that sets a field of this kind (and selects it). */
+/**
+ * A `TIDEWATCH_*` variable or a `serve` flag that sets a field of this kind (and may select
+ * it). It applies to this kind only: when a higher origin selects another kind it is ignored
+ * (with a warning); when its own or a lower origin does, it is an error.
+ */
 export interface SourceSetting {
   /** `TIDEWATCH_SCRAPE_URLS` or `--scrape`. */
   readonly name: string;
@@ -36,6 +45,24 @@ export interface SourceSetting {
   readonly selects: boolean;
   /** How the "no source" message shows it, e.g. `--scrape URL (repeatable)`. */
   readonly usage?: string;
+}
+
+/** A problem {@link SourceKind.check} finds in a source block, given the rest of the config. */
+export interface SourceProblem {
+  /** The field under `source`, e.g. `maxPoints`. */
+  readonly field: string;
+  /** "must be ..." (the loader prefixes the origin and the field, and shows `value`). */
+  readonly message: string;
+  /** The value checked (shown in the message; may be a default). */
+  readonly value: unknown;
+}
+
+/** The rest of the config a kind's {@link SourceKind.check} sees, resolved. */
+export interface SourceCheckContext {
+  /** Ring capacity, points (the first collection reads this many steps back). */
+  readonly historyPoints: number;
+  /** The collection step, seconds. */
+  readonly stepSeconds: number;
 }
 
 /** The names a configured source is known by. */
@@ -68,6 +95,11 @@ export interface SourceKind<C extends { kind: string } = { kind: string }> {
   readonly settings?: readonly SourceSetting[];
   /** Fills defaults that depend on the rest of the config, e.g. a query from the metric. */
   resolve?(source: C, config: { readonly metric: string }): C;
+  /**
+   * Cross-checks a valid block against the rest of the config (a limit the history would
+   * exceed); the loader reports each problem like a field's. Default: none.
+   */
+  check?(source: C, config: SourceCheckContext): readonly SourceProblem[];
   /** The names it is known by. */
   names(source: C): SourceNames;
   /**

@@ -1,8 +1,9 @@
 /** The `prometheus` kind: range queries against a Prometheus server (the fleet total). */
 import { createPrometheusSource } from '@tidewatch/forecast';
 import { z } from 'zod';
-import { httpUrl, must, num, text } from '../fields.js';
+import { bearerToken, httpUrl, num, text } from '../fields.js';
 import type { SourceKind } from './kind.js';
+import { maxBodyBytesField, maxPointsField } from './limits.js';
 
 /** The config block's schema. */
 export const prometheusSchema = z.strictObject({
@@ -10,8 +11,14 @@ export const prometheusSchema = z.strictObject({
   url: httpUrl(),
   /** PromQL returning one series; default `sum(<metric>)` (the fleet: summed over replicas). */
   query: text('a non-empty PromQL expression').optional(),
+  /** Per request, seconds. Default 30. */
   timeoutSeconds: num(0).default(30),
-  bearerToken: z.string(must('a string')).optional(),
+  /** Sent as `Authorization: Bearer ...`. */
+  bearerToken: bearerToken().optional(),
+  /** Cap on one response body, bytes. Default 16 MiB. */
+  maxBodyBytes: maxBodyBytesField(),
+  /** Cap on the points one read takes in. Default 110,000. */
+  maxPoints: maxPointsField(),
 });
 
 /** The `prometheus` source block after parsing (`query` is filled by `resolve`). */
@@ -35,6 +42,7 @@ export const prometheusKind: SourceKind<PrometheusSourceConfig> = {
       usage: 'TIDEWATCH_PROMETHEUS_URL',
     },
     { name: 'TIDEWATCH_PROMETHEUS_QUERY', field: 'query', type: 'string', selects: false },
+    { name: 'TIDEWATCH_PROMETHEUS_MAX_POINTS', field: 'maxPoints', type: 'int', selects: false },
     {
       name: '--prometheus',
       field: 'url',
@@ -43,8 +51,21 @@ export const prometheusKind: SourceKind<PrometheusSourceConfig> = {
       usage: '--prometheus URL',
     },
     { name: '--query', field: 'query', type: 'string', selects: false },
+    { name: '--prometheus-max-points', field: 'maxPoints', type: 'int', selects: false },
   ],
   resolve: (s, config) => ({ ...s, query: s.query ?? `sum(${config.metric})` }),
+  // A fresh sidecar's first collection asks for the whole history ring: with a ring longer
+  // than maxPoints that read would fail the same way at every collection, forever.
+  check: (s, config) =>
+    s.maxPoints < config.historyPoints
+      ? [
+          {
+            field: 'maxPoints',
+            message: `must be >= historyPoints (${config.historyPoints}): the first collection reads the whole history`,
+            value: s.maxPoints,
+          },
+        ]
+      : [],
   names: (s) => {
     const name = `prometheus:${new URL(s.url).href.replace(/\/+$/, '')}`;
     return { name, errorSources: [name] };
@@ -55,9 +76,13 @@ export const prometheusKind: SourceKind<PrometheusSourceConfig> = {
       query: s.query as string,
       stepMs: ctx.stepMs,
       timeoutMs: Math.max(1, Math.round(s.timeoutSeconds * 1000)),
-      // One quick retry: the next collection is the real retry, and a long backoff here would
-      // only delay noticing that the source is down.
+      // One quick retry, for what is worth one: a 5xx, a 429 or a refused connection. The
+      // library does not retry a timeout (the server is slow, asking again only doubles the
+      // wait), so a collection takes at most about two timeouts; the next collection is the
+      // real retry, and a long backoff here would only delay noticing that the source is down.
       retries: 1,
+      maxBodyBytes: s.maxBodyBytes,
+      maxPoints: s.maxPoints,
       ...(s.bearerToken ? { bearerToken: s.bearerToken } : {}),
     }),
 };

@@ -1,8 +1,9 @@
 /** The `scrape` kind, the embedded default: the sidecar reads `/metrics` of every replica itself. */
 import { createScrapeSource } from '@tidewatch/forecast';
 import { z } from 'zod';
-import { httpUrl, must, num } from '../fields.js';
+import { bearerToken, httpUrl, must, num } from '../fields.js';
 import type { SourceKind } from './kind.js';
+import { maxBodyBytesField } from './limits.js';
 
 /** The config block's schema. */
 export const scrapeSchema = z.strictObject({
@@ -13,8 +14,12 @@ export const scrapeSchema = z.strictObject({
   type: z.enum(['gauge', 'counter'], must('"gauge" or "counter"')).default('gauge'),
   /** Only samples with all these label values are summed. */
   labels: z.record(z.string(), z.string(), must('an object of label: value strings')).default({}),
+  /** Per request, seconds. Default 10. */
   timeoutSeconds: num(0).default(10),
-  bearerToken: z.string(must('a string')).optional(),
+  /** Sent as `Authorization: Bearer ...` to every URL. */
+  bearerToken: bearerToken().optional(),
+  /** Cap on one exposition, bytes. Default 16 MiB. */
+  maxBodyBytes: maxBodyBytesField(),
 });
 
 /** The `scrape` source block after parsing. */
@@ -55,8 +60,10 @@ export const scrapeKind: SourceKind<ScrapeSourceConfig> = {
       kind: s.type,
       stepMs: ctx.stepMs,
       timeoutMs: Math.max(1, Math.round(s.timeoutSeconds * 1000)),
+      maxBodyBytes: s.maxBodyBytes,
       now: ctx.now,
       ...(s.bearerToken ? { bearerToken: s.bearerToken } : {}),
       ...(ctx.onExposition ? { onExposition: ctx.onExposition } : {}),
+      ...(ctx.onCounterReset ? { onCounterReset: ctx.onCounterReset } : {}),
     }),
 };

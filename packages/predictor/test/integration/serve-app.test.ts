@@ -94,7 +94,7 @@ describe('sidecar in-process', () => {
   it('/forecast has the documented shape and the exact history fed', async () => {
     // Enough live points to see after the seed, and a forecast in force (what is asserted).
     const doc = await pollUntil(
-      () => getForecast('?history=10080'),
+      () => getForecast('?history=10080&detail=full'),
       (d) => d.history.length >= 1012 && d.status === 'ok',
       { description: '4 live points and an ok forecast' },
     );
@@ -115,7 +115,16 @@ describe('sidecar in-process', () => {
       'plan',
       'patch',
       'live',
+      'health',
+      'view',
     ]);
+    expect(doc.health).toEqual({ status: 'ok', reasons: [], messages: [] });
+    expect(doc.view).toEqual({
+      detail: 'full',
+      points: null,
+      historyPoints: doc.history.length,
+      forecastPoints: 30,
+    });
     expect(doc).toMatchObject({
       status: 'ok',
       reasons: [],
@@ -135,8 +144,21 @@ describe('sidecar in-process', () => {
     const ft = doc.forecast.map((p) => Date.parse(p.timestamp));
     expect(ft.every((t, i) => i === 0 || t - (ft[i - 1] as number) === 1000)).toBe(true);
     expect(doc.forecast.every((p) => p.p90 >= p.p50)).toBe(true);
-    // The default tail is 6 h: all of it here (the seed was laid on the last 1008 seconds).
-    expect((await getForecast()).history.length).toBeGreaterThanOrEqual(1012);
+    // The default tail is 6 h: all of it here (the seed was laid on the last 1008 seconds),
+    // and the default answer is light: 100 points of it, the newest one exact.
+    const light = await getForecast();
+    expect(light.view).toMatchObject({ detail: 'light', points: 100, forecastPoints: 30 });
+    expect(light.view?.historyPoints).toBeGreaterThanOrEqual(1012);
+    // 49 buckets of one or two points (lowest, highest), and the newest point.
+    expect(light.history.length).toBeGreaterThanOrEqual(50);
+    expect(light.history.length).toBeLessThanOrEqual(100);
+    expect(light.history.at(-1)?.value).toBe(3);
+    // Every point sent is a real one: its timestamp and value are the full history's.
+    const full = await getForecast('?detail=full');
+    const byTime = new Map(full.history.map((p) => [p.timestamp, p.value]));
+    expect(light.history.filter((p) => byTime.get(p.timestamp) !== p.value)).toEqual([]);
+    // The seed's peak (the whole window's) survives downsampling.
+    expect(Math.max(...light.history.map((p) => p.value ?? 0))).toBe(Math.max(...SEED));
     expect((await getForecast('?history=1')).history.length).toBeLessThanOrEqual(61);
   });
 
@@ -383,7 +405,13 @@ describe('sidecar in-process', () => {
         'history must be an integer number of minutes from 1 to 10080, got "0"',
       ],
       ['GET', '/forecast?history=5&history=6', 400, 'history must be given once'],
-      ['GET', '/forecast?limit=5', 400, 'unknown query parameter "limit" (known: history)'],
+      [
+        'GET',
+        '/forecast?limit=5',
+        400,
+        'unknown query parameter "limit" (known: history, points, detail)',
+      ],
+      ['GET', '/forecast?points=1', 400, 'points must be an integer from 2 to 100000, got "1"'],
       ['POST', '/forecast', 405, 'method POST is not allowed on /forecast; use GET'],
       ['DELETE', '/metrics', 405, 'method DELETE is not allowed on /metrics; use GET'],
       [
@@ -431,7 +459,7 @@ describe('a full history ring', () => {
     try {
       ({ url: u } = await s.start());
       const first = await pollUntil(
-        () => client.forecast('?history=10080'),
+        () => client.forecast('?history=10080&detail=full'),
         (d) => d.status === 'ok',
         {
           timeoutMs: 30_000,
@@ -441,7 +469,7 @@ describe('a full history ring', () => {
       const startMs = Date.parse(first.history[0]?.timestamp ?? '');
       // More appends than the ring holds: the oldest points are dropped, the count stays.
       const later = await pollUntil(
-        () => client.forecast('?history=10080'),
+        () => client.forecast('?history=10080&detail=full'),
         (d) => Date.parse(d.history[0]?.timestamp ?? '') >= startMs + 6000 && d.status === 'ok',
         { timeoutMs: 30_000, description: 'the ring moved 6 steps' },
       );

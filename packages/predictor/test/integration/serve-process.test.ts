@@ -3,77 +3,37 @@
  * configuration errors, warming up, SIGTERM (exit 0, history complete), restart from the
  * persisted history and model, and `kill -9` at random moments while it persists.
  */
-import {
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { createHistoryStore, decodeHistory } from '@tidewatch/forecast';
-import {
-  type CliProcess,
-  hourlyCsv,
-  pollUntil,
-  startCli,
-  stopStartedProcesses,
-} from '@tidewatch/test-utils';
+import { pollUntil } from '@tidewatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
-import { startTarget, type Target } from './serve-target.js';
-import { request, seedValues, serveSettings, sidecarClient, waitReady } from './sidecar.js';
+import type { Target } from './serve-target.js';
+import {
+  logLines,
+  request,
+  seededDir,
+  seedValues,
+  startServe as serve,
+  sidecarClient,
+  startProcessTarget,
+  stopProcesses,
+  waitReady,
+  writeServeConfig,
+} from './sidecar.js';
 
-const cli = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
-const dir = mkdtempSync(join(tmpdir(), 'tw-serve-proc-'));
-const seedFile = join(dir, 'seed.csv');
-writeFileSync(seedFile, hourlyCsv(seedValues(1008)));
-
-/** A running `serve` process and the URL it logs. */
-type Running = CliProcess & { url: Promise<string> };
-
-/** Starts `serve` with `args` in a clean environment; `url` resolves from its "listening" line. */
-function serve(args: string[], env: Record<string, string> = {}): Running {
-  const run = startCli(cli, ['serve', ...args], { env: { PATH: process.env.PATH ?? '', ...env } });
-  const url = run.waitForOutput(
-    ({ stderr }) => {
-      for (const line of stderr.split('\n')) {
-        if (!line.startsWith('{')) continue;
-        const parsed = JSON.parse(line) as { msg?: string; url?: string };
-        if (parsed.msg === 'listening' && parsed.url) return parsed.url;
-      }
-      return undefined;
-    },
-    { description: 'the "listening" log line' },
-  );
-  // A test that awaits only the exit must not see this wait's rejection as unhandled.
-  url.catch(() => {});
-  return Object.assign(run, { url });
-}
+const seeded = seededDir('tw-serve-proc-');
+const { dir, seedFile } = seeded;
 
 let target: Target;
 beforeAll(async () => {
-  if (!existsSync(cli))
-    throw new Error(`${cli} is missing: run \`npx tsup\` in packages/predictor first`);
-  target = await startTarget();
-  await target.setConnections(2);
+  target = await startProcessTarget();
 });
-afterAll(async () => {
-  await stopStartedProcesses();
-  await target?.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => stopProcesses(target, seeded));
 
-/** Writes a config file for a sidecar keeping its files in `dataDir`. */
-function configFile(name: string, extra: Record<string, unknown> = {}): string {
-  const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, stringify(serveSettings({ historyPoints: 5000, ...extra })));
-  return file;
-}
+/** Writes a config file named `name` in the test's temp dir. */
+const configFile = (name: string, extra: Record<string, unknown> = {}) =>
+  writeServeConfig(dir, name, extra);
 
 const metricsOf = (url: string) => sidecarClient(() => url).metrics();
 const historyLength = (file: string) => {
@@ -86,12 +46,15 @@ describe('serve process', () => {
     const run = serve(['--scrape', target.metricsUrl], { TIDEWATCH_PORT: 'x' });
     expect((await run.exited).code).toBe(1);
     expect(run.stderr()).toBe(
-      'tidewatch-predictor: TIDEWATCH_PORT: must be an integer 0..65535, got "x"\n',
+      'tidewatch-predictor: TIDEWATCH_PORT: listen.port must be an integer 0..65535, got "x"\n',
     );
   });
 
   it('without history it serves, says why it is not ready, and exits 0 on SIGTERM', async () => {
-    const run = serve(['--config', configFile('empty'), '--scrape', target.metricsUrl]);
+    // A typo'd variable is warned about in the log, with the name it probably meant.
+    const run = serve(['--config', configFile('empty'), '--scrape', target.metricsUrl], {
+      TIDEWATCH_SCRAPE_URL: 'http://127.0.0.1:1/metrics',
+    });
     const url = await run.url;
     // Before the first collection the reason is "no current observation"; then it is this.
     const res = await pollUntil(
@@ -107,6 +70,10 @@ describe('serve process', () => {
     expect(JSON.parse((await request(`${url}/forecast`)).text).status).toBe('warming');
     run.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });
+    const warnings = logLines(run).filter((entry) => entry.level === 'warn');
+    expect(warnings.map((w) => w.msg)).toContain(
+      'unknown variable TIDEWATCH_SCRAPE_URL ignored; did you mean TIDEWATCH_SCRAPE_URLS?',
+    );
   });
 
   const data = join(dir, 'data');

@@ -1,8 +1,9 @@
 /**
  * The scrape target of the sidecar's integration tests: a real `ws` server instrumented with
  * @tidewatch/middleware whose connection count the test sets by opening real clients, and
- * which can go down, come back on the same port, or answer garbage. The sidecar side (seed,
- * settings, a client for its endpoints) is in ./sidecar.ts.
+ * which can go down, come back on the same port, or misbehave on `/metrics` (garbage, a 500,
+ * a body that never ends, a huge body, a duplicated series, a negative gauge). The sidecar
+ * side (seed, settings, a client for its endpoints) is in ./sidecar.ts.
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -12,14 +13,31 @@ import { pollUntil } from '@tidewatch/test-utils';
 import { Registry } from 'prom-client';
 import { WebSocket, WebSocketServer } from 'ws';
 
+/**
+ * How `/metrics` answers: `ok` the real exposition; `garbage` 200 with text that is no
+ * exposition; `stall` headers and the start of a body, then nothing, ever (until the target
+ * closes); `error500` HTTP 500; `huge` a 2 MiB exposition; `duplicate` the real exposition
+ * with a `realtime_connections` series repeated; `negative` `realtime_connections` summing to -5.
+ */
+export type TargetMode =
+  | 'ok'
+  | 'garbage'
+  | 'stall'
+  | 'error500'
+  | 'huge'
+  | 'duplicate'
+  | 'negative';
+
 /** A scrape target whose `realtime_connections` is the number of open clients. */
 export interface Target {
   readonly port: number;
   readonly metricsUrl: string;
   /** Opens or closes real clients until `n` are connected and the server counts `n`. */
   setConnections(n: number): Promise<void>;
-  /** `garbage`: `/metrics` answers 200 with text that is no exposition. */
-  setMode(mode: 'ok' | 'garbage'): void;
+  /** How `/metrics` answers from now on (see {@link TargetMode}). */
+  setMode(mode: TargetMode): void;
+  /** `/metrics` requests answered (or, for `stall`, begun) in `mode` so far. */
+  served(mode: TargetMode): number;
   /** Stops listening (clients are dropped). */
   down(): Promise<void>;
   /** Listens again on the same port. */
@@ -32,7 +50,9 @@ export async function startTarget(): Promise<Target> {
   const registry = new Registry();
   const metrics = createRealtimeMetrics({ registry });
   const handler = metricsHandler(metrics);
-  let mode: 'ok' | 'garbage' = 'ok';
+  let mode: TargetMode = 'ok';
+  const served = new Map<TargetMode, number>();
+  const REAL = /^realtime_connections\{.*\} \d+$/m;
   let server: http.Server;
   let wss: WebSocketServer;
   let detach: () => void;
@@ -44,13 +64,47 @@ export async function startTarget(): Promise<Target> {
         res.writeHead(404).end();
         return;
       }
-      if (mode === 'garbage') {
-        res
-          .writeHead(200, { 'content-type': 'text/html' })
-          .end('<html>oops {{{ not metrics</html>\n');
-        return;
+      served.set(mode, (served.get(mode) ?? 0) + 1);
+      const text = 'text/plain; version=0.0.4; charset=utf-8';
+      switch (mode) {
+        case 'garbage':
+          res
+            .writeHead(200, { 'content-type': 'text/html' })
+            .end('<html>oops {{{ not metrics</html>\n');
+          return;
+        case 'stall':
+          res.writeHead(200, { 'content-type': text });
+          res.write('# HELP realtime_connections Open connections.\n');
+          return;
+        case 'error500':
+          res.writeHead(500, { 'content-type': 'text/plain' }).end('internal error\n');
+          return;
+        case 'huge':
+          res
+            .writeHead(200, { 'content-type': text })
+            .end(`${'# padding '.padEnd(1023, 'x')}\n`.repeat(2048));
+          return;
+        case 'negative':
+          res
+            .writeHead(200, { 'content-type': text })
+            .end(
+              [
+                '# TYPE realtime_connections gauge',
+                'realtime_connections{transport="websocket",endpoint="/ws",state="active"} -6',
+                'realtime_connections{transport="websocket",endpoint="/ws",state="idle"} 1',
+                '',
+              ].join('\n'),
+            );
+          return;
+        case 'duplicate':
+          void metrics.registry.metrics().then((body) => {
+            const line = REAL.exec(body)?.[0] ?? 'realtime_connections 0';
+            res.writeHead(200, { 'content-type': text }).end(`${body}${line}\n`);
+          });
+          return;
+        default:
+          handler(req, res);
       }
-      handler(req, res);
     });
     wss = new WebSocketServer({ server, path: '/ws' });
     detach = instrumentWs(wss, metrics);
@@ -89,6 +143,7 @@ export async function startTarget(): Promise<Target> {
     setMode(m) {
       mode = m;
     },
+    served: (m) => served.get(m) ?? 0,
     async down() {
       for (const ws of clients.splice(0)) ws.terminate();
       detach();

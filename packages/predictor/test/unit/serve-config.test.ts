@@ -1,6 +1,8 @@
 /**
  * The sidecar's configuration: defaults, precedence (file < env < flags) and one exact
- * message per bad field, naming where the value came from.
+ * message per bad field, naming where the value came from and the field. Every field through
+ * every origin: serve-config-fields.test.ts; precedence field by field:
+ * serve-config-precedence.test.ts; unknown variables: serve-config-env.test.ts.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -42,11 +44,13 @@ describe('defaults', () => {
         type: 'gauge',
         labels: {},
         timeoutSeconds: 10,
+        maxBodyBytes: 16_777_216,
       },
       metric: 'realtime_connections',
       target: 'default',
       stepSeconds: 60,
       historyPoints: 40_320,
+      shutdownTimeoutSeconds: 15,
       schedule: { collect: '*/15 * * * * *', forecast: '0 * * * * *', retrain: '0 0 3 * * *' },
       forecast: {
         horizonSteps: 60,
@@ -96,6 +100,8 @@ describe('defaults', () => {
       url: 'http://prom:9090',
       query: 'sum(realtime_messages_total)',
       timeoutSeconds: 30,
+      maxBodyBytes: 16_777_216,
+      maxPoints: 110_000,
     });
   });
 
@@ -134,7 +140,12 @@ describe('each bad field names itself and shows the value', () => {
     ],
     [{ listen: { port: 70000 } }, 'config: listen.port must be an integer 0..65535, got 70000'],
     [{ listen: { host: '' } }, 'config: listen.host must be a host name or IP address, got ""'],
-    [{ listen: { prot: 1 } }, 'config: listen.prot is not a known setting'],
+    [
+      { listen: { prot: 1 } },
+      'config: listen.prot is not a known setting; did you mean listen.port?',
+    ],
+    [{ listen: { tls: true } }, 'config: listen.tls is not a known setting'],
+    [{ planer: {} }, 'config: planer is not a known setting; did you mean planner?'],
     [{ stepSeconds: 0 }, 'config: stepSeconds must be an integer 1..86400, got 0'],
     [{ historyPoints: 1 }, 'config: historyPoints must be an integer 2..5000000, got 1'],
     [
@@ -181,7 +192,15 @@ describe('each bad field names itself and shows the value', () => {
       'config: patch.kind must be "scaledobject" or "hpa", got "deployment"',
     ],
     [{ patch: { hysteresis: 1 } }, 'config: patch.hysteresis must be a number in [0, 1), got 1'],
-    [{ patch: { enabeld: true } }, 'config: patch.enabeld is not a known setting'],
+    [
+      { patch: { enabeld: true } },
+      'config: patch.enabeld is not a known setting; did you mean patch.enabled?',
+    ],
+    [
+      { schedule: { timezone: 'Mars/Olympus' } },
+      'config: schedule.timezone must be an IANA time zone, e.g. "Europe/Berlin", got "Mars/Olympus"',
+    ],
+    [{ shutdownTimeoutSeconds: 0 }, 'config: shutdownTimeoutSeconds must be a number > 0, got 0'],
   ])('%j', (fields, message) => {
     expect(problem({ source: scrape, ...fields })).toBe(message);
   });
@@ -200,6 +219,22 @@ describe('each bad field names itself and shows the value', () => {
     [
       { kind: 'scrape', urls: ['http://a/m'], query: 'up' },
       'config: source.query is not a known setting',
+    ],
+    [
+      { kind: 'scrape', urls: ['http://a/m'], timeoutSecond: 5 },
+      'config: source.timeoutSecond is not a known setting; did you mean source.timeoutSeconds?',
+    ],
+    [
+      { kind: 'prometheus', url: 'http://p', maxPoint: 5 },
+      'config: source.maxPoint is not a known setting; did you mean source.maxPoints?',
+    ],
+    [
+      { kind: 'scrape', urls: ['http://a/m'], bearerToken: 'two words' },
+      'config: source.bearerToken must be a bearer token (visible ASCII characters, no spaces), got "two words"',
+    ],
+    [
+      { kind: 'scrape', urls: ['http://a/m'], maxBodyBytes: 0 },
+      'config: source.maxBodyBytes must be an integer 1..268435456, got 0',
     ],
     [{ kind: 'prometheus' }, 'config: source.url is required (must be an http(s) URL)'],
     [
@@ -237,27 +272,38 @@ describe('each bad field names itself and shows the value', () => {
 
 describe('environment', () => {
   it.each([
-    [{ TIDEWATCH_PORT: 'x' }, 'TIDEWATCH_PORT: must be an integer 0..65535, got "x"'],
-    [{ TIDEWATCH_PORT: '8080.5' }, 'TIDEWATCH_PORT: must be an integer 0..65535, got "8080.5"'],
+    [{ TIDEWATCH_PORT: 'x' }, 'TIDEWATCH_PORT: listen.port must be an integer 0..65535, got "x"'],
+    [
+      { TIDEWATCH_PORT: '8080.5' },
+      'TIDEWATCH_PORT: listen.port must be an integer 0..65535, got "8080.5"',
+    ],
     [
       { TIDEWATCH_CAPACITY_PER_REPLICA: 'lots' },
-      'TIDEWATCH_CAPACITY_PER_REPLICA: must be a number > 0, got "lots"',
+      'TIDEWATCH_CAPACITY_PER_REPLICA: planner.capacityPerReplica must be a number > 0, got "lots"',
     ],
     [
       { TIDEWATCH_PATCH_ENABLED: 'maybe' },
-      'TIDEWATCH_PATCH_ENABLED: must be true or false, got "maybe"',
+      'TIDEWATCH_PATCH_ENABLED: patch.enabled must be true or false, got "maybe"',
     ],
     [
       { TIDEWATCH_SCRAPE_URLS: 'http://a/m,nope' },
-      'TIDEWATCH_SCRAPE_URLS: must be an http(s) URL, got "http://a/m,nope"',
+      'TIDEWATCH_SCRAPE_URLS: source.urls[1] must be an http(s) URL, got "nope"',
     ],
     [
       { TIDEWATCH_SCHEDULE_RETRAIN: '61 * * * *' },
-      'TIDEWATCH_SCHEDULE_RETRAIN: must be a cron expression of 5 or 6 fields (seconds first), e.g. "*/15 * * * * *", got "61 * * * *"',
+      'TIDEWATCH_SCHEDULE_RETRAIN: schedule.retrain must be a cron expression of 5 or 6 fields (seconds first), e.g. "*/15 * * * * *", got "61 * * * *"',
+    ],
+    [
+      { TIDEWATCH_SCHEDULE_TIMEZONE: 'Mars/Olympus' },
+      'TIDEWATCH_SCHEDULE_TIMEZONE: schedule.timezone must be an IANA time zone, e.g. "Europe/Berlin", got "Mars/Olympus"',
     ],
     [
       { TIDEWATCH_PROMETHEUS_URL: 'http://p:9090', TIDEWATCH_SCRAPE_URLS: 'http://x/m' },
-      'TIDEWATCH_PROMETHEUS_URL: cannot be combined with TIDEWATCH_SCRAPE_URLS; configure one source',
+      'TIDEWATCH_PROMETHEUS_URL: source.url (prometheus) cannot be combined with TIDEWATCH_SCRAPE_URLS (scrape); configure one source',
+    ],
+    [
+      { TIDEWATCH_PROMETHEUS_QUERY: 'sum(up)' },
+      'TIDEWATCH_PROMETHEUS_QUERY: source.query applies to the prometheus source only, but config: source.kind selects the scrape source',
     ],
   ])('%j', (env, message) => {
     expect(problem({ source: scrape }, env)).toBe(message);
@@ -287,20 +333,27 @@ describe('environment', () => {
     expect(c.target).toBe('chat');
   });
 
-  it('a source variable of the other kind replaces the file source', () => {
+  it('a source variable of the other kind replaces the file source, with a warning', () => {
+    const warnings: string[] = [];
     const c = parseServeConfig(
       { source: { ...scrape, type: 'counter' } },
       envOverrides({
         TIDEWATCH_PROMETHEUS_URL: 'http://prom:9090',
         TIDEWATCH_PROMETHEUS_QUERY: 'sum(x)',
       }),
+      { onWarning: (m) => warnings.push(m) },
     );
     expect(c.source).toEqual({
       kind: 'prometheus',
       url: 'http://prom:9090',
       query: 'sum(x)',
       timeoutSeconds: 30,
+      maxBodyBytes: 16_777_216,
+      maxPoints: 110_000,
     });
+    expect(warnings).toEqual([
+      'config: source (kind "scrape") ignored: TIDEWATCH_PROMETHEUS_URL selects the prometheus source',
+    ]);
   });
 
   it('every variable sets its field', () => {
@@ -313,6 +366,9 @@ describe('environment', () => {
       TIDEWATCH_PROMETHEUS_QUERY: ['sum(up)', 'sum(up)'],
       TIDEWATCH_SOURCE_TIMEOUT_SECONDS: ['2.5', 2.5],
       TIDEWATCH_SOURCE_BEARER_TOKEN: ['s3cret', 's3cret'],
+      TIDEWATCH_SOURCE_MAX_BODY_BYTES: ['1048576', 1_048_576],
+      TIDEWATCH_PROMETHEUS_MAX_POINTS: ['50000', 50_000],
+      TIDEWATCH_SHUTDOWN_TIMEOUT_SECONDS: ['20.5', 20.5],
       TIDEWATCH_METRIC: ['realtime_messages_total', 'realtime_messages_total'],
       TIDEWATCH_TARGET: ['chat', 'chat'],
       TIDEWATCH_STEP_SECONDS: ['30', 30],
@@ -341,10 +397,14 @@ describe('environment', () => {
     for (const v of ENV_VARS) {
       const [text, value] = samples[v.name] as [string, unknown];
       const base =
-        v.path[0] === 'source' && v.name.includes('PROMETHEUS_QUERY')
+        v.appliesTo === 'prometheus'
           ? { source: { kind: 'prometheus', url: 'http://p:9090' } }
           : { source: scrape };
-      const config = parseServeConfig(base, envOverrides({ [v.name]: text })) as unknown;
+      const config = parseServeConfig(base, envOverrides({ [v.name]: text }), {
+        onWarning: (m) => {
+          throw new Error(`unexpected warning: ${m}`);
+        },
+      }) as unknown;
       let at = config;
       for (const p of v.path) at = (at as Record<string, unknown>)[p];
       expect([v.name, at]).toEqual([v.name, value]);
@@ -387,10 +447,12 @@ describe('flags and files', () => {
   it('a bad flag names the flag', () => {
     expect(() =>
       parseServeConfig({}, flagOverrides({ scrape: ['http://a/m'], port: 'eighty' })),
-    ).toThrow('--port: must be an integer 0..65535, got "eighty"');
+    ).toThrow('--port: listen.port must be an integer 0..65535, got "eighty"');
     expect(() =>
       parseServeConfig({}, flagOverrides({ scrape: ['http://a/m'], prometheus: 'http://p:9090' })),
-    ).toThrow('--prometheus: cannot be combined with --scrape; configure one source');
+    ).toThrow(
+      '--prometheus: source.url (prometheus) cannot be combined with --scrape (scrape); configure one source',
+    );
   });
 
   it('an unreadable or unparsable file names the file', () => {

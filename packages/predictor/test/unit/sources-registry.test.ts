@@ -19,16 +19,19 @@ describe('the shipped source kinds', () => {
     expect(BUILTIN_SOURCE_KINDS.filter((k) => k.live).map((k) => k.kind)).toEqual(['scrape']);
   });
 
-  it('contribute their variables to ENV_VARS in the documented order', () => {
-    expect(ENV_VARS.slice(0, 8).map((v) => [v.name, v.sourceKind])).toEqual([
-      ['TIDEWATCH_HOST', undefined],
-      ['TIDEWATCH_PORT', undefined],
-      ['TIDEWATCH_SCRAPE_URLS', 'scrape'],
-      ['TIDEWATCH_SCRAPE_TYPE', undefined],
-      ['TIDEWATCH_PROMETHEUS_URL', 'prometheus'],
-      ['TIDEWATCH_PROMETHEUS_QUERY', undefined],
-      ['TIDEWATCH_SOURCE_TIMEOUT_SECONDS', undefined],
-      ['TIDEWATCH_SOURCE_BEARER_TOKEN', undefined],
+  it('contribute their variables to ENV_VARS in the documented order, each bound to its kind', () => {
+    expect(ENV_VARS.slice(0, 10).map((v) => [v.name, v.sourceKind, v.appliesTo])).toEqual([
+      ['TIDEWATCH_HOST', undefined, undefined],
+      ['TIDEWATCH_PORT', undefined, undefined],
+      ['TIDEWATCH_SCRAPE_URLS', 'scrape', 'scrape'],
+      ['TIDEWATCH_SCRAPE_TYPE', undefined, 'scrape'],
+      ['TIDEWATCH_PROMETHEUS_URL', 'prometheus', 'prometheus'],
+      ['TIDEWATCH_PROMETHEUS_QUERY', undefined, 'prometheus'],
+      ['TIDEWATCH_PROMETHEUS_MAX_POINTS', undefined, 'prometheus'],
+      // General source settings apply to whichever kind is selected.
+      ['TIDEWATCH_SOURCE_TIMEOUT_SECONDS', undefined, undefined],
+      ['TIDEWATCH_SOURCE_BEARER_TOKEN', undefined, undefined],
+      ['TIDEWATCH_SOURCE_MAX_BODY_BYTES', undefined, undefined],
     ]);
   });
 
@@ -49,6 +52,7 @@ describe('the shipped source kinds', () => {
       type: 'gauge',
       labels: {},
       timeoutSeconds: 10,
+      maxBodyBytes: 16_777_216,
     });
     expect(scrape).toEqual({
       name: 'scrape:http://a:1/metrics,http://b:2/metrics',
@@ -58,6 +62,8 @@ describe('the shipped source kinds', () => {
       kind: 'prometheus',
       url: 'http://prom:9090/',
       timeoutSeconds: 30,
+      maxBodyBytes: 16_777_216,
+      maxPoints: 110_000,
     });
     expect(prom).toEqual({
       name: 'prometheus:http://prom:9090',

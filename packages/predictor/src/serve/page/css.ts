@@ -31,6 +31,9 @@ h2 { font-size: 15px; margin: 0 0 8px; font-weight: 600; }
 .notice[data-state="warming"] { background: var(--info-bg); border-color: #93c5fd; }
 .notice h2 { margin: 0 0 4px; font-size: 15px; }
 .notice ul { margin: 0; padding-left: 20px; }
+.health { background: var(--bad-bg); border: 1px solid #fca5a5; }
+.health h2 { margin: 0 0 4px; font-size: 15px; color: var(--bad); }
+.health ul { margin: 0; padding-left: 20px; overflow-wrap: anywhere; }
 .figures dl { display: grid; grid-template-columns: repeat(4, minmax(0, 1fr)); gap: 12px; margin: 0 0 12px; }
 .figure, .card { background: var(--card); border: 1px solid var(--line); border-radius: 10px; padding: 12px 16px; }
 .figure { margin: 0; }
@@ -42,6 +45,8 @@ h2 { font-size: 15px; margin: 0 0 8px; font-weight: 600; }
 .figures[data-published="false"] .big { color: var(--muted); }
 .live h2 .note { font-weight: 400; }
 .live[hidden] { display: none; }
+.live .rejected { margin: -4px 0 12px; color: var(--warn); overflow-wrap: anywhere; }
+.live .rejected[hidden] { display: none; }
 body[data-state="unreachable"] .big { opacity: 0.55; }
 .note { color: var(--muted); font-size: 13px; }
 .fresh { font-size: 15px; margin-top: 8px !important; display: flex; align-items: center; gap: 6px; flex-wrap: wrap; }

@@ -25,6 +25,10 @@ export const STATUS_HTML = `<!doctype html>
 </header>
 <main>
   <p id="conn" class="banner conn" role="alert" hidden></p>
+  <section id="health" class="banner health" role="alert" aria-labelledby="health-title" hidden>
+    <h2 id="health-title">Degraded</h2>
+    <ul id="health-messages"></ul>
+  </section>
   <section id="notice" class="banner notice" aria-labelledby="notice-title" hidden>
     <h2 id="notice-title">Stale</h2>
     <ul id="reasons"></ul>
@@ -77,6 +81,7 @@ export const STATUS_HTML = `<!doctype html>
         <dd class="note">per second; out <span id="live-messages-out">\u2014</span> per second</dd>
       </div>
     </dl>
+    <p class="note rejected" id="live-rejected" hidden></p>
   </section>
   <div class="grid">
     <section class="card chart-card" aria-labelledby="chart-title">

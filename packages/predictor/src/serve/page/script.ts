@@ -8,10 +8,16 @@
 import {
   AGE_STALE_REASONS,
   DATA_STALE_REASONS,
+  type DegradedReason,
   FORECAST_STALE_REASONS,
 } from '@tidewatch/conventions';
 import { CHART_JS } from './chart.js';
 import { FORMAT_JS } from './format.js';
+
+/** The banner's title per degraded reason (a reason added to the catalogue must get one here). */
+const DEGRADED_TITLES: Record<DegradedReason, string> = {
+  persist_failed: 'Degraded: the history or the model cannot be saved; a restart would lose data',
+};
 
 const MAIN_JS = `
 // Every 15 s, faster for sidecars with short steps (demos, tests): at most once per step, 2 s floor.
@@ -24,6 +30,13 @@ var renders = 0;
 function $(id) { return document.getElementById(id); }
 function setText(id, text) { $(id).textContent = text; }
 function setState(id, state) { $(id).setAttribute('data-state', state); }
+
+// Points per chart line the page asks for: plenty for a chart a screen wide, a fraction of
+// the full history at a short step (the sidecar downsamples, keeping peaks and the newest point).
+var CHART_POINTS = 1000;
+
+// What each degraded reason (DEGRADED_REASONS of @tidewatch/conventions) means.
+var HEALTH_TITLE = ${JSON.stringify(DEGRADED_TITLES)};
 
 var STATUS_TEXT = { ok: 'OK: forecast published', stale: 'Stale: reactive only', warming: 'Warming up' };
 var NOTICE_TITLE = {
@@ -143,6 +156,7 @@ function render() {
   errorFigure('coverage', errors.coverage90, fmtPct(errors.coverage90, 1), errors.coverage90 < 0.8);
   errorFigure('rolling', errors.rollingMase, fmtFixed(errors.rollingMase, 3), errors.rollingMase > 1);
 
+  renderHealth(d.health);
   renderLive(d.live);
 
   var generated = Date.parse(d.generatedAt);
@@ -156,10 +170,31 @@ function fmtMs(v) {
   return (v < 10 ? v.toFixed(1) : WHOLE.format(v)) + ' ms';
 }
 
+// The sidecar's own health (documents of older sidecars have none: nothing to show).
+function renderHealth(health) {
+  var box = $('health');
+  var degraded = !!health && health.status === 'degraded';
+  box.hidden = !degraded;
+  if (!degraded) return;
+  var codes = Array.isArray(health.reasons) ? health.reasons : [];
+  setText('health-title', codes.length === 1 && HEALTH_TITLE[codes[0]]
+    ? HEALTH_TITLE[codes[0]] : 'Degraded: ' + (codes.join(', ') || 'see below'));
+  var list = $('health-messages');
+  list.replaceChildren();
+  (Array.isArray(health.messages) ? health.messages : []).forEach(function (m) {
+    var li = document.createElement('li');
+    li.textContent = m;
+    list.appendChild(li);
+  });
+}
+
 function renderLive(live) {
   var box = $('live');
   box.hidden = !live;
   if (!live) return;
+  var rejected = Array.isArray(live.rejected) ? live.rejected : [];
+  $('live-rejected').hidden = rejected.length === 0;
+  setText('live-rejected', rejected.length ? 'Not shown, rejected like in the history: ' + rejected.join('; ') : '');
   setText('live-window', isNum(live.windowSeconds) && live.windowSeconds > 0
     ? '(rates over the last ' + fmtDuration(live.windowSeconds) + ')' : '(rates after the next scrape)');
   setText('live-connections', fmtNum(live.connections));
@@ -171,7 +206,8 @@ function renderLive(live) {
 }
 
 function fetchForecast() {
-  return fetch('forecast', { cache: 'no-store', headers: { accept: 'application/json' } })
+  return fetch('forecast?points=' + CHART_POINTS,
+    { cache: 'no-store', headers: { accept: 'application/json' } })
     .then(function (res) {
       return res.json().catch(function () { return null; }).then(function (body) {
         if (!res.ok)
