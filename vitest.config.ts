@@ -66,6 +66,17 @@ export default defineConfig({
         },
       },
       {
+        // Hostile sources, kill -9, broken data dirs: real sidecar processes, minutes per file.
+        test: {
+          name: 'predictor-chaos',
+          root: 'packages/predictor',
+          include: ['test/chaos/**/*.test.ts'],
+          pool: 'forks',
+          testTimeout: 180_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
         test: {
           name: 'mixin-unit',
           root: 'packages/mixin',
