@@ -130,7 +130,11 @@ export {
   type FileSourceOptions,
   parseSeriesCsv,
 } from './sources/file.js';
-export { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_POINTS } from './sources/limits.js';
+export {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_POINTS,
+  MAX_BODY_BYTES_LIMIT,
+} from './sources/limits.js';
 export {
   createPrometheusSource,
   PROMETHEUS_MAX_POINTS,

@@ -4,14 +4,12 @@
  * endpoint, an unbounded query) cannot take the sidecar's memory with it. The defaults are
  * `@tidewatch/forecast`'s (its sources/limits.ts says why 16 MiB and 110,000 points).
  */
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_POINTS } from '@tidewatch/forecast';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_MAX_POINTS,
+  MAX_BODY_BYTES_LIMIT,
+} from '@tidewatch/forecast';
 import { int } from '../fields.js';
-
-/**
- * The largest `maxBodyBytes` accepted, bytes (256 MiB, the library's bound): a body becomes
- * one string in memory.
- */
-const MAX_BODY_BYTES_LIMIT = 268_435_456;
 
 /** `source.maxBodyBytes`: cap on one response body, bytes. Default 16 MiB (16,777,216). */
 export const maxBodyBytesField = () => int(1, MAX_BODY_BYTES_LIMIT).default(DEFAULT_MAX_BODY_BYTES);
