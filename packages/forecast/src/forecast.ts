@@ -111,7 +111,8 @@ export function forecast(series: Series, options: ForecastOptions): ForecastResu
 /**
  * Forecasts from a saved {@link FittedForecaster} without refitting: `series` must start
  * where the fitted one started (it may be longer). Same input, same output, bit for bit.
- * @throws Error when the step differs or the series starts elsewhere.
+ * @throws Error when the step differs, the series starts elsewhere, or it holds fewer
+ *   points than the model's minimum history.
  */
 export function forecastWith(
   fitted: FittedForecaster,
@@ -126,6 +127,10 @@ export function forecastWith(
     throw new Error('series must start where the fitted history started');
   const model = loadModel(fitted.model);
   const ctx = contextFor({ startMs, stepMs: series.stepMs }, horizon, fitted.season);
+  // A saved model fed fewer points than it was fitted to need forecasts from garbage lags.
+  const need = model.minHistory(ctx);
+  if (y.length < need)
+    throw new Error(`too little history for ${model.name}: ${y.length} points, need at least ${need}`);
   return points(
     model.predict(y, horizon, ctx),
     fitted.band,

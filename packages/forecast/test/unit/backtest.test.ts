@@ -127,4 +127,11 @@ describe('quantile band', () => {
     expect(pinball(10, 8, 0.9)).toBeCloseTo(1.8);
     expect(pinball(8, 10, 0.9)).toBeCloseTo(0.2);
   });
+
+  it('refuses to forecast from a saved model with fewer points than the model needs', () => {
+    const r = forecast(head(flights, 24 * 7 * 3), { horizon: 5, model: 'seasonal-naive-weekly' });
+    expect(() => forecastWith(r.fitted, head(flights, 100))).toThrow(
+      'too little history for seasonal-naive-weekly: 100 points, need at least 168',
+    );
+  });
 });

@@ -10,6 +10,7 @@ import {
   type FittedForecaster,
   type ForecastPoint,
   forecastWith,
+  loadModel,
   type Series,
   sliceSeries,
 } from '@tidewatch/forecast';
@@ -20,7 +21,8 @@ import {
  * point a whole number of calendar periods (lcm of day and week, in steps) after the
  * fitted start, so time-of-day and day-of-week features line up.
  * @throws Error when the step differs, when no aligned start exists (a calendar that is not
- *   a whole number of steps, or too little history after the cut), or from the model.
+ *   a whole number of steps, or fewer points after the cut than the model's minimum
+ *   history), or from the model.
  */
 export function forecastFromFitted(
   fitted: FittedForecaster,
@@ -47,7 +49,8 @@ export function forecastFromFitted(
   const r = ((offset % period) + period) % period;
   let cut = first + (r === 0 ? 0 : period - r);
   while (cut < values.length && !Number.isFinite(values[cut] as number)) cut += period;
-  if (cut >= values.length)
+  // Fewer points after the cut than the model needs would forecast from missing lags.
+  if (cut >= values.length || values.length - cut < loadModel(fitted.model).minHistory(ctx))
     throw new Error('too little history after aligning to the model calendar: retrain needed');
   const aligned = sliceSeries(series, cut);
   return forecastWith({ ...fitted, startMs: aligned.startMs }, aligned, horizon);

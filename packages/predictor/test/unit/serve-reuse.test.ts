@@ -55,4 +55,13 @@ describe('forecastFromFitted', () => {
       'too little history after aligning to the model calendar: retrain needed',
     );
   });
+
+  it('refuses a cut that leaves fewer points than the model needs, even a few past a boundary', () => {
+    // The newest 171 points start 3 steps before a week boundary: 168 points are left after
+    // the cut, fewer than seasonal-profile's 2 weeks + 1 day.
+    const fewAfterBoundary = sliceSeries(flights, WEEK * 5 - 3);
+    expect(() => forecastFromFitted(fitted, fewAfterBoundary, 24)).toThrow(
+      'too little history after aligning to the model calendar: retrain needed',
+    );
+  });
 });
