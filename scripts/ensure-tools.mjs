@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 // Makes sure the external binaries the integration tests drive are present: `prometheus` and
 // `promtool` (Debian package `prometheus`, 2.42 on bookworm) and `chromium` (Debian package
-// `chromium`, driven headless by playwright-core for the browser tests). Runs first in `npm test`, also on a
+// `chromium`, driven headless by playwright-core for the browser tests) and `redis-server`
+// (Debian package `redis-server`, the broker the fan-out tests cross). Runs first in `npm test`, also on a
 // fresh CI machine (CI=true, no stdin), so it installs them with apt-get when it can (root +
 // Debian/Ubuntu) and otherwise fails with instructions. Fast and silent-but-one-line when the
 // tools are already there. No dependencies: plain Node.
 //
-// Overrides: TIDEWATCH_PROMETHEUS_BIN / TIDEWATCH_PROMTOOL_BIN / TIDEWATCH_CHROMIUM_BIN point at specific binaries; when
+// Overrides: TIDEWATCH_PROMETHEUS_BIN / TIDEWATCH_PROMTOOL_BIN / TIDEWATCH_CHROMIUM_BIN /
+// TIDEWATCH_REDIS_SERVER_BIN point at specific binaries; when
 // set they must be executable and are never "fixed" by installing anything.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -23,7 +25,12 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 /** Each tool and the Debian package that provides it. */
-const PACKAGE_OF = { prometheus: 'prometheus', promtool: 'prometheus', chromium: 'chromium' };
+const PACKAGE_OF = {
+  prometheus: 'prometheus',
+  promtool: 'prometheus',
+  chromium: 'chromium',
+  'redis-server': 'redis-server',
+};
 const TOOLS = Object.keys(PACKAGE_OF);
 /** Upper bound for each apt-get step (also covers waiting for the dpkg lock). */
 const APT_STEP_TIMEOUT_MS = 10 * 60_000;
@@ -33,11 +40,13 @@ const HEARTBEAT_MS = 20_000;
 const log = (msg) => console.log(`ensure-tools: ${msg}`);
 
 const INSTALL_HELP = [
-  'Install Prometheus (server + promtool) and Chromium, then re-run:',
-  '  Debian/Ubuntu:  sudo apt-get update && sudo apt-get install -y prometheus chromium',
+  'Install Prometheus (server + promtool), Chromium and Redis, then re-run:',
+  '  Debian/Ubuntu:  sudo apt-get update && sudo apt-get install -y prometheus chromium redis-server',
   '  Elsewhere:      download Prometheus from https://prometheus.io/download/ and put the',
   '                  `prometheus` and `promtool` binaries on PATH; install a Chromium build',
-  '  Or point TIDEWATCH_PROMETHEUS_BIN / TIDEWATCH_PROMTOOL_BIN / TIDEWATCH_CHROMIUM_BIN at them.',
+  '                  and Redis (https://redis.io/download), `redis-server` on PATH',
+  '  Or point TIDEWATCH_PROMETHEUS_BIN / TIDEWATCH_PROMTOOL_BIN / TIDEWATCH_CHROMIUM_BIN /',
+  '  TIDEWATCH_REDIS_SERVER_BIN at them.',
 ].join('\n');
 
 function fail(msg) {
@@ -55,7 +64,7 @@ function isExecutable(path) {
 }
 
 function envName(tool) {
-  return `TIDEWATCH_${tool.toUpperCase()}_BIN`;
+  return `TIDEWATCH_${tool.toUpperCase().replaceAll('-', '_')}_BIN`;
 }
 
 function findOnPath(name) {
@@ -253,8 +262,9 @@ async function main() {
   const promtool = versionOf(found.promtool);
   const prometheus = versionOf(found.prometheus);
   const chromium = versionOf(found.chromium);
+  const redis = versionOf(found['redis-server']);
   log(`${promtool} [${found.promtool}]; ${prometheus} [${found.prometheus}]`);
-  log(`${chromium} [${found.chromium}]`);
+  log(`${chromium} [${found.chromium}]; ${redis} [${found['redis-server']}]`);
 }
 
 main().catch((err) => fail(err?.stack ?? String(err)));

@@ -64,6 +64,8 @@ export const TRANSPORTS = [
   'socketio',
   'sse',
   'long_polling',
+  'mqtt',
+  'grpc',
   'custom',
 ] as const;
 
@@ -80,6 +82,11 @@ export const CLOSE_REASONS = [
   'server_shutdown',
   'abnormal',
   'error',
+  'takeover',
+  'cancelled',
+  'deadline_exceeded',
+  'unavailable',
+  'resource_exhausted',
 ] as const;
 /** A normalised close reason. */
 export type CloseReason = (typeof CLOSE_REASONS)[number];
@@ -94,7 +101,7 @@ export const OVERFLOW_VALUE = '__overflow__';
 
 const transport: LabelSpec = {
   name: 'transport',
-  help: 'Wire transport: websocket, sse, long_polling, socketio_websocket, socketio_polling, socketio_webtransport, custom; broadcast_fanout of Socket.IO uses socketio (a broadcast spans transports).',
+  help: 'Wire transport: websocket, sse, long_polling, socketio_websocket, socketio_polling, socketio_webtransport, mqtt, grpc, custom; broadcast_fanout of Socket.IO uses socketio (a broadcast spans transports).',
 };
 const endpoint: LabelSpec = {
   name: 'endpoint',
@@ -129,6 +136,19 @@ const SIZE_BUCKETS = [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576, 419430
 const RTT_BUCKETS = [
   0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
 ];
+/** Publish-to-socket-write lag from 0.5 ms to 30 s: a broker hop is milliseconds, a backlog seconds. */
+const LAG_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+];
+const broker: LabelSpec = {
+  name: 'broker',
+  help: 'The broker a message crossed: `redis` (plain pub/sub), `socketio_redis` (the Socket.IO Redis adapter), or the name given to the broker helper.',
+};
+const qos = (values: readonly string[]): LabelSpec => ({
+  name: 'qos',
+  help: 'MQTT quality of service of the message as delivered.',
+  values,
+});
 const POLL_BUCKETS = [0.01, 0.05, 0.1, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120];
 const COUNT_BUCKETS = [1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 50000];
 
@@ -483,6 +503,103 @@ export const CATALOG = {
     aggregation: 'sum',
     source: 'scrape',
     transports: 'long_polling',
+  },
+  deliveryLag: {
+    name: 'delivery_lag_seconds',
+    type: 'histogram',
+    help: "Time from a message's publish (the stamp set by `stamp()` on the publishing side) to its write on each recipient's socket. Unstamped messages are not observed; across hosts it includes their clock skew.",
+    unit: 'seconds',
+    otelUnit: 's',
+    otel: 'server.delivery.lag',
+    labels: [transport],
+    buckets: LAG_BUCKETS,
+    aggregation: 'sum',
+    source: 'event',
+    transports: 'all (stamped messages)',
+  },
+  brokerMessages: {
+    name: 'broker_messages_total',
+    type: 'counter',
+    help: 'Messages crossing the broker: `out` = published to it by this node, `in` = received from it for delivery here.',
+    unit: 'messages',
+    otelUnit: '{message}',
+    otel: 'server.broker.messages',
+    labels: [broker, direction],
+    aggregation: 'sum',
+    source: 'event',
+    transports: 'broker',
+  },
+  brokerErrors: {
+    name: 'broker_errors_total',
+    type: 'counter',
+    help: 'Broker failures by normalised type (connection lost, publish failed, undecodable message, request timeout).',
+    unit: 'errors',
+    otelUnit: '{error}',
+    otel: 'server.broker.errors',
+    labels: [
+      broker,
+      {
+        name: 'type',
+        help: 'Error type, lower-cased (`connection`, `publish`, `decode`, `timeout`, or the client error code).',
+      },
+    ],
+    aggregation: 'sum',
+    source: 'event',
+    transports: 'broker',
+  },
+  qosMessages: {
+    name: 'qos_messages_total',
+    type: 'counter',
+    help: 'MQTT PUBLISH messages by quality of service: `in` = published by clients, `out` = delivered to subscribers.',
+    unit: 'messages',
+    otelUnit: '{message}',
+    otel: 'server.messages.qos',
+    labels: [transport, direction, qos(['0', '1', '2'])],
+    aggregation: 'sum',
+    source: 'event',
+    transports: 'mqtt',
+  },
+  subscriptions: {
+    name: 'subscriptions',
+    type: 'gauge',
+    help: 'Active subscriptions by topic filter, folded to a bounded set by the `topic` classifier. Computed at scrape.',
+    unit: 'subscriptions',
+    otelUnit: '{subscription}',
+    otel: 'server.subscriptions',
+    labels: [
+      transport,
+      {
+        name: 'topic',
+        help: 'Topic filter as classified by the `topic` option (default: the first level, e.g. `sensors/#`; `$share` groups by filter).',
+      },
+    ],
+    aggregation: 'sum',
+    source: 'scrape',
+    transports: 'mqtt',
+  },
+  retainedMessages: {
+    name: 'retained_messages',
+    type: 'gauge',
+    help: 'Retained messages the broker holds. Computed at scrape.',
+    unit: 'messages',
+    otelUnit: '{message}',
+    otel: 'server.retained_messages',
+    labels: [transport],
+    aggregation: 'max',
+    source: 'scrape',
+    transports: 'mqtt',
+  },
+  inflightMessages: {
+    name: 'inflight_messages',
+    type: 'gauge',
+    help: 'QoS 1 and 2 messages sent to clients and not yet acknowledged. Computed at scrape.',
+    unit: 'messages',
+    otelUnit: '{message}',
+    otel: 'server.inflight_messages',
+    labels: [transport, qos(['1', '2'])],
+    aggregation: 'sum',
+    source: 'scrape',
+    transports: 'mqtt',
   },
   instrumentationErrors: {
     name: 'instrumentation_errors_total',

@@ -58,7 +58,7 @@ export interface RealtimeMetricsOptions {
    * `_sum`, `_count`). Room for the `__overflow__` label sets (one per combination of the
    * metric's closed labels) is reserved; past the rest, open-ended label values fold into
    * them. Default 2000 (the OpenTelemetry SDK's default cardinality limit). A cap below what
-   * one label set plus the overflow room needs (216 for `connectionDuration`) throws.
+   * one label set plus the overflow room needs (306 for `connectionDuration`) throws.
    */
   seriesCap?: number | ({ default?: number } & Partial<Record<MetricKey, number>>);
   /** Called with every error caught inside the instrumentation (after it is counted). */

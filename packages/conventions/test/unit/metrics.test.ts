@@ -26,7 +26,7 @@ describe('catalogue invariants', () => {
     }
   });
 
-  it('bucket ranges match the design (1 s..24 h, 0.5 ms..10 s, 64 B..16 MiB, 100 µs..10 s)', () => {
+  it('bucket ranges match the design (1 s..24 h, 0.5 ms..10 s, 64 B..16 MiB, 100 µs..10 s, 0.5 ms..30 s)', () => {
     const ends = (k: keyof typeof CATALOG) => {
       const b = (CATALOG[k] as { buckets: readonly number[] }).buckets;
       return [b[0], b[b.length - 1]];
@@ -35,6 +35,7 @@ describe('catalogue invariants', () => {
     expect(ends('handshakeDuration')).toEqual([0.0005, 10]);
     expect(ends('messageSize')).toEqual([64, 16 * 1024 * 1024]);
     expect(ends('pingRtt')).toEqual([0.0001, 10]);
+    expect(ends('deliveryLag')).toEqual([0.0005, 30]);
   });
 
   it('labels are valid, unique per metric, never `le`; names and OTel names are unique', () => {
@@ -69,6 +70,11 @@ describe('catalogue invariants', () => {
         'server_shutdown',
         'abnormal',
         'error',
+        'takeover',
+        'cancelled',
+        'deadline_exceeded',
+        'unavailable',
+        'resource_exhausted',
       ].sort(),
     );
   });

@@ -40,17 +40,18 @@ describe('Family (cardinality guard)', () => {
     const spec = CATALOG.connectionDuration; // transport, endpoint, reason; 15 bounds
     expect(seriesPerLabelSet(spec)).toBe(spec.buckets!.length + 3);
     expect(overflowLabelSets(spec)).toBe(CLOSE_REASONS.length);
-    expect(minSeriesCap(spec)).toBe(18 * (1 + 11));
+    expect(minSeriesCap(spec)).toBe(18 * (1 + CLOSE_REASONS.length));
     const cap = 2000;
     const fam = new Family<HistogramSeries>(spec, 'realtime_connection_duration_seconds', cap);
-    // 2000 / 18 = 111 label sets, 11 of them kept for the overflow of each reason.
-    expect(fam.maxLabelSets).toBe(100);
+    // 2000 / 18 = 111 label sets, one per close reason kept for its overflow.
+    const reasons = CLOSE_REASONS.length;
+    expect(fam.maxLabelSets).toBe(111 - reasons);
     for (let i = 0; i < 5000; i++) {
       observe(fam.get(['websocket', `/e${i}`, CLOSE_REASONS[i % CLOSE_REASONS.length]!]), 1);
     }
     expect(fam.exposed).toBe(fam.series.size * 18);
     expect(fam.exposed).toBeLessThanOrEqual(cap);
-    expect(fam.series.size).toBe(100 + 11);
+    expect(fam.series.size).toBe(111);
     const overflow = [...fam.series.values()].filter((s) => s.values[1] === OVERFLOW_VALUE);
     expect(overflow.map((s) => s.values[2]).sort()).toEqual([...CLOSE_REASONS].sort());
     let total = 0;
