@@ -8,6 +8,9 @@ export default defineConfig({
     express: 'src/express.ts',
     http: 'src/http.ts',
     cluster: 'src/cluster.ts',
+    mqtt: 'src/mqtt.ts',
+    grpc: 'src/grpc.ts',
+    broker: 'src/broker.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -22,5 +25,7 @@ export default defineConfig({
     'ws',
     'socket.io',
     'express',
+    'aedes',
+    '@grpc/grpc-js',
   ],
 });

@@ -44,4 +44,5 @@ export {
 } from './prometheus-config.js';
 export { type PromtoolOptions, type PromtoolResult, promtool } from './promtool.js';
 export { seededRandom } from './random.js';
+export { type RedisHandle, type StartRedisOptions, startRedis } from './redis.js';
 export { FAST_SIDECAR } from './sidecar.js';

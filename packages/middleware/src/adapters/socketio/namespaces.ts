@@ -1,6 +1,13 @@
 import { labelValue, observe } from '../../internal/family.js';
 import type { Patches } from '../../internal/instrumentation.js';
 import type { Recorder } from '../../internal/recorder.js';
+import {
+  hookRedisAdapter,
+  isRedisAdapter,
+  recordDelivery,
+  SOCKETIO_REDIS,
+  wrapRemote,
+} from './remote.js';
 import type { SioState } from './state.js';
 
 /** The label a namespace outside the allowlist is reported as. */
@@ -62,11 +69,60 @@ function isDirect(adapter: any, opts: any): boolean {
 }
 
 /**
+ * Runs one broadcast (`run`) with its out packets counted as its fan-out, then observes
+ * `broadcast_fanout` (unless it is a direct message) and the delivery lag of a stamped
+ * packet. `broker` names where a remote broadcast came from (undefined: this node).
+ */
+function countBroadcast(
+  st: SioState,
+  adapter: unknown,
+  packet: unknown,
+  opts: unknown,
+  broker: string | undefined,
+  run: () => unknown,
+): unknown {
+  const direct = isDirect(adapter, opts);
+  const startMs = st.delivery.tracer !== undefined ? Date.now() : -1;
+  const saved = st.fanout;
+  st.fanout = 0;
+  st.depth++;
+  let n = 0;
+  let result: unknown;
+  try {
+    result = run();
+  } finally {
+    n = st.fanout;
+    st.fanout = saved;
+    st.depth--;
+  }
+  if (!direct) {
+    try {
+      st.recorder.observe('broadcastFanout', [BROADCAST_TRANSPORT], n);
+    } catch (err) {
+      st.recorder.error('socketio.broadcast', err);
+    }
+  }
+  recordDelivery(st, packet, n, broker, startMs, BROADCAST_TRANSPORT);
+  return result;
+}
+
+/** A broadcast from another node, delivered here by a cluster adapter (see remote.ts). */
+function onRemote(st: SioState, redis: boolean) {
+  const inbound = redis ? st.recorder.series('brokerMessages', [SOCKETIO_REDIS, 'in']) : null;
+  return (adapter: unknown, packet: unknown, opts: unknown, deliver: () => unknown) => {
+    if (inbound !== null) inbound.value++;
+    return countBroadcast(st, adapter, packet, opts, redis ? SOCKETIO_REDIS : undefined, deliver);
+  };
+}
+
+/**
  * Wraps an adapter's `broadcast`/`broadcastWithAck` on the instance: every namespace
  * emit (`io.emit`, `io.to(room).emit`, `socket.broadcast.emit`, `nsp.emit`) ends there, and
  * the in-memory adapter (and those extending it) writes to each local recipient
  * synchronously, so the out packets counted while it runs are its fan-out. Emits to a
- * single socket's own room are direct messages, not broadcasts. Undone with `scope`.
+ * single socket's own room are direct messages, not broadcasts. Broadcasts a cluster
+ * adapter receives from other nodes are counted the same way where it delivers them, and
+ * the Redis adapter's broker traffic is counted. Undone with `scope`.
  */
 function wrapBroadcast(st: SioState, adapter: any, scope: Patches): void {
   if (adapter === null || typeof adapter !== 'object') return;
@@ -75,32 +131,16 @@ function wrapBroadcast(st: SioState, adapter: any, scope: Patches): void {
       adapter,
       m,
       (orig) =>
-        function tidewatchBroadcast(this: any, _packet: unknown, opts: unknown) {
+        function tidewatchBroadcast(this: any, packet: unknown, opts: unknown) {
           if (!scope.active) return orig.apply(this, arguments as unknown as unknown[]);
-          const direct = isDirect(this, opts);
-          const saved = st.fanout;
-          st.fanout = 0;
-          st.depth++;
-          let n = 0;
-          let result: unknown;
-          try {
-            result = orig.apply(this, arguments as unknown as unknown[]);
-          } finally {
-            n = st.fanout;
-            st.fanout = saved;
-            st.depth--;
-          }
-          if (!direct) {
-            try {
-              st.recorder.observe('broadcastFanout', [BROADCAST_TRANSPORT], n);
-            } catch (err) {
-              st.recorder.error('socketio.broadcast', err);
-            }
-          }
-          return result;
+          const args = arguments as unknown as unknown[];
+          return countBroadcast(st, this, packet, opts, undefined, () => orig.apply(this, args));
         },
     );
   }
+  const redis = isRedisAdapter(adapter);
+  wrapRemote(st, adapter, scope, onRemote(st, redis));
+  if (redis) hookRedisAdapter(st, adapter, scope);
 }
 
 interface Tracked {

@@ -15,9 +15,12 @@ import {
   type RealtimeMetrics,
   type RequestClassifier,
 } from '../../metrics.js';
+import { keyOption } from '../broker/envelope.js';
+import { type BrokerTracing, tracerOption } from '../broker/tracing.js';
 import { closeSocket, collectConnections, openSocket, releaseEngine, trackEngine } from './conn.js';
 import { EngineHandshakes } from './handshake.js';
 import { NamespaceHooks, NamespaceLabels } from './namespaces.js';
+import type { DeliveryConfig } from './remote.js';
 import {
   type EngineConn,
   forEachEngine,
@@ -53,6 +56,12 @@ export interface InstrumentSocketIoOptions {
   clientType?: RequestClassifier;
   /** A connection with more bytes queued than this counts as a slow consumer. Default 1 MiB. */
   slowConsumerBytes?: number;
+  /**
+   * Stamped broadcasts (see `stamp()` in `@tidewatch/middleware/broker`): `key` is the
+   * envelope field (default `_tw`); `tracing` (from `brokerTracing()`, off by default)
+   * records a `deliver` span per traced broadcast this node writes to at least one socket.
+   */
+  delivery?: { key?: string; tracing?: BrokerTracing };
 }
 
 const kAttached = Symbol.for('tidewatch.socketio.attached');
@@ -73,6 +82,13 @@ const kAttached = Symbol.for('tidewatch.socketio.attached');
  * - **Broadcasts**: `broadcast_fanout{transport="socketio"}` observes the local recipients
  *   of each adapter broadcast (`io.emit`, `io.to(room).emit`, `socket.broadcast.emit`,
  *   `nsp.emit`, with or without acks); an emit to one socket's own room is not a broadcast.
+ *   With a cluster adapter (`@socket.io/redis-adapter`, ...), a broadcast is counted on
+ *   every node that writes it: its local recipients' messages and its fan-out.
+ * - **Delivery lag**: `delivery_lag_seconds{transport="socketio"}` once per recipient of a
+ *   broadcast whose arguments carry a `stamp()` (see the `delivery` option).
+ * - **Broker** (Redis adapter, detected by shape): `broker_messages_total{broker=
+ *   "socketio_redis"}` `out` = PUBLISH calls through its `pubClient`, `in` = broadcasts
+ *   from other nodes delivered here; `broker_errors_total` from both clients.
  * - **Handshakes** run from the engine.io handshake request (or, for a further namespace on
  *   the same connection, its CONNECT packet) to the namespace answering. `success`: the
  *   socket connected. `rejected`: engine.io refused the request (`connection_error`:
@@ -140,6 +156,9 @@ function attach(inst: Instrumentation, server: any, opts: SioOptions): undefined
     fanout: 0,
     depth: 0,
     shuttingDown: false,
+    remote: null,
+    delivery: opts.delivery,
+    brokerClients: new Set(),
   };
   const handshakes = new EngineHandshakes(recorder);
   inst.onDetach(() => handshakes.clear());
@@ -320,11 +339,20 @@ function hookEngine(
 
 /** Validates instrumentSocketIo options (throws naming the option) and applies defaults. */
 function parseOptions(internals: Internals, options: unknown) {
-  const opts = readOptions(options, ['namespaces', 'clientType', 'slowConsumerBytes']);
+  const opts = readOptions(options, ['namespaces', 'clientType', 'slowConsumerBytes', 'delivery']);
   return {
     namespaces: namespacesOption(opts.namespaces),
     clientType: clientTypeOption(opts.clientType, internals),
     slowConsumerBytes: slowConsumerOption(opts.slowConsumerBytes),
+    delivery: deliveryOption(opts.delivery),
+  };
+}
+
+function deliveryOption(value: unknown): DeliveryConfig {
+  const d = readOptions(value, ['key', 'tracing'], 'delivery');
+  return {
+    key: keyOption('delivery.key', d.key),
+    tracer: tracerOption('delivery.tracing', d.tracing),
   };
 }
 

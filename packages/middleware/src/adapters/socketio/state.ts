@@ -3,6 +3,7 @@ import type { CoarseClock } from '../../internal/clock.js';
 import type { Recorder } from '../../internal/recorder.js';
 import type { Group, TransportContext } from '../../internal/transport.js';
 import { transportLabel } from './reasons.js';
+import type { DeliveryConfig } from './remote.js';
 
 /** State shared by everything one `instrumentSocketIo` attachment tracks. */
 export interface SioState {
@@ -25,6 +26,12 @@ export interface SioState {
   depth: number;
   /** `io.close()` or `engine.close()` was called. */
   shuttingDown: boolean;
+  /** A packet a cluster adapter encoded outside any wrapped broadcast: a remote delivery is starting. */
+  remote: unknown;
+  /** Where stamps are read, and the tracer of `deliver` spans. */
+  readonly delivery: DeliveryConfig;
+  /** Broker clients hooked by this attachment (namespaces' adapters share them). */
+  readonly brokerClients: Set<unknown>;
 }
 
 /** A namespace connect between the client's CONNECT and the server's answer. */
