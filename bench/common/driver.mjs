@@ -59,7 +59,9 @@ export async function runBenchmark(spec) {
   --quick               shake-out run: 2 rounds of 2 s
   --write-docs          rewrite the ${name} section of docs/benchmarks.md
   --docs FILE           markdown file --write-docs rewrites (default docs/benchmarks.md)
-  --out FILE            raw results (default bench/results/${name}.json)`;
+  --out FILE            raw results (default bench/results/${name}.json)
+  --dist DIR            middleware build the tidewatch variant imports (default
+                        packages/middleware/dist; keep DIR inside the repository)`;
 
   const argv = process.argv.slice(2);
   const args = parseArgs(argv);
@@ -127,7 +129,9 @@ export async function runBenchmark(spec) {
    * resolve from the root node_modules.
    */
   async function snapshotTidewatchDist() {
-    const src = path.join(root, 'packages/middleware/dist');
+    // --dist: a build of the middleware elsewhere (e.g. `npx tsup --out-dir tmp/x` in
+    // packages/middleware), to measure a change without touching the shared dist.
+    const src = args.dist ? path.resolve(args.dist) : path.join(root, 'packages/middleware/dist');
     const dst = path.join(root, 'tmp', `${name}-dist-${process.pid}`);
     for (let attempt = 1; ; attempt++) {
       let problem = null;
