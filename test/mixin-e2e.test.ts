@@ -61,6 +61,29 @@ const PLANS: ScenarioPlan[] = [
   { heldWs: 2, upgradingSio: 1, heldSse: 1, bots: 30, maxWs: 24 },
 ];
 
+/**
+ * Panels of metrics the fixture fleet does not export yet: it runs no MQTT broker, gRPC
+ * service or message broker and stamps no messages (issue 16 added these panels before the
+ * fixture could feed them). Their queries are parsed by Prometheus and linted in the mixin's
+ * unit tests; here each must come back empty, so the day the fixture serves the metric the
+ * test fails until the panel leaves this list and is held to returning data like the rest.
+ */
+const NOT_IN_FIXTURE = new Set([
+  'Delivery lag',
+  'Broker messages',
+  'Broker errors',
+  'Subscriptions by topic',
+  'Messages by QoS',
+  'In-flight messages',
+  'Retained messages',
+]);
+
+/** Recording rules of metrics the fixture does not export yet (see {@link NOT_IN_FIXTURE}). */
+const RECORDS_NOT_IN_FIXTURE = new Set([
+  'job_transport_le:realtime_delivery_lag_seconds_bucket:rate5m',
+  'job_transport:realtime_delivery_lag_seconds:histogram_quantile',
+]);
+
 const dir = mkdtempSync(join(tmpdir(), 'tw-mixin-e2e-'));
 let instances: FleetInstance[] = [];
 let held: Held[] = [];
@@ -258,6 +281,7 @@ describe('mixin end to end: real Prometheus, real fleet, real sidecar', () => {
   it('every panel query of every dashboard returns data', async () => {
     const p = prom as PrometheusHandle;
     const empty: EmptyPanel[] = [];
+    const notInFixture: EmptyPanel[] = [];
     const annotationErrors: string[] = [];
     let queries = 0;
     for (const dashboard of dashboards.values()) {
@@ -266,7 +290,9 @@ describe('mixin end to end: real Prometheus, real fleet, real sidecar', () => {
       const { values } = await resolveVariables(p, dashboard, base, range);
       // A panel whose data lags (a forecast due on the next tick) gets a few more seconds and
       // counts once it has shown data; what is still empty then is reported, all at once.
-      let missing = await emptyPanels(p, dashboard, values, range);
+      const all = await emptyPanels(p, dashboard, values, range);
+      notInFixture.push(...all.filter((e) => NOT_IN_FIXTURE.has(e.panel)));
+      let missing = all.filter((e) => !NOT_IN_FIXTURE.has(e.panel));
       if (missing.length > 0)
         await untilTimeout(
           pollUntil(
@@ -289,6 +315,10 @@ describe('mixin end to end: real Prometheus, real fleet, real sidecar', () => {
       `empty panels:\n${empty.map(describeEmpty).join('\n')}`,
     ).toEqual([]);
     expect(annotationErrors).toEqual([]);
+    // Every listed panel exists and is still empty (see NOT_IN_FIXTURE).
+    expect([...new Set(notInFixture.map((e) => e.panel))].sort()).toEqual(
+      [...NOT_IN_FIXTURE].sort(),
+    );
   });
 
   it('every recording rule produced a series, and every rule loaded and evaluates cleanly', async () => {
@@ -301,12 +331,16 @@ describe('mixin end to end: real Prometheus, real fleet, real sidecar', () => {
     ];
     expect(records.length).toBeGreaterThan(10);
     const missing: string[] = [];
+    const notInFixture: string[] = [];
     for (const record of records) {
       const series = await p.query(`${record}{job="${FLEET_JOB}"}`);
       if (!series.some((s) => Number.isFinite(s.value)))
-        missing.push(`${record}: ${JSON.stringify(series.map((s) => s.value))}`);
+        if (RECORDS_NOT_IN_FIXTURE.has(record)) notInFixture.push(record);
+        else missing.push(`${record}: ${JSON.stringify(series.map((s) => s.value))}`);
     }
     expect(missing).toEqual([]);
+    // Each listed record exists and is still empty: it leaves the list once the fixture feeds it.
+    expect(notInFixture.sort()).toEqual([...RECORDS_NOT_IN_FIXTURE].sort());
 
     const res = await fetch(`${p.url}/api/v1/rules`);
     const body = (await res.json()) as {

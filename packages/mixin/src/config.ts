@@ -66,6 +66,21 @@ export interface MixinConfig {
     fdRatio: number;
     /** Forecast older than this, seconds. */
     forecastAgeSeconds: number;
+    /**
+     * RealtimeProxyTimeoutCuts: share of a fleet's unclean closes (per transport) whose
+     * lifetimes fall in one lifetime band (one bucket of `connection_duration_seconds`), in
+     * (0, 1]. A spread of lifetimes puts at most about 40 % in one band. Default 0.5.
+     */
+    proxyCutRatio: number;
+    /**
+     * RealtimeProxyTimeoutCuts: fewest unclean closes within 30 minutes (per fleet and
+     * transport) before a cluster counts: a handful of closes proves nothing. Default 100.
+     */
+    proxyCutMinCloses: number;
+    /** RealtimeDeliveryLagHigh: p99 publish-to-socket-write lag above this, seconds (0, 30). */
+    deliveryLagSeconds: number;
+    /** RealtimeBrokerErrors: broker errors per second per fleet and broker above this (>= 0). */
+    brokerErrorsPerSecond: number;
   };
   grafana: {
     /** Prefix of dashboard titles. Default `Tidewatch / `. */
@@ -103,6 +118,10 @@ export const DEFAULT_CONFIG: MixinConfig = {
     eventLoopLagSeconds: 0.1,
     fdRatio: 0.8,
     forecastAgeSeconds: 300,
+    proxyCutRatio: 0.5,
+    proxyCutMinCloses: 100,
+    deliveryLagSeconds: 1,
+    brokerErrorsPerSecond: 0.1,
   },
   grafana: {
     titlePrefix: 'Tidewatch / ',
@@ -128,8 +147,9 @@ const check = checker('mixinConfig');
  * The defaults with `overrides` merged in (one level deep for the nested groups).
  * @throws ConfigError (a RangeError) naming the field: an objective outside (0, 1), a
  *   non-positive window, a prefix that is not a metric-name prefix, a runbook pattern without
- *   `{{alertname}}`, no fleet label, a mass-disconnect minimum that is not > 0, or a drain
- *   ratio outside (0, 1].
+ *   `{{alertname}}`, no fleet label, a mass-disconnect minimum that is not > 0, a drain or
+ *   proxy-cut ratio outside (0, 1], a proxy-cut minimum that is not > 0, a delivery-lag
+ *   threshold outside (0, 30) s, or a negative broker error rate.
  */
 export function mixinConfig(overrides: MixinConfigInput = {}): MixinConfig {
   const c: MixinConfig = {
@@ -188,6 +208,26 @@ export function mixinConfig(overrides: MixinConfigInput = {}): MixinConfig {
     t.drainExplainedRatio,
     isShare(t.drainExplainedRatio),
     'a share in (0, 1]',
+  );
+  check('thresholds.proxyCutRatio', t.proxyCutRatio, isShare(t.proxyCutRatio), 'a share in (0, 1]');
+  check(
+    'thresholds.proxyCutMinCloses',
+    t.proxyCutMinCloses,
+    isNum(t.proxyCutMinCloses) && t.proxyCutMinCloses > 0,
+    'a number of closes > 0',
+  );
+  // The lag histogram ends at 30 s: a p99 beyond its last bound reads as that bound.
+  check(
+    'thresholds.deliveryLagSeconds',
+    t.deliveryLagSeconds,
+    isNum(t.deliveryLagSeconds) && t.deliveryLagSeconds > 0 && t.deliveryLagSeconds < 30,
+    'a number of seconds in (0, 30)',
+  );
+  check(
+    'thresholds.brokerErrorsPerSecond',
+    t.brokerErrorsPerSecond,
+    isNum(t.brokerErrorsPerSecond) && t.brokerErrorsPerSecond >= 0,
+    'a rate >= 0',
   );
   return c;
 }

@@ -113,8 +113,8 @@ abstract class PromPanel {
 
 /** Options of a {@link TimeseriesPanel}. */
 export interface TimeseriesOptions extends PanelOptions {
-  /** Stack series (normal). Default false. */
-  stack?: boolean;
+  /** Stack series: `true` = normal, `'percent'` = each series as its share of the stack. Default false. */
+  stack?: boolean | 'percent';
   /** Area fill opacity 0..100. Default 10. */
   fillOpacity?: number;
   /** Legend calculations. Default mean and max. */
@@ -138,7 +138,10 @@ export class TimeseriesPanel extends PromPanel {
       lineWidth: 1,
       showPoints: 'never',
       spanNulls: false,
-      stacking: { group: 'A', mode: this.opts.stack ? 'normal' : 'none' },
+      stacking: {
+        group: 'A',
+        mode: this.opts.stack === 'percent' ? 'percent' : this.opts.stack ? 'normal' : 'none',
+      },
     };
   }
 

@@ -1,7 +1,7 @@
 /**
  * The alerting rules: the handshake SLO burns first (symptoms users feel), then the other
- * symptoms (mass disconnects, abnormal closes, dropped messages), then causes as warnings
- * (slow consumers, heartbeats, event-loop lag, fds), blindness (metrics absent, target
+ * symptoms (mass disconnects, abnormal closes and proxy cuts, dropped and late messages), then
+ * causes as warnings (slow consumers, heartbeats, broker errors, event-loop lag, fds), blindness (metrics absent, target
  * down) and the autoscaling and forecast alerts. Thresholds, selectors and the runbook URL
  * come from the config; every rule has `for`, a `severity` and the three annotations.
  */
@@ -11,6 +11,7 @@ import { matcher } from '../labels.js';
 import { braces, by, metric, num, on, sel } from './naming.js';
 import { fleetRecords } from './recording.js';
 import { burnRateAlerts, fleetTemplate } from './slo.js';
+import { transportAlerts } from './transports.js';
 import type { AlertingRule, RuleGroup, Severity } from './types.js';
 
 /**
@@ -60,6 +61,7 @@ export function alertingRules(config: MixinConfig): AlertingRule[] {
   const pred = (name: string) => `${name}${braces(config.predictorSelector)}`;
   const hpa = (name: string, ...m: string[]) => `${name}${braces(config.hpaSelector, ...m)}`;
   const onInstance = on(config, 'instance');
+  const transport = transportAlerts(config);
   return [
     ...burnRateAlerts(config),
     alert(
@@ -88,6 +90,7 @@ export function alertingRules(config: MixinConfig): AlertingRule[] {
         `without a clean close (reason abnormal: 1006, no close frame; or error: 1011 and unmapped codes); ` +
         `the threshold is ${num(t.abnormalCloseRatio * 100)}%.`,
     ),
+    transport.proxyCuts,
     alert(
       config,
       'RealtimeMessagesDropped',
@@ -98,6 +101,7 @@ export function alertingRules(config: MixinConfig): AlertingRule[] {
       `{{ $value | humanizePercentage }} of the messages ${fleet} tried to send over the last 5 minutes never ` +
         `left (socket no longer open, or send buffer full); the threshold is ${num(t.droppedMessageRatio * 100)}%.`,
     ),
+    transport.deliveryLag,
     alert(
       config,
       'RealtimeSlowConsumers',
@@ -118,6 +122,7 @@ export function alertingRules(config: MixinConfig): AlertingRule[] {
       `${inst} terminated {{ $value | humanize }} peers per second over the last 5 minutes because they ` +
         `did not answer a ping in time (threshold ${num(t.heartbeatTimeoutsPerSecond)}/s).`,
     ),
+    transport.brokerErrors,
     alert(
       config,
       'RealtimeEventLoopLagHigh',

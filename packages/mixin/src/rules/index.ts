@@ -10,9 +10,11 @@ import { renderRuleFile } from './render.js';
 import { renderRunbooks } from './runbooks.js';
 import { sloRecordingGroup } from './slo.js';
 import { alertTests } from './tests-alerts.js';
+import { deliveryTests } from './tests-delivery.js';
 import { renderTestFile, type TestFileSpec } from './tests-gen.js';
 import { recordingTests } from './tests-recording.js';
 import { burnRateTests } from './tests-slo.js';
+import { transportTests } from './tests-transports.js';
 import type { AlertingRule, RecordingRule, RuleGroup } from './types.js';
 
 /** Where the generated files go, relative to the repository root. */
@@ -38,9 +40,18 @@ export function buildRuleGroups(config: MixinConfig): RuleGroups {
   };
 }
 
-/** Every promtool test file spec under `config` (recording rules, SLO burns, other alerts). */
+/**
+ * Every promtool test file spec under `config` (recording rules, SLO burns, other alerts, the
+ * newer transports, proxy cuts, delivery lag and brokers).
+ */
 export function buildRuleTests(config: MixinConfig): TestFileSpec[] {
-  return [recordingTests(config), ...burnRateTests(config), ...alertTests(config)];
+  return [
+    recordingTests(config),
+    ...burnRateTests(config),
+    ...alertTests(config),
+    transportTests(config),
+    deliveryTests(config),
+  ];
 }
 
 /**
@@ -108,6 +119,15 @@ export {
   type SeriesSpec,
   type TestFileSpec,
 } from './tests-gen.js';
+export {
+  CUT_WINDOW,
+  DELIVERY_QUANTILES,
+  type TransportAlerts,
+  type TransportRecords,
+  transportAlerts,
+  transportRecordingRules,
+  transportRecords,
+} from './transports.js';
 export type {
   AlertAnnotations,
   AlertingRule,

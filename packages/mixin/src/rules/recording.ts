@@ -7,6 +7,7 @@ import { HANDSHAKE_OUTCOMES } from '@tidewatch/conventions';
 import type { MixinConfig } from '../config.js';
 import { matcher } from '../labels.js';
 import { by, metric, recordName, sel } from './naming.js';
+import { transportRecordingRules } from './transports.js';
 import type { RecordingRule, RuleGroup } from './types.js';
 
 /** Name of the fleet recording group. Sorts before the alert group (see `alerts.ts`). */
@@ -92,6 +93,8 @@ export function fleetRecordingGroup(config: MixinConfig): RuleGroup<RecordingRul
         labels: { quantile: String(q) },
       }),
     ),
+    // Closes clustering at one lifetime, delivery lag (`transports.ts`).
+    ...transportRecordingRules(config),
   ];
   return { name: FLEET_GROUP, rules };
 }

@@ -9,6 +9,7 @@ import { matcher } from '../labels.js';
 import { metric, num, sel } from './naming.js';
 import { fleetRecords } from './recording.js';
 import { autoscalingRunbooks } from './runbook-autoscaling.js';
+import { transportRunbooks } from './runbook-transports.js';
 import { slis } from './slo.js';
 
 /** One diagnosis step: what to look at, and the query that shows it. */
@@ -140,7 +141,7 @@ export function runbookContent(config: MixinConfig): Record<string, RunbookConte
         },
         {
           query: `histogram_quantile(0.5, sum by (job, le) (rate(${m('connectionDuration')}_bucket${s(matcher('reason', CLOSE_REASONS, 'abnormal'))}[30m])))`,
-          text: 'Median lifetime of abnormally closed connections: a sharp peak at a fixed age (60 s, 100 s, 1 h) is a proxy or load-balancer idle timeout.',
+          text: 'Median lifetime of abnormally closed connections: a sharp peak at a fixed age (60 s, 100 s, 1 h) is a proxy or load-balancer idle timeout (RealtimeProxyTimeoutCuts watches for it).',
         },
         {
           query: `sum by (job, type) (rate(${m('errors')}${s()}[5m]))`,
@@ -311,6 +312,7 @@ export function runbookContent(config: MixinConfig): Record<string, RunbookConte
         'Restart or replace a hung instance; fix the scrape credentials or network policy if only scraping fails.',
       ],
     },
+    ...transportRunbooks(config),
     ...autoscalingRunbooks(config),
   };
 }

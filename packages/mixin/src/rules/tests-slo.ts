@@ -137,12 +137,17 @@ function modelFiring(sli: SliSpec, profile: readonly Segment[], at: number) {
 }
 
 /** Input series of `sli` for a profile: valid outcomes split as the SLI counts them. */
-function burnSeries(config: MixinConfig, sli: SliSpec, profile: readonly Segment[]): SeriesSpec[] {
+function burnSeries(
+  config: MixinConfig,
+  sli: SliSpec,
+  profile: readonly Segment[],
+  transport: string = 'websocket',
+): SeriesSpec[] {
   const base = inScope(config.ruleSelector, {
     ...fleetValues(config),
-    endpoint: '/ws',
+    endpoint: transport === 'websocket' ? '/ws' : transport,
     instance: 'chat-0',
-    transport: 'websocket',
+    transport,
   });
   const budget = errorBudget(sli.objective);
   const bads = cumulative(profile, budget).badPerMinute;
@@ -215,9 +220,21 @@ export function burnRateTests(config: MixinConfig): TestFileSpec[] {
       });
       return { alerts, name: sc.name, series: burnSeries(config, sli, sc.profile) };
     });
+    // The first scenario again on the newer transports: the SLIs count every transport.
+    const first = scenarios[0] as Scenario;
+    const transports = (['mqtt', 'grpc'] as const).map(
+      (transport): Scenario => ({
+        ...first,
+        name: `${first.name} (transport ${transport})`,
+        series: burnSeries(config, sli, (SCENARIOS[0] as BurnScenario).profile, transport),
+      }),
+    );
     // The first scenario fires every pair; with its series outside the rule selector, none.
     const scope = [{ field: 'ruleSelector', selector: config.ruleSelector }];
     const decoys = decoyScenarios(scope, scenarios[0] as Scenario);
-    return { path: `alerts/tests/slo-${sli.id}.yaml`, scenarios: [...scenarios, ...decoys] };
+    return {
+      path: `alerts/tests/slo-${sli.id}.yaml`,
+      scenarios: [...scenarios, ...transports, ...decoys],
+    };
   });
 }

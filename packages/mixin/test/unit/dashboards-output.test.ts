@@ -127,6 +127,8 @@ describe('modern model', () => {
       'Connections',
       'Handshakes',
       'Traffic',
+      'Delivery and brokers',
+      'MQTT',
       'Health',
       'Self-monitoring',
     ]);

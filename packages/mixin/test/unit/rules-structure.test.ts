@@ -21,9 +21,12 @@ const EXPECTED_ALERTS = [
   'RealtimeHandshakeLatencyBudgetBurn',
   'RealtimeMassDisconnect',
   'RealtimeAbnormalClosuresHigh',
+  'RealtimeProxyTimeoutCuts',
   'RealtimeMessagesDropped',
+  'RealtimeDeliveryLagHigh',
   'RealtimeSlowConsumers',
   'RealtimeHeartbeatTimeouts',
+  'RealtimeBrokerErrors',
   'RealtimeEventLoopLagHigh',
   'RealtimeFdExhaustion',
   'RealtimeMetricsAbsent',
@@ -116,7 +119,7 @@ describe('alert rules', () => {
     expect(absent?.expr).toBe('absent(ws_connections{job="chat"})');
     // The generated tests follow: every file still generates under this config.
     expect([...generateRules(c).keys()].filter((p) => p.startsWith('alerts/tests/'))).toHaveLength(
-      6,
+      8,
     );
   });
 
@@ -136,7 +139,7 @@ describe('alert rules', () => {
     expect(mass?.annotations.description).toContain('explain less than 80% of the loss');
     // The promtool scenarios follow the moved settings too.
     expect([...generateRules(c).keys()].filter((p) => p.startsWith('alerts/tests/'))).toHaveLength(
-      6,
+      8,
     );
   });
 
@@ -158,7 +161,7 @@ describe('alert rules', () => {
 
 describe('recording rules', () => {
   it('are named level:metric:operations, the level naming exactly the labels kept', () => {
-    expect(records.length).toBe(9 + 2 * SLI_WINDOWS.length);
+    expect(records.length).toBe(14 + 2 * SLI_WINDOWS.length);
     for (const r of records) {
       const m = /^([a-z_]+):([a-z][a-z0-9_]*):([a-z0-9_]+)$/.exec(r.record);
       expect(m, r.record).not.toBeNull();

@@ -98,8 +98,8 @@ describe('generated promtool tests cover every rule', () => {
       /scenario "steady 8x: 6h\/30m pages without 1h\/5m" of RealtimeHandshakeErrorBudgetBurn at 35m: meant to fire \[6h\/30m,1d\/2h,3d\/6h\], the model says \[1h\/5m,6h\/30m,1d\/2h,3d\/6h\]/,
     );
     // The usual alternatives still generate.
-    expect(buildRuleTests(mixinConfig({ handshakeSlo: { windowDays: 28 } }))).toHaveLength(6);
-    expect(buildRuleTests(mixinConfig({ handshakeSlo: { objective: 0.99 } }))).toHaveLength(6);
+    expect(buildRuleTests(mixinConfig({ handshakeSlo: { windowDays: 28 } }))).toHaveLength(8);
+    expect(buildRuleTests(mixinConfig({ handshakeSlo: { objective: 0.99 } }))).toHaveLength(8);
   });
 
   it('test files reference the rule files and evaluate recording groups first', () => {
@@ -148,7 +148,7 @@ describe('annotation rendering matches Prometheus 2.42', () => {
 describe('generateRules', () => {
   const files = generateRules(DEFAULT_CONFIG);
 
-  it('writes exactly the rule files, six test files, the PrometheusRule and the runbooks', () => {
+  it('writes exactly the rule files, eight test files, the PrometheusRule and the runbooks', () => {
     expect([...files.keys()]).toEqual([
       RULE_PATHS.recording,
       RULE_PATHS.alerts,
@@ -158,6 +158,8 @@ describe('generateRules', () => {
       'alerts/tests/fleet.yaml',
       'alerts/tests/instances.yaml',
       'alerts/tests/autoscaling.yaml',
+      'alerts/tests/transports.yaml',
+      'alerts/tests/delivery.yaml',
       RULE_PATHS.prometheusRule,
       RULE_PATHS.runbooks,
     ]);
