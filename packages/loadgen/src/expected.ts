@@ -11,6 +11,8 @@ export const SERVER_TRANSPORT_LABEL: Readonly<Record<TransportName, string>> = {
   // The loadgen's Socket.IO clients use the websocket transport only (no polling upgrade).
   'socket.io': 'socketio_websocket',
   sse: 'sse',
+  mqtt: 'mqtt',
+  grpc: 'grpc',
 };
 
 /** Options of {@link expectedServerCounts}. */
@@ -25,11 +27,15 @@ export interface ExpectedCountsOptions {
  * `name` carrying those labels (read them with {@link readServerCounts}). Only counts that
  * are exact by construction are listed, and only for a server that served this run alone:
  *
- * - always: `connections_opened_total` = opened; `connections_closed_total` with
- *   `reason="normal",initiator="client"` = closedByClient and `reason="abnormal"` = dropped;
+ * - always: `connections_opened_total` and `handshake_duration_seconds_count` with
+ *   `outcome="success"` = opened; `connections_closed_total` with
+ *   `reason="normal",initiator="client"` = closedByClient and `reason="abnormal"` = dropped
+ *   (gRPC: `reason="cancelled"`; after drops only the total of every close, as a grpc-js
+ *   server cannot always tell a cancelled stream from a half-closed one);
  * - unless the server closed a connection abnormally (a `close-*` failure: messages in
  *   flight were lost): `messages_total` and `message_bytes_total` with `direction="in"` =
- *   messages and bytes sent (not for SSE: its POSTs are plain HTTP);
+ *   messages and bytes sent (not for SSE: its POSTs are plain HTTP; not for gRPC after a
+ *   drop: a cancelled stream discards the DATA frames still queued with it);
  * - additionally unless we dropped connections: `direction="out"` = messages and bytes
  *   received (a dropped socket loses what the server had in flight to it).
  *
@@ -43,14 +49,24 @@ export function expectedServerCounts(
   const p = options.prefix ?? 'realtime_';
   const t = `transport="${SERVER_TRANSPORT_LABEL[report.transport]}"`;
   const c = report.connections;
+  const grpc = report.transport === 'grpc';
   const out: Record<string, number> = {
     [`${p}connections_opened_total{${t}}`]: c.opened,
-    [`${p}connections_closed_total{${t},reason="normal",initiator="client"}`]: c.closedByClient,
-    [`${p}connections_closed_total{${t},reason="abnormal",initiator="client"}`]: c.dropped,
+    [`${p}handshake_duration_seconds_count{${t},outcome="success"}`]: c.opened,
   };
+  if (grpc && c.dropped > 0) {
+    // grpc-js servers cannot always tell a client's cancel from its half-close (a cancel of
+    // an idle stream can arrive as END_STREAM and a NO_ERROR reset): only the total is exact.
+    out[`${p}connections_closed_total{${t}}`] = c.closedByClient + c.closedByServer + c.dropped;
+  } else {
+    out[`${p}connections_closed_total{${t},reason="normal",initiator="client"}`] = c.closedByClient;
+    out[
+      `${p}connections_closed_total{${t},reason="${grpc ? 'cancelled' : 'abnormal'}",initiator="client"}`
+    ] = c.dropped;
+  }
   const abnormal = Object.keys(report.failuresByReason).some((k) => k.startsWith('close-'));
   if (abnormal) return out;
-  if (report.transport !== 'sse') {
+  if (report.transport !== 'sse' && (report.transport !== 'grpc' || c.dropped === 0)) {
     out[`${p}messages_total{${t},direction="in"}`] = report.messages.sent;
     out[`${p}message_bytes_total{${t},direction="in"}`] = report.bytes.sent;
   }

@@ -10,6 +10,8 @@ import { MessageFactory, type Room, room } from './message.js';
 import { type LoadOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import { createRandom, deriveSeed, randomSeed } from './random.js';
 import { type LoadReport, Stats } from './report.js';
+import { grpcDriver } from './transports/grpc.js';
+import { mqttDriver } from './transports/mqtt.js';
 import { socketIoDriver } from './transports/socketio.js';
 import { sseDriver } from './transports/sse.js';
 import type { Driver, DriverContext } from './transports/types.js';
@@ -42,6 +44,15 @@ export interface LoadGenerator extends EventEmitter<LoadGeneratorEvents> {
   /** A snapshot of the counters now. */
   report(): LoadReport;
 }
+
+/** The driver of each transport. */
+const DRIVERS: Readonly<Record<ResolvedOptions['transport'], (ctx: DriverContext) => Driver>> = {
+  ws: wsDriver,
+  'socket.io': socketIoDriver,
+  sse: sseDriver,
+  mqtt: mqttDriver,
+  grpc: grpcDriver,
+};
 
 /** Id of a run, in every client id: tells two generators' messages apart on a shared server. */
 function runId(seed: number): string {
@@ -86,12 +97,7 @@ class Generator extends EventEmitter<LoadGeneratorEvents> implements LoadGenerat
       stats: this.stats,
       messages: new MessageFactory(options.session.messageBytes),
     };
-    this.driver =
-      options.transport === 'ws'
-        ? wsDriver(ctx)
-        : options.transport === 'socket.io'
-          ? socketIoDriver(ctx)
-          : sseDriver(ctx);
+    this.driver = DRIVERS[options.transport](ctx);
     this.urlText = options.url.href;
     this.done = new Promise((resolve) => {
       this.resolveDone = resolve;

@@ -1,6 +1,6 @@
 /**
  * `@tidewatch/loadgen`: a trace-driven load generator for realtime servers (WebSocket,
- * Socket.IO, SSE) with reconnecting clients, and a report a test can compare with the
+ * Socket.IO, SSE, MQTT, gRPC) with reconnecting clients, and a report a test can compare with the
  * server's `/metrics`.
  * @packageDocumentation
  */
@@ -26,11 +26,13 @@ export {
   type LoadGenerator,
   type LoadGeneratorEvents,
 } from './generator.js';
+export { GRPC_ECHO_PATH, grpcEchoHandler, grpcEchoService } from './grpc-echo.js';
 export type { LatencySummary } from './latency.js';
 export {
   isLoopbackHost,
   type LimitOptions,
   type LoadOptions,
+  type MqttQos,
   type RateArrivals,
   type ReconnectOptions,
   type SessionOptions,

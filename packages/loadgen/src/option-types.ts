@@ -4,10 +4,13 @@
  */
 
 /** Wire protocol of the simulated clients. */
-export type TransportName = 'ws' | 'socket.io' | 'sse';
+export type TransportName = 'ws' | 'socket.io' | 'sse' | 'mqtt' | 'grpc';
 
 /** The transports {@link createLoadGenerator} speaks. */
-export const TRANSPORT_NAMES: readonly TransportName[] = ['ws', 'socket.io', 'sse'];
+export const TRANSPORT_NAMES: readonly TransportName[] = ['ws', 'socket.io', 'sse', 'mqtt', 'grpc'];
+
+/** MQTT quality of service of the loadgen's PUBLISH and SUBSCRIBE packets. */
+export type MqttQos = 0 | 1 | 2;
 
 /** A load trace: arrivals per step, e.g. flight departures per minute. */
 export interface Trace {
@@ -62,6 +65,13 @@ export interface SessionOptions {
   heartbeatSeconds?: number;
   /** SSE only: POST each `msg` as JSON to this URL (SSE streams are receive-only). */
   ssePostUrl?: string;
+  /** MQTT only: QoS of every PUBLISH and SUBSCRIBE. Default 0. */
+  qos?: MqttQos;
+  /**
+   * MQTT only: topics are this prefix plus the room name, or plus the client id for a
+   * client in no room (its own topic). Default `tidewatch/loadgen/`. No `+`, `#` or NUL.
+   */
+  topicPrefix?: string;
 }
 
 /** Reconnect policy after an abnormal close or a failed connect. */
@@ -93,7 +103,11 @@ export interface LimitOptions {
 
 /** Options of {@link createLoadGenerator}. */
 export interface LoadOptions {
-  /** `ws://` or `wss://` for `ws`; `http://` or `https://` for `socket.io` and `sse`. */
+  /**
+   * `ws://` or `wss://` for `ws`; `http://` or `https://` for `socket.io` and `sse`;
+   * `mqtt://`, `mqtts://`, `ws://` or `wss://` for `mqtt`; `grpc://` (plaintext) or
+   * `grpcs://` (TLS) for `grpc`.
+   */
   url: string;
   /** Default `ws`. */
   transport?: TransportName;

@@ -5,11 +5,12 @@
  */
 import { isIP } from 'node:net';
 import { LoadgenConfigError } from './errors.js';
-import { TRANSPORT_NAMES, type TransportName } from './option-types.js';
+import { type MqttQos, TRANSPORT_NAMES, type TransportName } from './option-types.js';
 
 export type {
   LimitOptions,
   LoadOptions,
+  MqttQos,
   RateArrivals,
   ReconnectOptions,
   SessionOptions,
@@ -43,6 +44,8 @@ export interface ResolvedOptions {
     joinRooms: number;
     heartbeatSeconds: number;
     ssePostUrl: URL | undefined;
+    qos: MqttQos;
+    topicPrefix: string;
   };
   reconnect: { baseMs: number; maxMs: number; maxAttempts: number } | false;
   limits: {
@@ -115,7 +118,14 @@ const PROTOCOLS: Record<TransportName, readonly string[]> = {
   ws: ['ws:', 'wss:'],
   'socket.io': ['http:', 'https:'],
   sse: ['http:', 'https:'],
+  mqtt: ['mqtt:', 'mqtts:', 'ws:', 'wss:'],
+  grpc: ['grpc:', 'grpcs:'],
 };
+
+/** True when `s` cannot be part of a topic name a client publishes to (wildcards, NUL). */
+function notATopic(s: string): boolean {
+  return s.includes('+') || s.includes('#') || s.includes('\0');
+}
 
 function parseUrl(field: string, v: unknown, protocols: readonly string[], remote: boolean): URL {
   if (typeof v !== 'string' || v === '') fail(field, 'must be a non-empty URL string');
@@ -230,6 +240,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     'joinRooms',
     'heartbeatSeconds',
     'ssePostUrl',
+    'qos',
+    'topicPrefix',
   ]);
   let meanSeconds = num('session.meanSeconds', s.meanSeconds, 30, 0, 1e7, true);
   if (bool('session.compressSessions', s.compressSessions, false)) {
@@ -260,6 +272,27 @@ export function resolveOptions(input: unknown): ResolvedOptions {
   if (ssePostUrl !== undefined && transport !== 'sse') {
     fail('session.ssePostUrl', 'applies to transport "sse" only');
   }
+  for (const k of ['qos', 'topicPrefix']) {
+    if (s[k] !== undefined && transport !== 'mqtt') {
+      fail(`session.${k}`, 'applies to transport "mqtt" only');
+    }
+  }
+  const qos = s.qos ?? 0;
+  if (qos !== 0 && qos !== 1 && qos !== 2) fail('session.qos', 'must be 0, 1 or 2');
+  const topicPrefix = s.topicPrefix ?? 'tidewatch/loadgen/';
+  if (typeof topicPrefix !== 'string' || topicPrefix.length > 1024) {
+    fail('session.topicPrefix', 'must be a string of at most 1024 characters');
+  }
+  if (notATopic(topicPrefix)) {
+    fail('session.topicPrefix', 'must not contain the wildcards + and # or NUL');
+  }
+  if (transport === 'mqtt') {
+    rooms.forEach((r, i) => {
+      if (notATopic(r)) {
+        fail(`session.rooms[${i}]`, 'must not contain + # or NUL with transport "mqtt" (a topic)');
+      }
+    });
+  }
   const session = {
     meanSeconds,
     messagesPerSecond: num('session.messagesPerSecond', s.messagesPerSecond, 0.5, 0, 1000),
@@ -268,6 +301,8 @@ export function resolveOptions(input: unknown): ResolvedOptions {
     joinRooms,
     heartbeatSeconds: num('session.heartbeatSeconds', s.heartbeatSeconds, 0, 0, 86_400),
     ssePostUrl,
+    qos: qos as MqttQos,
+    topicPrefix,
   };
   if (session.heartbeatSeconds > 0 && session.heartbeatSeconds < 0.01) {
     fail('session.heartbeatSeconds', 'must be 0 (off) or at least 0.01');

@@ -21,6 +21,8 @@ export interface RunFlags {
   joinRooms?: number;
   heartbeat?: number;
   ssePostUrl?: string;
+  qos?: number;
+  topicPrefix?: string;
   reconnect: boolean;
   maxConcurrent?: number;
   maxConnections?: number;
@@ -86,6 +88,8 @@ export const FLAG_OF: Readonly<Record<string, string>> = {
   'session.joinRooms': '--join-rooms',
   'session.heartbeatSeconds': '--heartbeat',
   'session.ssePostUrl': '--sse-post-url',
+  'session.qos': '--qos',
+  'session.topicPrefix': '--topic-prefix',
   'limits.maxConcurrent': '--max-concurrent',
   'limits.maxConnections': '--max-connections',
   'limits.durationSeconds': '--duration',
@@ -133,6 +137,9 @@ export function toLoadOptions(url: string, f: RunFlags): LoadOptions {
   if (f.joinRooms !== undefined) session.joinRooms = f.joinRooms;
   if (f.heartbeat !== undefined) session.heartbeatSeconds = f.heartbeat;
   if (f.ssePostUrl !== undefined) session.ssePostUrl = f.ssePostUrl;
+  // Validated by createLoadGenerator (0, 1 or 2), which names the flag in its error.
+  if (f.qos !== undefined) session.qos = f.qos as 0 | 1 | 2;
+  if (f.topicPrefix !== undefined) session.topicPrefix = f.topicPrefix;
   const limits: NonNullable<LoadOptions['limits']> = {};
   if (f.maxConcurrent !== undefined) limits.maxConcurrent = f.maxConcurrent;
   if (f.maxConnections !== undefined) limits.maxConnections = f.maxConnections;

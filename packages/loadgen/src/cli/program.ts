@@ -49,7 +49,9 @@ function errorLine(message: string): string {
 /** Builds the commander program; `onRun` receives the parsed `run` command. */
 function buildProgram(io: CliIO, onRun: (url: string, flags: RunFlags) => Promise<void>): Command {
   const program = new Command(PROGRAM)
-    .description('Load a realtime server (WebSocket, Socket.IO, SSE) with simulated clients.')
+    .description(
+      'Load a realtime server (WebSocket, Socket.IO, SSE, MQTT, gRPC) with simulated clients.',
+    )
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.stdout.write(s),
@@ -63,7 +65,7 @@ function buildProgram(io: CliIO, onRun: (url: string, flags: RunFlags) => Promis
     .description('open connections at a rate or following a trace, then report what happened')
     .argument(
       '<url>',
-      'ws(s):// for ws; http(s):// for socket.io and sse (loopback only by default)',
+      'ws(s):// for ws; http(s):// for socket.io and sse; mqtt(s):// or ws(s):// for mqtt; grpc(s):// for grpc (loopback only by default)',
     )
     .addOption(
       new Option('--transport <name>', 'client protocol').choices(TRANSPORT_NAMES).default('ws'),
@@ -87,8 +89,17 @@ function buildProgram(io: CliIO, onRun: (url: string, flags: RunFlags) => Promis
     .option('--message-bytes <b>', 'size of each message frame (default 64)', integer)
     .option('--rooms <a,b,c>', 'rooms to join', list)
     .option('--join-rooms <n>', 'rooms each connection joins (default 1 with --rooms)', integer)
-    .option('--heartbeat <s>', 'ws ping interval in seconds, 0 = off (default 0)', number)
+    .option(
+      '--heartbeat <s>',
+      'ws: ping interval, 0 = off; mqtt: keepalive, whole seconds, 0 = 60 (default 0)',
+      number,
+    )
     .option('--sse-post-url <url>', 'sse: POST each message as JSON here')
+    .option('--qos <n>', 'mqtt: QoS of every publish and subscription, 0|1|2 (default 0)', integer)
+    .option(
+      '--topic-prefix <p>',
+      'mqtt: topics are <p><room>, or <p><client id> without rooms (default tidewatch/loadgen/)',
+    )
     .option('--no-reconnect', 'never reconnect (default: exponential backoff with jitter)')
     .option('--max-concurrent <n>', 'clients alive at once (default 1000)', integer)
     .option('--max-connections <n>', 'connection attempts in total (default 100000)', integer)

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { pollUntil, runCli, startCli, stopStartedProcesses } from '@tidewatch/test-utils';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectedServerCounts, type LoadReport, readServerCounts } from '../../src/index.js';
+import { startGrpcServer, startMqttServer } from './mqtt-grpc-servers.js';
 import { startWsServer, type TestServer } from './servers.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
@@ -101,6 +102,74 @@ describe('tidewatch-loadgen run', () => {
     expect(r3.stderr).toMatch(
       /^tidewatch-loadgen: <url>: url host "10\.1\.2\.3" is not loopback.*\n$/,
     );
+  });
+
+  it('--transport mqtt|grpc: bad values exit 1 with one line naming the flag', async () => {
+    const bad = [
+      [['--transport', 'mqtt', '--qos', '3'], '--qos: session.qos must be 0, 1 or 2'],
+      [['--qos', '1'], '--qos: session.qos applies to transport "mqtt" only'],
+      [
+        ['--transport', 'mqtt', '--topic-prefix', 'a/#'],
+        '--topic-prefix: session.topicPrefix must not contain the wildcards + and # or NUL',
+      ],
+    ] as const;
+    for (const [flags, line] of bad) {
+      const url = flags[1] === 'mqtt' ? 'mqtt://127.0.0.1:1883' : srv.url;
+      const r = await loadgen('run', url, '--rate', '5', ...flags);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toBe(`tidewatch-loadgen: ${line}\n`);
+    }
+    const r = await loadgen('run', 'http://127.0.0.1:1/x', '--rate', '5', '--transport', 'grpc');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe(
+      'tidewatch-loadgen: <url>: url must start with grpc:// or grpcs://, got "http://127.0.0.1:1/x"\n',
+    );
+  });
+
+  it('--transport mqtt --qos 1 and --transport grpc run against real servers', async () => {
+    const broker = await startMqttServer();
+    const grpcServer = await startGrpcServer();
+    try {
+      const common = ['--rate', '10', '--duration', '1', '--session-seconds', '0.4'];
+      const m = await loadgen(
+        'run',
+        broker.url,
+        '--transport',
+        'mqtt',
+        '--qos',
+        '1',
+        ...common,
+        '--message-rate',
+        '5',
+        '--output',
+        'json',
+      );
+      expect(m.code).toBe(0);
+      const mr = JSON.parse(m.stdout) as LoadReport;
+      expect(mr.transport).toBe('mqtt');
+      expect(mr.connections.opened).toBeGreaterThan(3);
+      expect(mr.connections.closedByClient).toBe(mr.connections.opened);
+      expect(broker.qosIn).toEqual([0, mr.messages.sent, 0]);
+      const g = await loadgen(
+        'run',
+        grpcServer.url,
+        '--transport',
+        'grpc',
+        ...common,
+        '--message-rate',
+        '5',
+        '--output',
+        'json',
+      );
+      expect(g.code).toBe(0);
+      const gr = JSON.parse(g.stdout) as LoadReport;
+      expect(gr.connections.opened).toBeGreaterThan(3);
+      expect(gr.messages.received).toBe(gr.messages.sent);
+      expect(grpcServer.counts.in).toBe(gr.messages.sent);
+    } finally {
+      await broker.close();
+      await grpcServer.close();
+    }
   });
 
   it('usage errors exit 2: missing url, unknown option, no arrival source', async () => {

@@ -30,7 +30,7 @@ describe('socket.io', () => {
     expect(c).toMatchObject({ attempted: c.opened, closedByClient: c.opened, open: 0, failed: 0 });
     expect(r.failuresByReason).toEqual({});
     const { expected, actual } = await serverCounts(s, r);
-    expect(Object.keys(expected)).toHaveLength(7);
+    expect(Object.keys(expected)).toHaveLength(8);
     expect(actual).toEqual(expected);
     // The application's view: one join each, then messages, all echoed.
     expect(r.messages.sent).toBe(s.app.received);
@@ -126,8 +126,8 @@ describe('sse', () => {
     expect(c).toMatchObject({ attempted: c.opened, closedByClient: c.opened, open: 0 });
     expect(r.failuresByReason).toEqual({});
     const { expected, actual } = await serverCounts(s, r);
-    // SSE has no inbound messages on the stream: opened, 2 closes, out messages and bytes.
-    expect(Object.keys(expected)).toHaveLength(5);
+    // SSE has no inbound messages on the stream: opened, handshakes, 2 closes, out messages and bytes.
+    expect(Object.keys(expected)).toHaveLength(6);
     expect(actual).toEqual(expected);
     expect(r.messages.received).toBe(s.app.sent);
     expect(r.messages.sent).toBe(s.app.received);

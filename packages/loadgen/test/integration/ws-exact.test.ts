@@ -56,7 +56,7 @@ describe('ws: report vs /metrics', () => {
 
     // The server's counters, exactly.
     const { expected, actual, text } = await serverCounts(s, report);
-    expect(Object.keys(expected)).toHaveLength(7);
+    expect(Object.keys(expected)).toHaveLength(8);
     expect(actual).toEqual(expected);
 
     // Cross-checks with an independent parser and with the application's own counts.

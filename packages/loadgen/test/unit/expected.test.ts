@@ -24,6 +24,7 @@ describe('expectedServerCounts', () => {
     });
     expect(expectedServerCounts(r)).toEqual({
       'realtime_connections_opened_total{transport="websocket"}': 10,
+      'realtime_handshake_duration_seconds_count{transport="websocket",outcome="success"}': 10,
       'realtime_connections_closed_total{transport="websocket",reason="normal",initiator="client"}': 10,
       'realtime_connections_closed_total{transport="websocket",reason="abnormal",initiator="client"}': 0,
       'realtime_messages_total{transport="websocket",direction="in"}': 30,

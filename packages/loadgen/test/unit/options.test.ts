@@ -56,7 +56,34 @@ describe('config validation: each bad field throws LoadgenConfigError naming it'
     ['url', { url: 'not a url' }, 'url is not a valid URL'],
     ['url', { url: 'ws://192.0.2.1/ws' }, 'url host "192.0.2.1" is not loopback'],
     ['url', { url: 'ws://localhost.example.com/ws' }, 'is not loopback'],
-    ['transport', { transport: 'tcp' }, 'transport must be one of ws, socket.io, sse'],
+    ['transport', { transport: 'tcp' }, 'transport must be one of ws, socket.io, sse, mqtt, grpc'],
+    [
+      'url',
+      { transport: 'mqtt', url: 'http://127.0.0.1:1883' },
+      'url must start with mqtt:// or mqtts:// or ws:// or wss://',
+    ],
+    [
+      'url',
+      { transport: 'grpc', url: 'http://127.0.0.1:50051' },
+      'url must start with grpc:// or grpcs://',
+    ],
+    ['url', { transport: 'grpc', url: 'grpc://192.0.2.1:50051' }, 'is not loopback'],
+    ['session.qos', { session: { qos: 1 } }, 'session.qos applies to transport "mqtt" only'],
+    [
+      'session.qos',
+      { transport: 'mqtt', url: 'mqtt://127.0.0.1:1883', session: { qos: 3 } },
+      'session.qos must be 0, 1 or 2',
+    ],
+    [
+      'session.topicPrefix',
+      { transport: 'mqtt', url: 'mqtt://127.0.0.1:1883', session: { topicPrefix: 'a/+/' } },
+      'session.topicPrefix must not contain the wildcards + and # or NUL',
+    ],
+    [
+      'session.rooms[1]',
+      { transport: 'mqtt', url: 'mqtt://127.0.0.1:1883', session: { rooms: ['a', 'b/#'] } },
+      'session.rooms[1] must not contain + # or NUL',
+    ],
     [
       'url',
       { transport: 'sse', url: 'ws://127.0.0.1/x' },
@@ -174,6 +201,18 @@ describe('config validation: each bad field throws LoadgenConfigError naming it'
     ).not.toThrow();
     expect(() =>
       createLoadGenerator({ ...base, transport: 'socket.io', url: 'http://[::1]:3000/chat' }),
+    ).not.toThrow();
+    for (const url of ['mqtt://127.0.0.1:1883', 'ws://localhost:8080/mqtt']) {
+      const mqtt = {
+        ...base,
+        transport: 'mqtt',
+        url,
+        session: { qos: 2, rooms: ['a/b'] },
+      } as const;
+      expect(() => createLoadGenerator(mqtt)).not.toThrow();
+    }
+    expect(() =>
+      createLoadGenerator({ ...base, transport: 'grpc', url: 'grpc://[::1]:50051' }).stop(),
     ).not.toThrow();
     for (const h of ['127.0.0.1', '127.4.5.6', 'localhost', '[::1]', 'a.localhost']) {
       expect(isLoopbackHost(h)).toBe(true);
