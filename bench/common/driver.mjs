@@ -30,6 +30,9 @@ import { median, minMax, num, parseArgs, pollFor } from './util.mjs';
  * @property {string} docHeader       docs/benchmarks.md to start from if it does not exist
  * @property {(summary: object[], ctx: {cfg: object, runs: object[], quietPct: number}) => string[]} [extraNotes]
  *           benchmark-specific notes (runs: the successful rounds)
+ * @property {Record<string, {default: number, min?: number, help: string}>} [flags]
+ *           benchmark-specific integer flags (e.g. mqtt-echo's `fanout`), read into
+ *           `cfg.extra` and passed to the server and the load-mode client as `--name=value`
  */
 
 const DOC = path.join(root, 'docs/benchmarks.md');
@@ -60,7 +63,9 @@ export async function runBenchmark(spec) {
   --write-docs          rewrite the ${name} section of docs/benchmarks.md
   --docs FILE           markdown file --write-docs rewrites (default docs/benchmarks.md)
   --out FILE            raw results (default bench/results/${name}.json)
-  --dist DIR            middleware build the tidewatch variant imports (default
+${Object.entries(spec.flags ?? {})
+  .map(([k, f]) => `${`  --${k} N`.padEnd(24)}${f.help} (default ${f.default})\n`)
+  .join('')}  --dist DIR            middleware build the tidewatch variant imports (default
                         packages/middleware/dist; keep DIR inside the repository)`;
 
   const argv = process.argv.slice(2);
@@ -86,6 +91,12 @@ export async function runBenchmark(spec) {
     memConnections: num(args, 'mem-connections', 2000, { integer: true }),
     quietWait: num(args, 'quiet-wait', 40),
     memRounds: num(args, 'mem-rounds', 3, { min: 1, integer: true }),
+    extra: Object.fromEntries(
+      Object.entries(spec.flags ?? {}).map(([k, f]) => [
+        k,
+        num(args, k, f.default, { min: f.min ?? 0, integer: true }),
+      ]),
+    ),
     variants: (typeof args.variants === 'string' ? args.variants : VARIANTS.join(','))
       .split(',')
       .map((s) => s.trim())
@@ -219,8 +230,12 @@ export async function runBenchmark(spec) {
     }
   }
 
+  function extraArgs() {
+    return Object.entries(cfg.extra).map(([k, v]) => `--${k}=${v}`);
+  }
+
   async function startServer(variant, execArgv = []) {
-    const serverArgs = [`--variant=${variant}`];
+    const serverArgs = [`--variant=${variant}`, ...extraArgs()];
     if (tw && variant === tw.variant) serverArgs.push(`--tidewatch-dist=${tidewatchDist.dir}`);
     const server = new Peer(`server:${variant}`, spawnPinned(SERVER, serverArgs, 0, execArgv));
     try {
@@ -252,6 +267,7 @@ export async function runBenchmark(spec) {
             `--size=${cfg.size}`,
             `--warmup=${cfg.warmup}`,
             `--duration=${cfg.duration}`,
+            ...extraArgs(),
           ],
           1,
         ),

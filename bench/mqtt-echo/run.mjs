@@ -33,8 +33,15 @@ runBenchmark({
     ['prom-client', '.', 'prom-client'],
     ['@tidewatch/middleware', '.', '@tidewatch/middleware'],
   ],
+  flags: {
+    fanout: {
+      default: 4,
+      min: 1,
+      help: 'subscribers per topic in load rounds: the publisher + F - 1 passive ones',
+    },
+  },
   payload: (cfg) =>
-    `${cfg.size} B QoS 0 PUBLISH to the client's own topic, delivered back by the broker (one message in, one out per echo), MQTT 3.1.1 over TCP`,
+    `${cfg.size} B QoS 0 PUBLISH to the client's own topic, delivered by the broker to the publisher and ${cfg.extra.fanout - 1} passive subscribers of that topic (one message in, ${cfg.extra.fanout} out per echo; msgs/s counts echoes), MQTT 3.1.1 over TCP; the memory phase holds one idle subscribed client per connection`,
   sizeHelp: 'payload bytes',
   docHeader: DOC_HEADER,
   extraNotes: targetNotes('issue 16'),

@@ -6,6 +6,7 @@ import net from 'node:net';
 import { Aedes } from 'aedes';
 import { runEchoServer } from '../common/echo-server.mjs';
 import { importFromRoot, importMiddleware } from '../common/resolve.mjs';
+import { num } from '../common/util.mjs';
 import { sumPromSamples, VARIANTS } from './common.mjs';
 
 runEchoServer({
@@ -25,7 +26,10 @@ runEchoServer({
       server.listen({ host: '127.0.0.1', port: 0, backlog: 4096 }, resolve);
     });
     const { port } = server.address();
+    const fanout = num(args, 'fanout', 1, { min: 1, integer: true });
     return {
+      // Every publish reaches its publisher and the fanout - 1 passive subscribers.
+      expectedOut: (n) => n * fanout,
       port,
       url: `mqtt://127.0.0.1:${port}`,
       variant: v,
