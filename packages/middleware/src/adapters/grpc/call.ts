@@ -30,16 +30,25 @@ import type {
  */
 export const DEADLINE_SLACK_MS = 250;
 
+/** A streaming method as the calls of one attachment share it: its path and `endpoint` label. */
+export interface GrpcMethod {
+  readonly ctx: GrpcContext;
+  readonly path: string;
+  readonly endpoint: string;
+}
+
 /** What the calls of one attachment share. */
 export interface GrpcContext extends TransportContext {
   readonly inst: Instrumentation;
   /** Calls past their handshake (first response metadata), still open. */
-  readonly conns: Set<TrackedCall>;
+  readonly conns: CallList;
   /** Calls waiting for their first response metadata. */
-  readonly pending: Set<TrackedCall>;
+  readonly pending: CallList;
   shutdown: ShutdownState;
   /** The `endpoint` label of a method path (guarded; never throws). */
   endpointOf(path: string): string;
+  /** The shared record of a method path (guarded; never throws). */
+  methodOf(path: string): GrpcMethod;
   /** The `client_type` label of a call (guarded; never throws). */
   clientTypeOf(metadata: GrpcMetadataLike | undefined, path: string): string;
   /**
@@ -76,44 +85,179 @@ function deadlineMs(d: unknown): number {
   return Number.POSITIVE_INFINITY;
 }
 
+// Call state bits (one small integer instead of three booleans).
+/** Still counting: cleared once ended or detached. */
+const LIVE = 1;
+/** Past the handshake (first response metadata). */
+const OPENED = 2;
+/** `next` is grpc-js' base call: its `stream` is the HTTP/2 stream, and its close ends the call. */
+const STREAM = 4;
+/** In the attachment's {@link GrpcContext.pending} list. */
+const IN_PENDING = 8;
+/** In the attachment's {@link GrpcContext.conns} list. */
+const IN_CONNS = 16;
+
+/**
+ * A set of calls as an intrusive doubly linked list in insertion order (what a `Set` would
+ * do, without an entry and its share of the hash table per call): a call is in at most one
+ * list at a time (pending, then open), through its own two link fields and a state bit.
+ */
+export class CallList implements Iterable<TrackedCall> {
+  size = 0;
+  private head: TrackedCall | null = null;
+  private tail: TrackedCall | null = null;
+  private readonly bit: number;
+
+  /** `pending`: the list of calls before their handshake; else the open ones. */
+  constructor(pending: boolean) {
+    this.bit = pending ? IN_PENDING : IN_CONNS;
+  }
+
+  add(c: TrackedCall): void {
+    if ((c.state & this.bit) !== 0) return;
+    c.state |= this.bit;
+    c.prev = this.tail;
+    c.after = null;
+    if (this.tail === null) this.head = c;
+    else this.tail.after = c;
+    this.tail = c;
+    this.size++;
+  }
+
+  delete(c: TrackedCall): void {
+    if ((c.state & this.bit) === 0) return;
+    c.state &= ~this.bit;
+    const { prev, after } = c;
+    if (prev === null) this.head = after;
+    else prev.after = after;
+    if (after === null) this.tail = prev;
+    else after.prev = prev;
+    c.prev = null;
+    c.after = null;
+    this.size--;
+  }
+
+  clear(): void {
+    let c = this.head;
+    while (c !== null) {
+      const after = c.after;
+      c.state &= ~this.bit;
+      c.prev = null;
+      c.after = null;
+      c = after;
+    }
+    this.head = null;
+    this.tail = null;
+    this.size = 0;
+  }
+
+  *[Symbol.iterator](): Iterator<TrackedCall> {
+    let c = this.head;
+    while (c !== null) {
+      const after = c.after;
+      yield c;
+      c = after;
+    }
+  }
+}
+
+/**
+ * The call an HTTP/2 stream ends, as a property of the stream: it lets one shared close
+ * listener serve every stream, where a listener per call would cost a closure and its
+ * context, plus `once`'s wrapper, bound function and state object.
+ */
+const kCall = Symbol('tidewatch.grpc.call');
+
+type TrackedStream = Http2StreamLike & { [kCall]?: TrackedCall | undefined };
+
+/** The shared `close` listener of tracked streams (`this` is the stream). */
+function onStreamClose(this: TrackedStream): void {
+  const c = this[kCall];
+  if (c !== undefined) {
+    // Like `once`: the closed stream no longer holds the call.
+    this[kCall] = undefined;
+    c.end();
+  }
+}
+
 /**
  * One server-streaming or bidirectional call: the link tidewatch adds to grpc-js' interceptor
  * chain, and the listener it gives the next link, in one object (one allocation per call,
  * none per message). Every method does its bookkeeping guarded, then passes the call on
  * synchronously, unchanged, so ordering and the host's errors are exactly grpc-js' own.
+ * An open stream costs this object (kept to few fields: what can be derived is, at scrape
+ * or end time), a property and a shared listener on the HTTP/2 stream, and no Set entry.
  */
 export class TrackedCall implements GrpcServerCallLike, GrpcServerListenerLike {
-  readonly ctx: GrpcContext;
-  readonly path: string;
-  readonly endpoint: string;
+  /** The method's attachment, path and endpoint, shared by its calls. */
+  private readonly method: GrpcMethod;
   private readonly next: GrpcServerCallLike;
-  private readonly stream: Http2StreamLike | undefined;
   private app: GrpcServerListenerLike | undefined;
   /** The group, from the first metadata on; null before. */
   g: Group | null = null;
   /** Coarse time of the last message, for idle detection. */
   last: number;
-  /** False once ended or detached: nothing more is counted. */
-  live = true;
-  private opened = false;
-  private readonly startedAt: number;
-  private openedAt = 0;
+  /** {@link LIVE} | {@link OPENED} | {@link STREAM} | {@link IN_PENDING} | {@link IN_CONNS}. */
+  state: number;
+  /** The previous call in the {@link CallList} this one is in. */
+  prev: TrackedCall | null = null;
+  /** The next call in the {@link CallList} this one is in. */
+  after: TrackedCall | null = null;
+  /** `performance.now()` at the start of the call until it opens, at its opening after. */
+  private at: number;
   /** The status the handler (or an outer interceptor) sent, -1 before. */
   private appCode = -1;
 
   constructor(ctx: GrpcContext, path: string, next: GrpcServerCallLike) {
-    this.ctx = ctx;
-    this.path = path;
     this.next = next;
-    this.startedAt = performance.now();
+    this.at = performance.now();
     this.last = ctx.clock.now;
-    this.endpoint = ctx.endpointOf(path);
-    this.stream = streamOf(next);
+    this.method = ctx.methodOf(path);
+    const stream = streamOf(next) as TrackedStream | undefined;
+    this.state = stream === undefined ? LIVE : LIVE | STREAM;
     ctx.pending.add(this);
     // The stream's close is the one event every ending has (status sent, client reset,
     // connection lost); grpc-js' own close listener comes first, so its state is final.
     // Without the stream (another interceptor sits between), the listener's onCancel is used.
-    this.stream?.once('close', () => this.end());
+    if (stream !== undefined) {
+      if (stream[kCall] === undefined && typeof stream.on === 'function') {
+        stream[kCall] = this;
+        stream.on('close', onStreamClose);
+      } else {
+        // A second tidewatch call on the same stream (another metrics instance's interceptor).
+        stream.once('close', () => this.end());
+      }
+    }
+  }
+
+  /** What the calls of this one's attachment share. */
+  get ctx(): GrpcContext {
+    return this.method.ctx;
+  }
+
+  /** The method path. */
+  get path(): string {
+    return this.method.path;
+  }
+
+  /** The `endpoint` label. */
+  get endpoint(): string {
+    return this.method.endpoint;
+  }
+
+  /** False once ended or detached: nothing more is counted. */
+  get live(): boolean {
+    return (this.state & LIVE) !== 0;
+  }
+
+  /**
+   * The HTTP/2 stream under grpc-js' base call, when `next` is that call (read by a tidewatch
+   * call that wraps this one, as from the base call).
+   */
+  get stream(): Http2StreamLike | undefined {
+    return (this.state & STREAM) !== 0
+      ? (this.next as unknown as { stream: Http2StreamLike }).stream
+      : undefined;
   }
 
   // --- the call, as the handler (or the next interceptor out) sees it ---
@@ -124,29 +268,31 @@ export class TrackedCall implements GrpcServerCallLike, GrpcServerListenerLike {
   }
 
   sendMetadata(metadata: unknown): void {
-    if (this.live && !this.opened) this.guarded('grpc.open', () => this.open());
+    if ((this.state & (LIVE | OPENED)) === LIVE) this.guarded('grpc.open', () => this.open());
     this.next.sendMetadata(metadata);
   }
 
   sendMessage(message: unknown, callback: () => void): void {
-    if (this.live) {
+    const st = this.state;
+    if ((st & LIVE) !== 0) {
+      const m = this.method;
       try {
         // grpc-js sends empty metadata before the first message itself.
-        if (!this.opened) this.open();
+        if ((st & OPENED) === 0) this.open();
         const g = this.g!;
         g.msgOut.value++;
-        const measure = this.ctx.measure;
-        if (measure !== undefined) this.count(measure(message, 'out', this.path), 'out', g);
-        this.last = this.ctx.clock.now;
+        const measure = m.ctx.measure;
+        if (measure !== undefined) this.count(measure(message, 'out', m.path), 'out', g);
+        this.last = m.ctx.clock.now;
       } catch (err) {
-        this.ctx.recorder.error('grpc.send', err);
+        m.ctx.recorder.error('grpc.send', err);
       }
     }
     this.next.sendMessage(message, callback);
   }
 
   sendStatus(status: GrpcStatusLike): void {
-    if (this.live && this.appCode < 0 && typeof status?.code === 'number') {
+    if ((this.state & LIVE) !== 0 && this.appCode < 0 && typeof status?.code === 'number') {
       this.appCode = status.code;
     }
     this.next.sendStatus(status);
@@ -177,24 +323,26 @@ export class TrackedCall implements GrpcServerCallLike, GrpcServerListenerLike {
   // --- the listener, as the next interceptor in (or grpc-js' base call) sees it ---
 
   onReceiveMetadata(metadata: GrpcMetadataLike): void {
-    if (this.live && this.g === null) {
+    if ((this.state & LIVE) !== 0 && this.g === null) {
       this.guarded('grpc.metadata', () => {
-        this.g = groupFor(this.ctx, this.endpoint, this.ctx.clientTypeOf(metadata, this.path));
+        const m = this.method;
+        this.g = groupFor(this.ctx, m.endpoint, this.ctx.clientTypeOf(metadata, m.path));
       });
     }
     this.app!.onReceiveMetadata(metadata);
   }
 
   onReceiveMessage(message: unknown): void {
-    if (this.live) {
+    if ((this.state & LIVE) !== 0) {
+      const m = this.method;
       try {
         const g = this.group();
         g.msgIn.value++;
-        const measure = this.ctx.measure;
-        if (measure !== undefined) this.count(measure(message, 'in', this.path), 'in', g);
-        this.last = this.ctx.clock.now;
+        const measure = m.ctx.measure;
+        if (measure !== undefined) this.count(measure(message, 'in', m.path), 'in', g);
+        this.last = m.ctx.clock.now;
       } catch (err) {
-        this.ctx.recorder.error('grpc.message', err);
+        m.ctx.recorder.error('grpc.message', err);
       }
     }
     this.app!.onReceiveMessage(message);
@@ -205,7 +353,7 @@ export class TrackedCall implements GrpcServerCallLike, GrpcServerListenerLike {
   }
 
   onCancel(): void {
-    if (this.live && this.stream === undefined) this.end();
+    if ((this.state & (LIVE | STREAM)) === LIVE) this.end();
     this.app!.onCancel();
   }
 
@@ -219,11 +367,11 @@ export class TrackedCall implements GrpcServerCallLike, GrpcServerListenerLike {
 
   /** Stops counting (detach); the call itself goes on untouched. */
   release(): void {
-    this.live = false;
+    this.state &= ~LIVE;
   }
 
   private group(): Group {
-    if (this.g === null) this.g = groupFor(this.ctx, this.endpoint, 'unknown');
+    if (this.g === null) this.g = groupFor(this.ctx, this.method.endpoint, 'unknown');
     return this.g;
   }
 
@@ -234,7 +382,7 @@ export class TrackedCall implements GrpcServerCallLike, GrpcServerListenerLike {
     else g.bytesIn.value += n;
     const size = out ? g.sizeOut : g.sizeIn;
     observe(size, n);
-    const r = this.ctx.recorder;
+    const r = this.method.ctx.recorder;
     if (r.otelPerMessage) r.family('messageSize').otel?.record(n, size.attrs);
   }
 
@@ -248,33 +396,41 @@ export class TrackedCall implements GrpcServerCallLike, GrpcServerListenerLike {
 
   /** The handshake succeeded (first response metadata): the call becomes a connection. */
   private open(): void {
-    this.opened = true;
+    this.state |= OPENED;
+    const startedAt = this.at;
+    this.at = 0;
     const ctx = this.ctx;
     ctx.pending.delete(this);
-    this.observeHandshake('success');
+    this.observeHandshake('success', startedAt);
     this.group().opened.value++;
-    this.openedAt = performance.now();
+    this.at = performance.now();
     ctx.conns.add(this);
   }
 
-  private observeHandshake(outcome: 'success' | 'rejected' | 'error' | 'aborted'): void {
+  private observeHandshake(
+    outcome: 'success' | 'rejected' | 'error' | 'aborted',
+    startedAt: number,
+  ): void {
     const ctx = this.ctx;
     ctx.recorder.observe(
       'handshakeDuration',
-      [ctx.transport, this.endpoint, outcome],
-      (performance.now() - this.startedAt) / 1000,
+      [ctx.transport, this.method.endpoint, outcome],
+      (performance.now() - startedAt) / 1000,
     );
   }
 
-  private end(): void {
-    if (!this.live) return;
-    this.live = false;
+  /** The call ended (its stream closed, or without the stream, it was cancelled). */
+  end(): void {
+    const st = this.state;
+    if ((st & LIVE) === 0) return;
+    this.state = st & ~LIVE;
     const ctx = this.ctx;
     ctx.pending.delete(this);
     ctx.conns.delete(this);
     try {
-      const wire = this.stream !== undefined ? wireStatus(this.stream) : -1;
-      const code = this.stream !== undefined ? wire : this.appCode;
+      const stream = this.stream;
+      const wire = stream !== undefined ? wireStatus(stream) : -1;
+      const code = stream !== undefined ? wire : this.appCode;
       const out = closeOutcome({
         code,
         byGrpc: wire >= 0 && wire !== this.appCode,
@@ -283,16 +439,16 @@ export class TrackedCall implements GrpcServerCallLike, GrpcServerListenerLike {
       });
       if (countsAsError(out.code))
         ctx.recorder.inc('errors', [ctx.transport, statusType(out.code)]);
-      if (!this.opened) {
+      if ((st & OPENED) === 0) {
         const outcome = handshakeOutcome(out);
         if (outcome !== 'success') {
-          this.observeHandshake(outcome);
+          this.observeHandshake(outcome, this.at);
           return;
         }
         this.open();
         ctx.conns.delete(this);
       }
-      recordClose(ctx, this.g!, this.openedAt, out.reason, out.initiator);
+      recordClose(ctx, this.g!, this.at, out.reason, out.initiator);
     } catch (err) {
       ctx.recorder.error('grpc.close', err);
     }

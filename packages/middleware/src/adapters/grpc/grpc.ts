@@ -15,7 +15,13 @@ import {
 import { collectGauges } from '../../internal/transport.js';
 import { fail, optFunction, optSyncFunction } from '../../internal/validate.js';
 import { internalsOf, type RealtimeMetrics } from '../../metrics.js';
-import { type GrpcContext, type TrackedCall, trackingInterceptor } from './call.js';
+import {
+  CallList,
+  type GrpcContext,
+  type GrpcMethod,
+  type TrackedCall,
+  trackingInterceptor,
+} from './call.js';
 import { measureCodecs } from './codecs.js';
 import type { GrpcMetadataLike, GrpcServerInterceptor, GrpcServerLike } from './types.js';
 
@@ -222,24 +228,27 @@ function defaultBytes(message: unknown): number {
 function attachContext(inst: Instrumentation, opts: ParsedOptions): GrpcContext {
   const { recorder, clock } = inst;
   const { transport, methods, endpoint, clientType, messageBytes } = opts;
-  const endpoints = new Map<string, string>();
+  // One record per method path, shared by its calls (a call holds the record, not the path
+  // and its label). Cached either way, failures included: the classifier is a function of the
+  // path, so a failing path is reported once, not once per call and per serializer.
+  const byPath = new Map<string, GrpcMethod>();
   const classify = (path: string): string => {
     if (methods !== undefined && !methods.has(path)) return 'other';
     if (typeof endpoint === 'string') return endpoint;
     if (endpoint === undefined) return labelValue(path);
-    const cached = endpoints.get(path);
-    if (cached !== undefined) return cached;
-    // Cached either way, failures included: the classifier is a function of the path, so
-    // a failing path is reported once, not once per call and per serializer.
-    let label: string;
     try {
-      label = classifierResult(recorder, endpoint(path), 'classifier.endpoint');
+      return classifierResult(recorder, endpoint(path), 'classifier.endpoint');
     } catch (err) {
       recorder.error('classifier.endpoint', err);
-      label = 'unknown';
+      return 'unknown';
     }
-    if (endpoints.size < MAX_CACHED_PATHS) endpoints.set(path, label);
-    return label;
+  };
+  const methodOf = (path: string): GrpcMethod => {
+    const cached = byPath.get(path);
+    if (cached !== undefined) return cached;
+    const m: GrpcMethod = { ctx, path, endpoint: classify(path) };
+    if (byPath.size < MAX_CACHED_PATHS) byPath.set(path, m);
+    return m;
   };
   const ctx: GrpcContext = {
     inst,
@@ -248,10 +257,11 @@ function attachContext(inst: Instrumentation, opts: ParsedOptions): GrpcContext 
     transport,
     closeCodes: undefined,
     groups: new Map(),
-    conns: new Set(),
-    pending: new Set(),
+    conns: new CallList(false),
+    pending: new CallList(true),
     shutdown: 'none',
-    endpointOf: classify,
+    endpointOf: (path) => methodOf(path).endpoint,
+    methodOf,
     clientTypeOf(metadata, path) {
       if (clientType === undefined || metadata === undefined) return 'unknown';
       try {

@@ -85,4 +85,5 @@ export interface Http2StreamLike {
   readonly writableLength?: number;
   readonly closed?: boolean;
   once(event: 'close', listener: () => void): unknown;
+  on?(event: 'close', listener: () => void): unknown;
 }
