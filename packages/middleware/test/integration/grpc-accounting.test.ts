@@ -79,10 +79,15 @@ describe.each([
     for (const s of await Promise.all(ends)) expect(s.code).toBe(grpc.status.OK);
 
     const f = await afterCloses(r, 2 * N);
-    for (const path of [PATHS.watch, PATHS.chat]) {
+    // A server stream ends when the server is done; a bidi stream here when the client
+    // half-closed first and the server's OK only answered it.
+    for (const [path, initiator] of [
+      [PATHS.watch, 'server'],
+      [PATHS.chat, 'client'],
+    ] as const) {
       const ep = { ...G, endpoint: path };
       expect(value(f, 'realtime_connections_opened_total', ep)).toBe(N);
-      expect(closed(f, { endpoint: path, reason: 'normal', initiator: 'server' })).toBe(N);
+      expect(closed(f, { endpoint: path, reason: 'normal', initiator })).toBe(N);
       expect(
         histogram(f, 'realtime_handshake_duration_seconds', { ...ep, outcome: 'success' }).count,
       ).toBe(N);
@@ -105,6 +110,18 @@ describe.each([
       2 * N * M,
     );
     expect(value(f, 'realtime_instrumentation_errors_total')).toBe(0);
+  });
+
+  it('a bidi stream the server ends with OK before the client is done: normal, by the server', async () => {
+    const r = await rig(base);
+    const chat = r.client.chat();
+    const status = statusOf(chat);
+    chat.write({ bye: true });
+    expect((await status).code).toBe(grpc.status.OK);
+    chat.end();
+    const f = await afterCloses(r, 1);
+    expect(closed(f, { endpoint: PATHS.chat, reason: 'normal', initiator: 'server' })).toBe(1);
+    expect(closed(f, { initiator: 'client' })).toBe(0);
   });
 
   it('leaves unary and client-streaming calls (RPCs) uncounted', async () => {

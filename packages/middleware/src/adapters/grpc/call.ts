@@ -96,6 +96,10 @@ const STREAM = 4;
 const IN_PENDING = 8;
 /** In the attachment's {@link GrpcContext.conns} list. */
 const IN_CONNS = 16;
+/** A bidirectional call (the client streams too), so its half-close means "I am done". */
+const BIDI = 32;
+/** A bidirectional call whose client half-closed: an OK status after it answers the client. */
+const CLIENT_DONE = 64;
 
 /**
  * A set of calls as an intrusive doubly linked list in insertion order (what a `Set` would
@@ -208,13 +212,13 @@ export class TrackedCall implements GrpcServerCallLike, GrpcServerListenerLike {
   /** The status the handler (or an outer interceptor) sent, -1 before. */
   private appCode = -1;
 
-  constructor(ctx: GrpcContext, path: string, next: GrpcServerCallLike) {
+  constructor(ctx: GrpcContext, path: string, next: GrpcServerCallLike, bidi = false) {
     this.next = next;
     this.at = performance.now();
     this.last = ctx.clock.now;
     this.method = ctx.methodOf(path);
     const stream = streamOf(next) as TrackedStream | undefined;
-    this.state = stream === undefined ? LIVE : LIVE | STREAM;
+    this.state = (stream === undefined ? LIVE : LIVE | STREAM) | (bidi ? BIDI : 0);
     ctx.pending.add(this);
     // The stream's close is the one event every ending has (status sent, client reset,
     // connection lost); grpc-js' own close listener comes first, so its state is final.
@@ -349,6 +353,9 @@ export class TrackedCall implements GrpcServerCallLike, GrpcServerListenerLike {
   }
 
   onReceiveHalfClose(): void {
+    // A server-streaming client half-closes right after its one request; only a bidi
+    // client's half-close ends its side of the conversation.
+    if ((this.state & (LIVE | BIDI)) === (LIVE | BIDI)) this.state |= CLIENT_DONE;
     this.app!.onReceiveHalfClose();
   }
 
@@ -436,6 +443,7 @@ export class TrackedCall implements GrpcServerCallLike, GrpcServerListenerLike {
         byGrpc: wire >= 0 && wire !== this.appCode,
         deadlinePassed: Date.now() >= deadlineMs(this.next.getDeadline()) - DEADLINE_SLACK_MS,
         shutdown: ctx.shutdown,
+        clientDone: (st & CLIENT_DONE) !== 0,
       });
       if (countsAsError(out.code))
         ctx.recorder.inc('errors', [ctx.transport, statusType(out.code)]);
@@ -464,7 +472,12 @@ export function trackingInterceptor(ctx: GrpcContext): GrpcServerInterceptor {
   return (methodDescriptor, call) => {
     if (!ctx.inst.active || methodDescriptor?.responseStream !== true) return call;
     try {
-      return new TrackedCall(ctx, methodDescriptor.path, call);
+      return new TrackedCall(
+        ctx,
+        methodDescriptor.path,
+        call,
+        methodDescriptor.requestStream === true,
+      );
     } catch (err) {
       ctx.recorder.error('grpc.call', err);
       return call;

@@ -50,6 +50,11 @@ export interface CallEnd {
   /** The call's deadline had passed when it ended. */
   readonly deadlinePassed: boolean;
   readonly shutdown: ShutdownState;
+  /**
+   * A bidirectional call whose client half-closed before the status: the client ended the
+   * conversation and an OK status only answers it. Default false.
+   */
+  readonly clientDone?: boolean;
 }
 
 /** How a call ended, in the catalogue's terms. */
@@ -64,7 +69,8 @@ export interface CloseOutcome {
 }
 
 /**
- * Normalises the end of a streaming call. With a status: OK -> normal; CANCELLED ->
+ * Normalises the end of a streaming call. With a status: OK -> normal (initiator client when
+ * a bidi client half-closed first, else server); CANCELLED ->
  * cancelled (server); DEADLINE_EXCEEDED -> deadline_exceeded (client: its deadline);
  * RESOURCE_EXHAUSTED -> message_too_big when grpc-js sent it (it does so only for a message
  * over `grpc.max_send_message_length` / `grpc.max_receive_message_length`), else
@@ -88,7 +94,7 @@ export function closeOutcome(end: CallEnd): CloseOutcome {
   }
   switch (code) {
     case GrpcStatus.OK:
-      return { reason: 'normal', initiator: 'server', code };
+      return { reason: 'normal', initiator: end.clientDone === true ? 'client' : 'server', code };
     case GrpcStatus.CANCELLED:
       return { reason: 'cancelled', initiator: 'server', code };
     case GrpcStatus.DEADLINE_EXCEEDED:
