@@ -14,8 +14,11 @@ import type { AedesClientLike, DeliverFn, PacketLike } from './types.js';
 export interface MqttContext extends TransportContext {
   /** Connections between CONNECT and CONNACK (`handshakes_in_flight`). */
   readonly pending: Set<MqttConn>;
-  /** Open connections (CONNACK 0 sent, socket not closed yet). */
-  readonly conns: Set<MqttConn>;
+  /**
+   * Open connections (CONNACK 0 sent, socket not closed yet), in no particular order: an
+   * array, each connection knowing its index (`i`), costs a third of a Set entry.
+   */
+  readonly conns: MqttConn[];
   /** `qos_messages_total{direction,qos}`, indexed by QoS 0..2. */
   readonly qosIn: readonly ValueSeries[];
   readonly qosOut: readonly ValueSeries[];
@@ -31,40 +34,88 @@ export const OPEN = 1;
 export const DONE = 2;
 
 /** Which delivery function is running, so the forward hook knows the QoS on the wire. */
-export const MODE_OTHER = -1;
-export const MODE_QOS0 = 0;
-export const MODE_QOS = 1;
+const MODE_OTHER = -1;
+const MODE_QOS0 = 0;
+const MODE_QOS = 1;
 
-/** Per-connection state: a handful of numbers and references. */
+/**
+ * The innermost delivery wrapper running (whose connection, and which function): set around
+ * the synchronous call of a client's own delivery function, whose forward hook reads it.
+ * One pair for the process rather than a field per connection; a connection whose wrapper
+ * is not the innermost one reads `MODE_OTHER`, as it would with no wrapper running.
+ */
+let modeConn: MqttConn | null = null;
+let mode = MODE_OTHER;
+
+/** A released connection: its wrappers, still referenced by the broker, pass straight through. */
+function released(c: MqttConn): boolean {
+  return (c.client as unknown as Record<symbol, MqttConn | undefined>)[kConn] !== c;
+}
+
+/**
+ * Per-connection state: a handful of numbers and references, and nothing per connection
+ * that can be shared or derived (every byte here is paid once per idle client).
+ */
 export interface MqttConn {
   readonly client: AedesClientLike;
   readonly ctx: MqttContext;
-  readonly endpoint: string;
-  readonly clientType: string;
-  /** `performance.now()` when the CONNECT arrived. */
-  readonly start: number;
+  /** `performance.now()` when the CONNECT arrived; once open, when the connection opened. */
+  t: number;
   phase: typeof HANDSHAKE | typeof OPEN | typeof DONE;
-  /** False once released: wrappers still referenced by the broker pass straight through. */
-  on: boolean;
-  g: Group | null;
-  openedAt: number;
+  /** Index in `ctx.conns` while open, else -1. */
+  i: number;
+  /**
+   * The connection's labels until it opens (held by handshakes only), then the series of
+   * its (endpoint, client type) group: one field where idle connections need one.
+   */
+  g: Group | HandshakeLabels;
   /** Coarse time of the last PUBLISH in either direction, for idle detection. */
   last: number;
-  mode: number;
   /** QoS 1 / QoS 2 deliveries not acknowledged yet (PUBACK / PUBCOMP). */
   inflight1: number;
   inflight2: number;
   /** The client's will, published on its behalf at an abrupt close: not one of its PUBLISHes. */
   will: unknown;
-  reason: CloseReason | null;
-  initiator: Initiator;
-  errType: string | null;
-  /** The packet parser reported a malformed packet. */
-  parseError: boolean;
+  /**
+   * What the close will be put down to, seen on the way: a reason the server marked
+   * (takeover, keep-alive timeout: a {@link CloseMark}, which wins over anything else), or else
+   * the type of the first error (a string). One field: a mark makes the error irrelevant.
+   */
+  mark: CloseMark | string | null;
+  /** The client's own delivery functions, and the wrappers installed in their place. */
   readonly o0: DeliverFn;
   readonly oQ: DeliverFn;
   w0: DeliverFn | null;
   wQ: DeliverFn | null;
+}
+
+/** A close reason the server marked on a connection (its initiator is the server). */
+export interface CloseMark {
+  readonly reason: CloseReason;
+}
+
+export const TAKEOVER: CloseMark = Object.freeze({ reason: 'takeover' });
+export const PING_TIMEOUT: CloseMark = Object.freeze({ reason: 'ping_timeout' });
+
+/** Marks the close reason of `c`, unless one is marked already (the first one wins). */
+export function markClose(c: MqttConn, mark: CloseMark): void {
+  if (typeof c.mark !== 'object' || c.mark === null) c.mark = mark;
+}
+
+/** Notes the type of an error on `c`; the first one counts, and only if no reason is marked. */
+export function noteError(c: MqttConn, type: string): void {
+  if (c.mark === null) c.mark = type;
+}
+
+/** The labels of a connection in its handshake. */
+export interface HandshakeLabels {
+  readonly endpoint: string;
+  readonly clientType: string;
+}
+
+/** An open (or closed after opening) connection: `g` is its group. */
+export interface OpenMqttConn extends MqttConn {
+  g: Group;
 }
 
 /** Where a client's state lives; module-local, so two copies of tidewatch never share it. */
@@ -79,7 +130,7 @@ export function connOf(ctx: MqttContext, client: unknown): MqttConn | undefined 
 /** A connection's stream closed: settles its handshake or counts its close. */
 function onConnClose(this: { client?: unknown }): void {
   const c = (this.client as Record<symbol, MqttConn | undefined> | undefined)?.[kConn];
-  if (c === undefined || !c.on) return;
+  if (c === undefined) return;
   try {
     if (c.phase === HANDSHAKE) endHandshake(c, 'aborted');
     else if (c.phase === OPEN) closeConnection(c);
@@ -89,16 +140,11 @@ function onConnClose(this: { client?: unknown }): void {
   release(c);
 }
 
-/** Runs before aedes' own parser listener, so the error that follows is known as malformed input. */
-function onParseError(this: { client?: unknown }): void {
-  const c = (this.client as Record<symbol, MqttConn | undefined> | undefined)?.[kConn];
-  if (c !== undefined) c.parseError = true;
-}
-
 /**
  * Starts tracking a client whose CONNECT just arrived (or, `open`, one adopted while already
  * connected). Wraps its two delivery functions, which aedes captures into each subscription
- * it makes afterwards; listens for its stream's `'close'` and its parser's `'error'`.
+ * it makes afterwards; listens for its stream's `'close'`. A malformed packet is known from the
+ * parser itself when its error is reported ({@link parserFailed}), with no listener of its own.
  */
 export function track(
   ctx: MqttContext,
@@ -112,22 +158,15 @@ export function track(
   const c: MqttConn = {
     client,
     ctx,
-    endpoint,
-    clientType,
-    start: performance.now(),
+    t: performance.now(),
     phase: HANDSHAKE,
-    on: true,
-    g: null,
-    openedAt: 0,
+    i: -1,
+    g: { endpoint, clientType },
     last: ctx.clock.now,
-    mode: MODE_OTHER,
     inflight1: 0,
     inflight2: 0,
     will: undefined,
-    reason: null,
-    initiator: 'server',
-    errType: null,
-    parseError: false,
+    mark: null,
     o0: client.deliver0,
     oQ: client.deliverQoS,
     w0: null,
@@ -136,54 +175,89 @@ export function track(
   holder[kConn] = c;
   wrapDelivery(c);
   client.conn.on('close', onConnClose);
-  client._parser?.prependListener('error', onParseError);
   if (open) openConnection(c);
   else ctx.pending.add(c);
   return c;
 }
 
+/*
+ * The delivery wrappers are one shared function each, bound per client to its state: a bound
+ * function is the smallest per-client function V8 makes (no closure context), and aedes calls
+ * these with no receiver of its own (`deliverFunc(packet, cb)`) or with the client, which is
+ * the receiver the client's functions get here.
+ */
+function tidewatchDeliver0(this: MqttConn, packet: PacketLike, cb: (...args: unknown[]) => void) {
+  if (released(this)) return this.o0.call(this.client, packet, cb);
+  const prevConn = modeConn;
+  const prevMode = mode;
+  modeConn = this;
+  mode = MODE_QOS0;
+  try {
+    return this.o0.call(this.client, packet, cb);
+  } finally {
+    modeConn = prevConn;
+    mode = prevMode;
+  }
+}
+
+function tidewatchDeliverQoS(this: MqttConn, packet: PacketLike, cb: (...args: unknown[]) => void) {
+  if (released(this)) return this.oQ.call(this.client, packet, cb);
+  const prevConn = modeConn;
+  const prevMode = mode;
+  modeConn = this;
+  mode = MODE_QOS;
+  try {
+    return this.oQ.call(this.client, packet, cb);
+  } finally {
+    modeConn = prevConn;
+    mode = prevMode;
+  }
+}
+
 function wrapDelivery(c: MqttConn): void {
-  const { client, o0, oQ } = c;
-  if (typeof o0 === 'function') {
-    c.w0 = function tidewatchDeliver0(this: unknown, packet, cb) {
-      if (!c.on) return o0.call(this, packet, cb);
-      const prev = c.mode;
-      c.mode = MODE_QOS0;
-      try {
-        return o0.call(this, packet, cb);
-      } finally {
-        c.mode = prev;
-      }
-    };
+  const client = c.client;
+  if (typeof c.o0 === 'function') {
+    c.w0 = tidewatchDeliver0.bind(c);
     client.deliver0 = c.w0;
   }
-  if (typeof oQ === 'function') {
-    c.wQ = function tidewatchDeliverQoS(this: unknown, packet, cb) {
-      if (!c.on) return oQ.call(this, packet, cb);
-      const prev = c.mode;
-      c.mode = MODE_QOS;
-      try {
-        return oQ.call(this, packet, cb);
-      } finally {
-        c.mode = prev;
-      }
-    };
+  if (typeof c.oQ === 'function') {
+    c.wQ = tidewatchDeliverQoS.bind(c);
     client.deliverQoS = c.wQ;
   }
 }
 
+/**
+ * True when the client's packet parser failed: mqtt-packet keeps the error it emits in
+ * `parser.error` (until it parses again, which a failed client never does).
+ */
+export function parserFailed(client: AedesClientLike): boolean {
+  const e = client._parser?.error;
+  return e !== null && e !== undefined;
+}
+
 /** Stops tracking: removes listeners, puts the delivery functions back where still ours. */
 export function release(c: MqttConn): void {
-  if (!c.on) return;
-  c.on = false;
+  if (released(c)) return;
   const { client, ctx } = c;
   ctx.pending.delete(c);
-  ctx.conns.delete(c);
+  removeOpen(c);
   client.conn.removeListener('close', onConnClose);
-  client._parser?.removeListener('error', onParseError);
   if (c.w0 !== null && client.deliver0 === c.w0) client.deliver0 = c.o0;
   if (c.wQ !== null && client.deliverQoS === c.wQ) client.deliverQoS = c.oQ;
   delete (client as unknown as Record<symbol, MqttConn | undefined>)[kConn];
+}
+
+/** Takes an open connection out of `ctx.conns`: the last one moves into its place. */
+function removeOpen(c: MqttConn): void {
+  const i = c.i;
+  if (i < 0) return;
+  c.i = -1;
+  const conns = c.ctx.conns;
+  const last = conns.pop()!;
+  if (last !== c) {
+    conns[i] = last;
+    last.i = i;
+  }
 }
 
 /** Ends the handshake with `outcome`; `success` opens the connection. */
@@ -191,21 +265,23 @@ export function endHandshake(c: MqttConn, outcome: HandshakeOutcome): void {
   if (c.phase !== HANDSHAKE) return;
   const ctx = c.ctx;
   ctx.pending.delete(c);
-  const seconds = (performance.now() - c.start) / 1000;
-  ctx.recorder.observe('handshakeDuration', [ctx.transport, c.endpoint, outcome], seconds);
+  const seconds = (performance.now() - c.t) / 1000;
+  ctx.recorder.observe('handshakeDuration', [ctx.transport, c.g.endpoint, outcome], seconds);
   if (outcome === 'success') openConnection(c);
   else c.phase = DONE;
 }
 
 function openConnection(c: MqttConn): void {
   const ctx = c.ctx;
-  const g = groupFor(ctx, c.endpoint, c.clientType);
+  const labels = c.g as HandshakeLabels;
+  const g = groupFor(ctx, labels.endpoint, labels.clientType);
   c.g = g;
   c.phase = OPEN;
-  c.openedAt = performance.now();
+  c.t = performance.now();
   c.last = ctx.clock.now;
   c.will = c.client.will;
-  ctx.conns.add(c);
+  c.i = ctx.conns.length;
+  ctx.conns.push(c);
   g.opened.value++;
 }
 
@@ -219,14 +295,15 @@ function closeConnection(c: MqttConn): void {
   const client = c.client;
   let reason: CloseReason;
   let initiator: Initiator;
-  if (c.reason !== null) {
-    reason = c.reason;
-    initiator = c.initiator;
+  const mark = c.mark;
+  if (typeof mark === 'object' && mark !== null) {
+    reason = mark.reason;
+    initiator = 'server';
   } else if (client._disconnected === true) {
     reason = 'normal';
     initiator = 'client';
-  } else if (c.errType !== null) {
-    ({ reason, initiator } = reasonForErrorType(c.errType));
+  } else if (typeof mark === 'string') {
+    ({ reason, initiator } = reasonForErrorType(mark));
   } else if (client.conn.readableEnded === true) {
     // The peer ended its stream without DISCONNECT: its will is published, as for a drop.
     reason = 'abnormal';
@@ -238,14 +315,14 @@ function closeConnection(c: MqttConn): void {
     reason = 'normal';
     initiator = 'server';
   }
-  recordClose(c.ctx, c.g!, c.openedAt, reason, initiator);
+  recordClose(c.ctx, c.g as Group, c.t, reason, initiator);
 }
 
 /** Counts a client PUBLISH the broker accepted. */
 export function countIn(c: MqttConn, packet: PacketLike): void {
   if (packet === c.will || isSysTopic(packet.topic)) return;
   const n = payloadLength(packet.payload);
-  const g = c.g!;
+  const g = c.g as Group;
   g.msgIn.value++;
   g.bytesIn.value += n;
   observe(g.sizeIn, n);
@@ -270,15 +347,16 @@ export function countOut(c: MqttConn, packet: PacketLike): void {
     return;
   }
   let q = 0;
-  if (c.mode !== MODE_QOS0) {
+  const m = modeConn === c ? mode : MODE_OTHER;
+  if (m !== MODE_QOS0) {
     q = qosIndex(packet.qos);
-    if (c.mode === MODE_QOS && q > 0) {
+    if (m === MODE_QOS && q > 0) {
       const sub = c.client.subscriptions[topic];
       if (sub !== undefined && (sub.qos ?? 0) < q) q = qosIndex(sub.qos);
     }
   }
   const n = payloadLength(packet.payload);
-  const g = c.g!;
+  const g = c.g as Group;
   g.msgOut.value++;
   g.bytesOut.value += n;
   observe(g.sizeOut, n);
@@ -303,7 +381,7 @@ function qosIndex(qos: unknown): 0 | 1 | 2 {
 }
 
 function recordSize(c: MqttConn, direction: 'in' | 'out', n: number): void {
-  const g = c.g!;
+  const g = c.g as Group;
   const s = direction === 'in' ? g.sizeIn : g.sizeOut;
   c.ctx.recorder.family('messageSize').otel?.record(n, s.attrs);
 }

@@ -8,7 +8,12 @@ import {
   HANDSHAKE,
   type MqttConn,
   type MqttContext,
+  markClose,
+  noteError,
   OPEN,
+  PING_TIMEOUT,
+  parserFailed,
+  TAKEOVER,
 } from './conn.js';
 import { hookProperty } from './hooks.js';
 import { connackOutcome, connackType, isNetworkType, mqttErrorType } from './reasons.js';
@@ -176,10 +181,7 @@ export function hookBroker(
             const old = typeof id === 'string' ? this.clients?.[id] : undefined;
             if (old === undefined || old === client) return;
             const c = connOf(ctx, old);
-            if (c !== undefined && c.reason === null) {
-              c.reason = 'takeover';
-              c.initiator = 'server';
-            }
+            if (c !== undefined) markClose(c, TAKEOVER);
           });
         }
         return orig.apply(this, arguments as unknown as unknown[]);
@@ -216,13 +218,15 @@ export function hookBroker(
       if ((err as { errorCode?: unknown } | null)?.errorCode !== undefined) return;
       const c = connOf(ctx, client);
       if (c !== undefined && c.phase !== HANDSHAKE && c.phase !== OPEN) return;
-      const type = c?.parseError ? 'protocol_error' : mqttErrorType(err);
+      // A malformed packet: the parser's error, reported for the client that fed it.
+      const type =
+        c !== undefined && parserFailed(c.client) ? 'protocol_error' : mqttErrorType(err);
       // A keep-alive timeout is counted in heartbeats_total{outcome="timeout"}.
       if (type === 'keepalive_timeout') return;
       recorder.inc('errors', [t, type]);
       if (c === undefined) return;
       if (c.phase === HANDSHAKE) endHandshake(c, isNetworkType(type) ? 'aborted' : 'error');
-      else if (c.errType === null) c.errType = type;
+      else noteError(c, type);
     });
   };
   inst.patches.listen(broker, 'clientError', onError);
@@ -234,10 +238,7 @@ export function hookBroker(
       const c = connOf(ctx, client);
       if (c === undefined) return;
       if (c.phase === HANDSHAKE) endHandshake(c, 'error');
-      else if (c.reason === null) {
-        c.reason = 'ping_timeout';
-        c.initiator = 'server';
-      }
+      else markClose(c, PING_TIMEOUT);
     });
   });
 

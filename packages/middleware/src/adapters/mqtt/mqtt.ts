@@ -17,7 +17,15 @@ import type { Recorder } from '../../internal/recorder.js';
 import { collectGauges } from '../../internal/transport.js';
 import { fail, optSyncFunction } from '../../internal/validate.js';
 import { internalsOf, type RealtimeMetrics } from '../../metrics.js';
-import { connOf, type MqttConn, type MqttContext, OPEN, release, track } from './conn.js';
+import {
+  connOf,
+  type MqttConn,
+  type MqttContext,
+  OPEN,
+  type OpenMqttConn,
+  release,
+  track,
+} from './conn.js';
 import { type BrokerHooks, hookBroker } from './events.js';
 import { defaultTopic } from './reasons.js';
 import { RetainedTopics, TopicSeries } from './topics.js';
@@ -165,7 +173,7 @@ function attach(inst: Instrumentation, broker: AedesLike, opts: MqttOptions): un
     closeCodes: undefined,
     groups: new Map(),
     pending: new Set<MqttConn>(),
-    conns: new Set<MqttConn>(),
+    conns: [],
     qosIn: [0, 1, 2].map((q) => recorder.series('qosMessages', [t, 'in', String(q)])),
     qosOut: [0, 1, 2].map((q) => recorder.series('qosMessages', [t, 'out', String(q)])),
     dropped: recorder.series('messagesDropped', [t, 'not_open']),
@@ -201,9 +209,17 @@ function attach(inst: Instrumentation, broker: AedesLike, opts: MqttOptions): un
 
   inst.collect((r) => {
     const idleAfter = inst.internals.options.idleAfterMs;
-    collectGauges(r, t, ctx.conns, clock.tick(), idleAfter, opts.slowConsumerBytes, sendBuffer);
+    collectGauges(
+      r,
+      t,
+      ctx.conns as OpenMqttConn[],
+      clock.tick(),
+      idleAfter,
+      opts.slowConsumerBytes,
+      sendBuffer,
+    );
     r.series('handshakesInFlight', [t]).value += ctx.pending.size;
-    if (opts.maxConnections !== undefined) r.capacity(t, ctx.conns.size, opts.maxConnections);
+    if (opts.maxConnections !== undefined) r.capacity(t, ctx.conns.length, opts.maxConnections);
     let q1 = 0;
     let q2 = 0;
     for (const c of ctx.conns) {

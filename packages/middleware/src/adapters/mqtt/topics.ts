@@ -1,7 +1,7 @@
 import { classifierResult } from '../../internal/classifier.js';
 import type { ValueSeries } from '../../internal/family.js';
 import type { Recorder } from '../../internal/recorder.js';
-import { payloadLength } from './reasons.js';
+import { defaultTopic, payloadLength } from './reasons.js';
 import type { PacketLike, PersistenceLike, TopicClassifier } from './types.js';
 
 /** Filters whose classification is remembered; past this, each scrape classifies again. */
@@ -9,35 +9,46 @@ const MAX_CACHED_FILTERS = 10_000;
 
 /**
  * The `subscriptions{topic}` series of topic filters. A scrape counts every subscription of
- * every open connection, so the classifier runs once per distinct filter (cached), not once
- * per subscription per scrape; a throwing classifier is counted once per filter at
- * `classifier.topic` and labels it `unknown`.
+ * every open connection, so a classifier of the application's runs once per distinct filter
+ * (cached), not once per subscription per scrape; a throwing classifier is counted once per
+ * filter at `classifier.topic` and labels it `unknown`. The default classifier is a few
+ * string operations that never throw: it runs at each scrape, and only its results are
+ * cached, so a broker whose clients each subscribe to a topic of their own (`devices/<id>/#`)
+ * keeps no entry per filter, i.e. per connection.
  */
 export class TopicSeries {
+  /** Filter -> series (an application's classifier), or default label -> series. */
   private readonly cache = new Map<string, ValueSeries>();
   private readonly recorder: Recorder;
   private readonly transport: string;
   private readonly classify: TopicClassifier;
+  private readonly byLabel: boolean;
 
   constructor(recorder: Recorder, transport: string, classify: TopicClassifier) {
     this.recorder = recorder;
     this.transport = transport;
     this.classify = classify;
+    this.byLabel = classify === defaultTopic;
   }
 
   /** The gauge series a subscription to `filter` adds to. */
   of(filter: string): ValueSeries {
-    const found = this.cache.get(filter);
+    const key = this.byLabel ? defaultTopic(filter) : filter;
+    const found = this.cache.get(key);
     if (found !== undefined) return found;
     let label: string;
     try {
-      label = classifierResult(this.recorder, this.classify(filter), 'classifier.topic');
+      label = classifierResult(
+        this.recorder,
+        this.byLabel ? key : this.classify(filter),
+        'classifier.topic',
+      );
     } catch (err) {
       this.recorder.error('classifier.topic', err);
       label = 'unknown';
     }
     const s = this.recorder.series('subscriptions', [this.transport, label]);
-    if (this.cache.size < MAX_CACHED_FILTERS) this.cache.set(filter, s);
+    if (this.cache.size < MAX_CACHED_FILTERS) this.cache.set(key, s);
     return s;
   }
 }

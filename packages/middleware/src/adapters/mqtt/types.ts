@@ -37,6 +37,11 @@ export interface ListenableLike {
   removeListener(event: string, listener: (...args: any[]) => void): unknown;
 }
 
+/** An mqtt-packet parser: `error` holds what it last emitted as `'error'`, null before. */
+export interface ParserLike {
+  readonly error?: unknown;
+}
+
 /** The connection stream of an aedes client: a TCP/TLS socket or a WebSocket stream. */
 export interface ConnLike extends ListenableLike {
   readonly destroyed?: boolean;
@@ -70,8 +75,8 @@ export interface AedesClientLike {
   deliverQoS: DeliverFn;
   /** Set by aedes when the client sent DISCONNECT. */
   readonly _disconnected?: boolean;
-  /** The client's mqtt-packet parser, which emits `'error'` for a malformed packet. */
-  readonly _parser?: ListenableLike;
+  /** The client's mqtt-packet parser, which keeps the error of a malformed packet. */
+  readonly _parser?: ParserLike;
 }
 
 /** The persistence of an aedes broker (aedes-persistence and its peers). */
