@@ -53,11 +53,7 @@ bench
 await bench.run();
 
 const ns = (name) => bench.getTask(name).result.latency.p50 * 1e6;
-const rows = bench.tasks.map((t) => [
-  t.name,
-  t.result.latency.p50 * 1e6,
-  t.result.throughput.mean,
-]);
+const rows = bench.tasks.map((t) => [t.name, t.result.latency.p50 * 1e6, t.result.throughput.mean]);
 const stampNs = ns('stamp(message object)') - ns('message object (baseline)');
 const loop = ns(`plain loop to ${recipients} sockets (baseline)`);
 const unstampedPerRecipient = (ns(`fanOut, unstamped, ${recipients} sockets`) - loop) / recipients;

@@ -130,7 +130,9 @@ export function forecastWith(
   // A saved model fed fewer points than it was fitted to need forecasts from garbage lags.
   const need = model.minHistory(ctx);
   if (y.length < need)
-    throw new Error(`too little history for ${model.name}: ${y.length} points, need at least ${need}`);
+    throw new Error(
+      `too little history for ${model.name}: ${y.length} points, need at least ${need}`,
+    );
   return points(
     model.predict(y, horizon, ctx),
     fitted.band,

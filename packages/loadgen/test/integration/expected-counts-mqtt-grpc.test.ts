@@ -52,8 +52,7 @@ describe('expectedServerCounts vs an instrumented server', () => {
     const metrics = createRealtimeMetrics({ registry: new Registry() });
     const scrape = await serveMetrics(metrics);
     const s = await startMqttServer({
-      instrument: (b) =>
-        instrumentAedes(b as unknown as Parameters<typeof instrumentAedes>[0], metrics),
+      instrument: (b) => instrumentAedes(b, metrics),
     });
     cleanups.push(() => s.close());
     const r = await runLoad({
@@ -77,8 +76,7 @@ describe('expectedServerCounts vs an instrumented server', () => {
     const metrics = createRealtimeMetrics({ registry: new Registry() });
     const scrape = await serveMetrics(metrics);
     const s = await startMqttServer({
-      instrument: (b) =>
-        instrumentAedes(b as unknown as Parameters<typeof instrumentAedes>[0], metrics),
+      instrument: (b) => instrumentAedes(b, metrics),
     });
     cleanups.push(() => s.close());
     const r = await runLoad({

@@ -93,7 +93,8 @@ export interface AedesLike {
   preConnect: (...args: any[]) => unknown;
   authorizeForward: (...args: any[]) => unknown;
   published: (...args: any[]) => unknown;
-  registerClient(client: AedesClientLike): void;
+  /** aedes has it (it is how a takeover shows), though its published types leave it out. */
+  registerClient?(client: AedesClientLike): void;
   close(cb?: () => void): void;
   readonly clients?: Readonly<Record<string, AedesClientLike | undefined>>;
   /** Set by `listen()` (which `Aedes.createBroker()` awaits). */
