@@ -6,6 +6,7 @@ import {
   recordClose,
   type TransportContext,
 } from '../../internal/transport.js';
+import type { CallList } from './call-list.js';
 import {
   closeOutcome,
   countsAsError,
@@ -41,9 +42,9 @@ export interface GrpcMethod {
 export interface GrpcContext extends TransportContext {
   readonly inst: Instrumentation;
   /** Calls past their handshake (first response metadata), still open. */
-  readonly conns: CallList;
+  readonly conns: CallList<TrackedCall>;
   /** Calls waiting for their first response metadata. */
-  readonly pending: CallList;
+  readonly pending: CallList<TrackedCall>;
   shutdown: ShutdownState;
   /** The `endpoint` label of a method path (guarded; never throws). */
   endpointOf(path: string): string;
@@ -93,77 +94,13 @@ const OPENED = 2;
 /** `next` is grpc-js' base call: its `stream` is the HTTP/2 stream, and its close ends the call. */
 const STREAM = 4;
 /** In the attachment's {@link GrpcContext.pending} list. */
-const IN_PENDING = 8;
+export const IN_PENDING = 8;
 /** In the attachment's {@link GrpcContext.conns} list. */
-const IN_CONNS = 16;
+export const IN_CONNS = 16;
 /** A bidirectional call (the client streams too), so its half-close means "I am done". */
 const BIDI = 32;
 /** A bidirectional call whose client half-closed: an OK status after it answers the client. */
 const CLIENT_DONE = 64;
-
-/**
- * A set of calls as an intrusive doubly linked list in insertion order (what a `Set` would
- * do, without an entry and its share of the hash table per call): a call is in at most one
- * list at a time (pending, then open), through its own two link fields and a state bit.
- */
-export class CallList implements Iterable<TrackedCall> {
-  size = 0;
-  private head: TrackedCall | null = null;
-  private tail: TrackedCall | null = null;
-  private readonly bit: number;
-
-  /** `pending`: the list of calls before their handshake; else the open ones. */
-  constructor(pending: boolean) {
-    this.bit = pending ? IN_PENDING : IN_CONNS;
-  }
-
-  add(c: TrackedCall): void {
-    if ((c.state & this.bit) !== 0) return;
-    c.state |= this.bit;
-    c.prev = this.tail;
-    c.after = null;
-    if (this.tail === null) this.head = c;
-    else this.tail.after = c;
-    this.tail = c;
-    this.size++;
-  }
-
-  delete(c: TrackedCall): void {
-    if ((c.state & this.bit) === 0) return;
-    c.state &= ~this.bit;
-    const { prev, after } = c;
-    if (prev === null) this.head = after;
-    else prev.after = after;
-    if (after === null) this.tail = prev;
-    else after.prev = prev;
-    c.prev = null;
-    c.after = null;
-    this.size--;
-  }
-
-  clear(): void {
-    let c = this.head;
-    while (c !== null) {
-      const after = c.after;
-      c.state &= ~this.bit;
-      c.prev = null;
-      c.after = null;
-      c = after;
-    }
-    this.head = null;
-    this.tail = null;
-    this.size = 0;
-  }
-
-  *[Symbol.iterator](): Iterator<TrackedCall> {
-    let c = this.head;
-    while (c !== null) {
-      const after = c.after;
-      yield c;
-      c = after;
-    }
-  }
-}
 
 /**
  * The call an HTTP/2 stream ends, as a property of the stream: it lets one shared close

@@ -16,12 +16,14 @@ import { collectGauges } from '../../internal/transport.js';
 import { fail, optFunction, optSyncFunction } from '../../internal/validate.js';
 import { internalsOf, type RealtimeMetrics } from '../../metrics.js';
 import {
-  CallList,
   type GrpcContext,
   type GrpcMethod,
+  IN_CONNS,
+  IN_PENDING,
   type TrackedCall,
   trackingInterceptor,
 } from './call.js';
+import { CallList } from './call-list.js';
 import { measureCodecs } from './codecs.js';
 import type { GrpcMetadataLike, GrpcServerInterceptor, GrpcServerLike } from './types.js';
 
@@ -257,8 +259,8 @@ function attachContext(inst: Instrumentation, opts: ParsedOptions): GrpcContext 
     transport,
     closeCodes: undefined,
     groups: new Map(),
-    conns: new CallList(false),
-    pending: new CallList(true),
+    conns: new CallList<TrackedCall>(IN_CONNS),
+    pending: new CallList<TrackedCall>(IN_PENDING),
     shutdown: 'none',
     endpointOf: (path) => methodOf(path).endpoint,
     methodOf,
