@@ -5,29 +5,14 @@
  * WebSocket and publish over TCP as the guide says, and the curl/grep with its shown output is
  * compared with the live /metrics.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pollUntil, startCli, stopStartedProcesses } from '@tidewatch/test-utils';
 import { connectAsync, type MqttClient } from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { docSnippets, ROOT } from './fixtures/doc-snippets.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DOC = readFileSync(join(ROOT, 'docs/getting-started-mqtt.md'), 'utf8');
-
-/** The code block right after each `<!-- snippet: NAME -->`. */
-function snippets(markdown: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const re = /<!-- snippet: ([\w-]+) -->\n```[\w-]*\n([\s\S]*?)\n```/g;
-  for (const m of markdown.matchAll(re)) out.set(m[1] as string, m[2] as string);
-  return out;
-}
-const SNIPPETS = snippets(DOC);
-const snippet = (name: string): string => {
-  const s = SNIPPETS.get(name);
-  if (s === undefined) throw new Error(`docs/getting-started-mqtt.md has no snippet "${name}"`);
-  return s;
-};
+const snippet = docSnippets('getting-started-mqtt.md');
 
 // Inside the repo, so `@tidewatch/middleware` etc. resolve from node_modules as they would in
 // the reader's project (ESM ignores NODE_PATH).
@@ -83,11 +68,11 @@ async function curlGrep(command: string): Promise<string[]> {
 
 describe('docs/getting-started-mqtt.md', () => {
   it('has every snippet this test runs', () => {
-    expect([...SNIPPETS.keys()].sort()).toEqual(['curl-metrics', 'curl-metrics-output', 'server']);
+    expect([...snippet.names].sort()).toEqual(['curl-metrics', 'curl-metrics-output', 'server']);
   });
 
   it('the install line names packages that exist', () => {
-    const install = /npm install ([^\n]+)/.exec(DOC)?.[1]?.split(' ') ?? [];
+    const install = /npm install ([^\n]+)/.exec(snippet.markdown)?.[1]?.split(' ') ?? [];
     expect(install).toEqual(['@tidewatch/middleware', 'prom-client', 'aedes', 'ws']);
     // aedes exports no `./package.json`: resolve each package's entry, as `import` would.
     for (const name of install) expect(() => import.meta.resolve(name)).not.toThrow();

@@ -8,7 +8,6 @@
  */
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import {
   freePort,
@@ -21,23 +20,9 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { parseAllDocuments, parse as parseYaml } from 'yaml';
+import { docSnippets, ROOT } from './fixtures/doc-snippets.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const DOC = readFileSync(join(ROOT, 'docs/getting-started.md'), 'utf8');
-
-/** The code block right after each `<!-- snippet: NAME -->`. */
-function snippets(markdown: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const re = /<!-- snippet: ([\w-]+) -->\n```[\w-]*\n([\s\S]*?)\n```/g;
-  for (const m of markdown.matchAll(re)) out.set(m[1] as string, m[2] as string);
-  return out;
-}
-const SNIPPETS = snippets(DOC);
-const snippet = (name: string): string => {
-  const s = SNIPPETS.get(name);
-  if (s === undefined) throw new Error(`docs/getting-started.md has no snippet "${name}"`);
-  return s;
-};
+const snippet = docSnippets('getting-started.md');
 
 // Inside the repo, so `@tidewatch/middleware` etc. resolve from node_modules as they would in
 // the reader's project (ESM ignores NODE_PATH).
@@ -92,7 +77,7 @@ async function curlGrep(command: string): Promise<string[]> {
 
 describe('docs/getting-started.md', () => {
   it('has every snippet this test runs', () => {
-    expect([...SNIPPETS.keys()].sort()).toEqual(
+    expect([...snippet.names].sort()).toEqual(
       [
         'curl-metrics',
         'curl-metrics-output',
@@ -107,7 +92,7 @@ describe('docs/getting-started.md', () => {
   });
 
   it('the install line names packages that exist', () => {
-    const install = /npm install ([^\n]+)/.exec(DOC)?.[1]?.split(' ') ?? [];
+    const install = /npm install ([^\n]+)/.exec(snippet.markdown)?.[1]?.split(' ') ?? [];
     expect(install).toEqual(['@tidewatch/middleware', 'prom-client', 'ws']);
     for (const name of install)
       expect(() => import.meta.resolve(`${name}/package.json`)).not.toThrow();

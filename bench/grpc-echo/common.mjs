@@ -1,8 +1,6 @@
 // Constants shared by the grpc-echo driver, server and client. The service is defined in code
 // (no .proto): one bidirectional method whose messages are raw bytes, so the serialized size
 // is the payload size and no variant pays for protobuf work the others skip.
-import { sumPromText } from '../common/util.mjs';
-
 export const VARIANTS = ['baseline', 'tidewatch', 'prom-naive'];
 
 const identity = (b) => b;
@@ -19,8 +17,3 @@ export const ECHO_SERVICE = {
     responseDeserialize: identity,
   },
 };
-
-/** Sum of one Prometheus text-format metric's samples whose label set holds `direction="<dir>"`. */
-export function sumPromSamples(text, name, dir) {
-  return sumPromText(text, name, `direction="${dir}"`);
-}

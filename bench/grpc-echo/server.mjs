@@ -4,8 +4,9 @@
 // metadata at once so a stream is "open" before the first message, like a WebSocket.
 import grpc from '@grpc/grpc-js';
 import { runEchoServer } from '../common/echo-server.mjs';
-import { importFromRoot, importMiddleware } from '../common/resolve.mjs';
-import { ECHO_SERVICE, sumPromSamples, VARIANTS } from './common.mjs';
+import { importFromRoot } from '../common/resolve.mjs';
+import { baselineVariant, sumPromSamples, tidewatchVariant } from '../common/variants.mjs';
+import { ECHO_SERVICE, VARIANTS } from './common.mjs';
 
 runEchoServer({
   variants: VARIANTS,
@@ -50,30 +51,10 @@ runEchoServer({
 async function setupVariant(name, server, args) {
   switch (name) {
     case 'baseline':
-      return {
-        counts: false,
-        scrape: async () => '',
-        count: async () => ({ in: Number.NaN, out: Number.NaN }),
-      };
+      return baselineVariant();
 
-    case 'tidewatch': {
-      const { Registry } = await importFromRoot('prom-client');
-      const [mw, mwGrpc] = await importMiddleware(args, 'grpc');
-      const registry = new Registry();
-      const metrics = mw.createRealtimeMetrics({ registry });
-      const detach = mwGrpc.instrumentGrpc(server, metrics);
-      const scrape = () => registry.metrics();
-      return {
-        counts: true,
-        scrape,
-        count: async () => {
-          const text = await scrape();
-          const n = metrics.names.messages;
-          return { in: sumPromSamples(text, n, 'in'), out: sumPromSamples(text, n, 'out') };
-        },
-        close: detach,
-      };
-    }
+    case 'tidewatch':
+      return tidewatchVariant(args, 'grpc', (m, metrics) => m.instrumentGrpc(server, metrics));
 
     case 'prom-naive': {
       // What a grpc-js user writes by hand today: a counter bumped in the handler's `data`

@@ -1,13 +1,6 @@
 // Constants shared by the mqtt-echo driver, server and client. Dependency-free so every
 // process pays the same import cost regardless of variant.
-import { sumPromText } from '../common/util.mjs';
-
 export const VARIANTS = ['baseline', 'tidewatch', 'prom-naive'];
 
 /** Each client subscribes to its own topic and publishes to it: the broker echoes every publish. */
 export const topicOf = (clientId) => `echo/${clientId}`;
-
-/** Sum of one Prometheus text-format metric's samples whose label set holds `direction="<dir>"`. */
-export function sumPromSamples(text, name, dir) {
-  return sumPromText(text, name, `direction="${dir}"`);
-}

@@ -5,9 +5,10 @@
 import net from 'node:net';
 import { Aedes } from 'aedes';
 import { runEchoServer } from '../common/echo-server.mjs';
-import { importFromRoot, importMiddleware } from '../common/resolve.mjs';
+import { importFromRoot } from '../common/resolve.mjs';
 import { num } from '../common/util.mjs';
-import { sumPromSamples, VARIANTS } from './common.mjs';
+import { baselineVariant, sumPromSamples, tidewatchVariant } from '../common/variants.mjs';
+import { VARIANTS } from './common.mjs';
 
 runEchoServer({
   variants: VARIANTS,
@@ -47,30 +48,10 @@ runEchoServer({
 async function setupVariant(name, broker, args) {
   switch (name) {
     case 'baseline':
-      return {
-        counts: false,
-        scrape: async () => '',
-        count: async () => ({ in: Number.NaN, out: Number.NaN }),
-      };
+      return baselineVariant();
 
-    case 'tidewatch': {
-      const { Registry } = await importFromRoot('prom-client');
-      const [mw, mwMqtt] = await importMiddleware(args, 'mqtt');
-      const registry = new Registry();
-      const metrics = mw.createRealtimeMetrics({ registry });
-      const detach = mwMqtt.instrumentAedes(broker, metrics);
-      const scrape = () => registry.metrics();
-      return {
-        counts: true,
-        scrape,
-        count: async () => {
-          const text = await scrape();
-          const n = metrics.names.messages;
-          return { in: sumPromSamples(text, n, 'in'), out: sumPromSamples(text, n, 'out') };
-        },
-        close: detach,
-      };
-    }
+    case 'tidewatch':
+      return tidewatchVariant(args, 'mqtt', (m, metrics) => m.instrumentAedes(broker, metrics));
 
     case 'prom-naive': {
       // What an aedes user writes by hand today: counters on the broker's `publish` event and
