@@ -187,7 +187,8 @@ export function track(
  * the receiver the client's functions get here.
  */
 function tidewatchDeliver0(this: MqttConn, packet: PacketLike, cb: (...args: unknown[]) => void) {
-  if (released(this)) return this.o0.call(this.client, packet, cb);
+  // A released connection clears its wrappers: a field read, not a lookup on the client.
+  if (this.w0 === null) return this.o0.call(this.client, packet, cb);
   const prevConn = modeConn;
   const prevMode = mode;
   modeConn = this;
@@ -201,7 +202,7 @@ function tidewatchDeliver0(this: MqttConn, packet: PacketLike, cb: (...args: unk
 }
 
 function tidewatchDeliverQoS(this: MqttConn, packet: PacketLike, cb: (...args: unknown[]) => void) {
-  if (released(this)) return this.oQ.call(this.client, packet, cb);
+  if (this.wQ === null) return this.oQ.call(this.client, packet, cb);
   const prevConn = modeConn;
   const prevMode = mode;
   modeConn = this;
@@ -244,6 +245,9 @@ export function release(c: MqttConn): void {
   client.conn.removeListener('close', onConnClose);
   if (c.w0 !== null && client.deliver0 === c.w0) client.deliver0 = c.o0;
   if (c.wQ !== null && client.deliverQoS === c.wQ) client.deliverQoS = c.oQ;
+  // Wrappers aedes still holds (in subscriptions) see these and pass straight through.
+  c.w0 = null;
+  c.wQ = null;
   delete (client as unknown as Record<symbol, MqttConn | undefined>)[kConn];
 }
 
