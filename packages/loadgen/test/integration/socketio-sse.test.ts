@@ -126,10 +126,13 @@ describe('sse', () => {
     expect(c).toMatchObject({ attempted: c.opened, closedByClient: c.opened, open: 0 });
     expect(r.failuresByReason).toEqual({});
     const { expected, actual } = await serverCounts(s, r);
-    // SSE has no inbound messages on the stream: opened, handshakes, 2 closes, out messages and bytes.
-    expect(Object.keys(expected)).toHaveLength(6);
+    // SSE has no inbound messages on the stream, and out is not exact at an aborting close:
+    // opened, handshakes, 2 closes.
+    expect(Object.keys(expected)).toHaveLength(4);
     expect(actual).toEqual(expected);
-    expect(r.messages.received).toBe(s.app.sent);
+    // An event written as a client aborted its stream is sent but never received.
+    expect(r.messages.received).toBeLessThanOrEqual(s.app.sent);
+    expect(r.messages.received).toBeGreaterThan(0);
     expect(r.messages.sent).toBe(s.app.received);
     expect(r.rtt.count).toBeGreaterThan(0);
     expect(r.bytes.received).toBeGreaterThan(0);
