@@ -3,19 +3,36 @@
 // results the benchmarks write (bench/results/*.json, gitignored); a missing file makes its rows
 // say "not run" — never an invented number.
 //
-//   node bench/summary/run.mjs [--write-docs]
+//   node bench/summary/run.mjs [--write-docs] [--autoscale FILE]
+//
+// --autoscale FILE: read the autoscale results from FILE instead of bench/results/autoscale.json
+// (to check a dev run, e.g. $TMPDIR/tidewatch-autoscale-dev.json; not with --write-docs).
 import fs from 'node:fs';
 import path from 'node:path';
+import { autoscaleChartGroups, autoscaleRows } from '../autoscale/summary.mjs';
 import { ROOT } from '../common/resolve.mjs';
 import { COLORS, svgDocument } from './svg.mjs';
 
 const RESULTS = path.join(ROOT, 'bench/results');
 const DOC = path.join(ROOT, 'docs/benchmarks.md');
-const write = process.argv.includes('--write-docs');
+const argv = process.argv.slice(2);
+const write = argv.includes('--write-docs');
+const autoscaleFile = argv.includes('--autoscale')
+  ? argv[argv.indexOf('--autoscale') + 1]
+  : undefined;
+if (argv.includes('--autoscale') && (!autoscaleFile || autoscaleFile.startsWith('--'))) {
+  console.error('summary: --autoscale needs a results file');
+  process.exit(2);
+}
+if (autoscaleFile && write) {
+  // The docs carry the committed results only: a dev file would publish a dev run.
+  console.error('summary: --autoscale is for checking a dev run; not with --write-docs');
+  process.exit(2);
+}
 
 const missing = [];
-function load(name) {
-  const file = path.join(RESULTS, `${name}.json`);
+function load(name, override) {
+  const file = override ?? path.join(RESULTS, `${name}.json`);
   if (!fs.existsSync(file)) {
     missing.push(name);
     return null;
@@ -34,7 +51,7 @@ const signed = (x, d = 0) => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${fmt(x,
 const wsEcho = load('ws-echo');
 const sioEcho = load('sio-echo');
 const forecast = load('forecast');
-const autoscale = load('autoscale');
+const autoscale = load('autoscale', autoscaleFile);
 const conns = load('scale-connections');
 const churn = load('scale-churn');
 
@@ -191,31 +208,8 @@ for (const r of forecast?.rows ?? []) {
 if (!forecast) row('Forecast MASE', 'not run', 'not run', 'not run', '—', CMD.forecast);
 
 // --- autoscale -----------------------------------------------------------------------------
-for (const ready of [...new Set((autoscale ?? []).map((r) => r.ready))]) {
-  const at = autoscale.filter((r) => r.ready === ready);
-  const reactive = at.find((r) => r.policy === 'reactive');
-  const pred =
-    at.find((r) => r.policy === 'predictive' && /default/.test(r.label)) ??
-    at.find((r) => r.policy === 'predictive');
-  const oracle = at.find((r) => r.policy === 'oracle');
-  const cost = (x) => (x.replicaHours / reactive.replicaHours - 1) * 100;
-  row(
-    `Autoscale, pods ready after ${ready / 60} min: under-provisioned minutes`,
-    fmt(pred.underProvisionedMinutes, pred.underProvisionedMinutes % 1 ? 2 : 0),
-    `${fmt(reactive.underProvisionedMinutes, 2)} (reactive HPA)`,
-    `${fmt(oracle.underProvisionedMinutes)} (perfect forecast)`,
-    `${fmt((1 - pred.underProvisionedMinutes / reactive.underProvisionedMinutes) * 100, 1)} % fewer`,
-    CMD.autoscale,
-  );
-  row(
-    `Autoscale, pods ready after ${ready / 60} min: replica-hours`,
-    `${fmt(pred.replicaHours)} (${signed(cost(pred), 2)} %)`,
-    fmt(reactive.replicaHours),
-    `${fmt(oracle.replicaHours)} (${signed(cost(oracle), 2)} %)`,
-    ratio(pred.replicaHours, reactive.replicaHours, 3),
-    CMD.autoscale,
-  );
-}
+for (const r of autoscaleRows(autoscale, { fmt, signed }))
+  row(r.figure, r.tidewatch, r.baseline, r.peer, r.ratio, CMD.autoscale);
 if (!autoscale) row('Autoscale', 'not run', 'not run', 'not run', '—', CMD.autoscale);
 
 // --- charts --------------------------------------------------------------------------------
@@ -336,33 +330,10 @@ function shortModel(m) {
     .replace('holt-winters', 'HW')
     .replace('seasonal-profile', 'profile');
 }
-const autoscaleGroups = [...new Set((autoscale ?? []).map((r) => r.ready))].map((ready) => {
-  const at = autoscale.filter((r) => r.ready === ready);
-  const pick = (f) => at.find(f)?.underProvisionedMinutes ?? Number.NaN;
-  return {
-    label: `pods ready after ${ready / 60} min`,
-    bars: [
-      {
-        label: 'reactive HPA',
-        value: pick((r) => r.policy === 'reactive'),
-        color: COLORS.baseline,
-      },
-      {
-        label: 'tidewatch predictive',
-        value: pick((r) => r.policy === 'predictive' && /default/.test(r.label)),
-        color: COLORS.tidewatch,
-      },
-      {
-        label: 'perfect forecast',
-        value: pick((r) => r.policy === 'oracle'),
-        color: COLORS.oracle,
-      },
-    ],
-  };
-});
+const autoscaleGroups = autoscaleChartGroups(autoscale, { fmt, COLORS });
 const forecastSvg = svgDocument({
   title: 'Forecast accuracy and what it buys the autoscaler',
-  desc: 'Left: MASE of the backtest-selected model, Holt-Winters and the best seasonal naive per series. Right: under-provisioned minutes over six months of the flights trace for reactive HPA, tidewatch predictive scaling and a perfect forecast.',
+  desc: 'Left: MASE of the backtest-selected model, Holt-Winters and the best seasonal naive per series. Right: overloaded pod-minutes (sticky connections, the shipped deploy configuration) as a share of reactive scaling, for tidewatch predictive scaling and a perfect forecast, on the flights fixture the design was tuned on, the airport traces and the held-out airport.',
   panelWidth: 560,
   panels: [
     {
@@ -374,9 +345,10 @@ const forecastSvg = svgDocument({
         : [{ label: 'forecast', bars: [{ label: 'not run', value: Number.NaN }] }],
     },
     {
-      title: 'Under-provisioned minutes (lower is better)',
-      axis: 'minutes with ready capacity below demand, Jan-Jun 2001 trace',
-      format: (v) => fmt(v, v % 1 ? 2 : 0),
+      title: 'Overloaded pod-minutes vs reactive (lower is better)',
+      axis: '% of reactive HPA; pod-minutes above capacity, Jan-Jun 2001 traces',
+      ref: { value: 100, label: 'reactive 100 %' },
+      format: (v) => `${fmt(v, 1)} %`,
       groups: autoscaleGroups.length
         ? autoscaleGroups
         : [{ label: 'autoscale', bars: [{ label: 'not run', value: Number.NaN }] }],
@@ -393,7 +365,7 @@ const section = [
   '',
   '![Bar charts: echo throughput relative to the uninstrumented server and CPU microseconds added per message, tidewatch versus prom-client by hand, the OpenTelemetry SDK and socket.io-prometheus](images/bench-overhead.svg)',
   '',
-  '![Bar charts: forecast MASE of the selected model versus Holt-Winters and seasonal naive per series, and under-provisioned minutes for reactive, predictive and perfect-forecast autoscaling](images/bench-forecast.svg)',
+  '![Bar charts: forecast MASE of the selected model versus Holt-Winters and seasonal naive per series, and overloaded pod-minutes of predictive and perfect-forecast autoscaling as a share of reactive, per trace group](images/bench-forecast.svg)',
   missing.length ? `\n> Not run when this summary was generated: ${missing.join(', ')}.` : '',
 ].join('\n');
 

@@ -13,8 +13,10 @@
 // level that live data, with its Poisson-like wobble, can never meet, and the sidecar would
 // call every live forecast stale. So the sidecar sees the weeks "before" the demo on the same
 // scale, and with the same noise, as what it will scrape live, one point per second.
+// The house's seeded generator, so the seed history is the same on every run.
 import fs from 'node:fs';
 import path from 'node:path';
+import { createRandom } from '@tidewatch/loadgen';
 
 /** Minutes per day and week of the trace, i.e. steps per day and week at one step a second. */
 export const DAY_STEPS = 1440;
@@ -36,18 +38,6 @@ export function expectedConnections(values, from, to, { scale, meanSeconds }) {
   return out;
 }
 
-/** mulberry32: a small seeded PRNG, so the seed history is the same on every run. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * One realisation of the open-connection count for trace indices [from, to): each second,
  * every open connection survives with probability d (binomial, normal approximation above 50
@@ -55,7 +45,7 @@ function prng(seed) {
  */
 export function simulatedConnections(values, from, to, { scale, meanSeconds, seed = 7 }) {
   const d = Math.exp(-1 / meanSeconds);
-  const random = prng(seed);
+  const random = createRandom(seed);
   const gauss = () => Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
   let open = 0;
   let cumulative = 0;

@@ -50,6 +50,8 @@ export {
   PATCH_RESULTS,
   PERSIST_FILES,
   type PersistFile,
+  SHADOW_POLICIES,
+  type ShadowPolicy,
   SIGNAL_KEYS,
   SIGNAL_PREFIX,
   SIGNALS,

@@ -67,8 +67,11 @@ export const FORECAST_QUANTILES = ['0.5', '0.9'] as const;
 export const FORECAST_ERROR_MEASURES = ['mase', 'wape', 'coverage90', 'rolling_mase'] as const;
 /** Outcomes of `tidewatch_train_runs_total`. */
 export const TRAIN_OUTCOMES = ['success', 'failure'] as const;
-/** Results of `tidewatch_patch_requests_total`. */
-export const PATCH_RESULTS = ['patched', 'skipped', 'failed'] as const;
+/**
+ * Results of `tidewatch_patch_requests_total`: `conflict` counts writes rejected as lost updates
+ * (409/422: the object changed between read and patch), each retried from a fresh read.
+ */
+export const PATCH_RESULTS = ['patched', 'skipped', 'failed', 'conflict'] as const;
 /** Modes of `tidewatch_patch_threshold`. */
 export const PATCH_MODES = ['predicted', 'reactive'] as const;
 /**
@@ -90,6 +93,19 @@ export const DEGRADED_REASONS = ['persist_failed'] as const;
 export type DegradedReason = (typeof DEGRADED_REASONS)[number];
 /** Files the sidecar persists: the values of `tidewatch_persist_errors_total{file}`. */
 export const PERSIST_FILES = ['history', 'model'] as const;
+/**
+ * Policies of the shadow report (`tidewatch_shadow_*{policy}`): `actual` is what the HPA ran,
+ * `predictive` what it would have run with the predicted trigger added.
+ */
+export const SHADOW_POLICIES = ['actual', 'predictive'] as const;
+/** A shadow-report policy. */
+export type ShadowPolicy = (typeof SHADOW_POLICIES)[number];
+/** The `policy` label of the shadow signals. */
+const shadowPolicy = {
+  name: 'policy',
+  help: '`actual` (what the HPA ran) or `predictive` (what it would have run with the prediction).',
+  values: SHADOW_POLICIES,
+} as const satisfies SignalLabel;
 /** A persisted file. */
 export type PersistFile = (typeof PERSIST_FILES)[number];
 
@@ -238,7 +254,7 @@ export const SIGNALS = {
     name: 'tidewatch_patch_requests_total',
     type: 'counter',
     unit: 'requests',
-    help: 'Patch-mode applies by result: patched (written), skipped (within the hysteresis), failed (see the log and /forecast).',
+    help: 'Patch-mode applies by result: patched (written), skipped (within the hysteresis), failed (see the log and /forecast); conflict counts writes rejected as lost updates (retried from a fresh read).',
     labels: [target, { name: 'result', help: 'What the apply did.', values: PATCH_RESULTS }],
   },
   patchThreshold: {
@@ -247,6 +263,50 @@ export const SIGNALS = {
     unit: '',
     help: 'The threshold patch mode last wrote or found in place, by mode (predicted or reactive = the static capacity x target); absent before the first success.',
     labels: [target, { name: 'mode', help: 'Whose threshold.', values: PATCH_MODES }],
+  },
+  leader: {
+    name: 'tidewatch_leader',
+    type: 'gauge',
+    unit: '',
+    help: 'Leader election: 1 on the replica that holds the Lease (it trains, publishes the scaling signals and patches), 0 on a follower; absent with election disabled.',
+    labels: [
+      { name: 'identity', help: "This replica's election identity (the pod name by default)." },
+    ],
+  },
+  leaderTransitions: {
+    name: 'tidewatch_leader_transitions_total',
+    type: 'counter',
+    unit: 'transitions',
+    help: 'Times this replica became or stopped being the leader; absent with election disabled.',
+    labels: [],
+  },
+  shadowReplicas: {
+    name: 'tidewatch_shadow_replicas',
+    type: 'gauge',
+    unit: 'replicas',
+    help: 'Shadow mode: replicas at the last collection under each policy: actual (what the HPA ran, read from Prometheus) and predictive (max(actual, the replicas recommended one lead time earlier)); absent outside shadow mode.',
+    labels: [target, shadowPolicy],
+  },
+  shadowOverloadedPodMinutes: {
+    name: 'tidewatch_shadow_overloaded_pod_minutes_total',
+    type: 'counter',
+    unit: 'pod-minutes',
+    help: 'Shadow mode: load above replicas x capacityPerReplica, in pods x minutes, under each policy; actual minus predictive is what prediction would have prevented. Absent outside shadow mode.',
+    labels: [target, shadowPolicy],
+  },
+  shadowReplicaSeconds: {
+    name: 'tidewatch_shadow_replica_seconds_total',
+    type: 'counter',
+    unit: 'replica-seconds',
+    help: 'Shadow mode: replicas x seconds each policy ran (or would have run): the cost side of the shadow report. Absent outside shadow mode.',
+    labels: [target, shadowPolicy],
+  },
+  nowcastLoad: {
+    name: 'tidewatch_nowcast_load',
+    type: 'gauge',
+    unit: '',
+    help: 'Nowcast: the connections the fleet needs capacity for one lead time ahead, from leading signals (handshake rate above its baseline, clients closed abnormally and expected back), while a wave is under way; tidewatch_predicted_load publishes max(plan, nowcast). Absent when the nowcast adds nothing (scrape source only).',
+    labels: [metric],
   },
 } as const satisfies Record<string, SignalSpec>;
 

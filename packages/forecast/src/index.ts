@@ -65,6 +65,15 @@ export {
 } from './models/seasonal.js';
 export { seasonalMae } from './models/stats.js';
 export type { FitProgress, Model, ModelContext, ModelJSON } from './models/types.js';
+export {
+  createNowcaster,
+  type InspectableNowcaster,
+  type LeadingSignals,
+  type Nowcaster,
+  type NowcastReason,
+  type NowcastState,
+} from './nowcast/nowcast.js';
+export type { NowcastOptions } from './nowcast/options.js';
 export { OptionError } from './options.js';
 export {
   type AccuracySnapshot,
@@ -88,7 +97,12 @@ export {
   type StaleReasonDetail,
   staleReason,
 } from './planner/reasons.js';
+export { createRandom, type Random } from './random.js';
 export { type Series, sliceSeries, timeAt } from './series.js';
+export {
+  LOAD_BALANCER_POLICIES,
+  type LoadBalancerPolicy,
+} from './simulate/balancer.js';
 export {
   createHpa,
   DEFAULT_SCALE_DOWN,
@@ -100,12 +114,23 @@ export {
 } from './simulate/hpa.js';
 export { type SimulationOptions, type SimulationResult, simulate } from './simulate/replay.js';
 export { type RollingOptions, type RollingResult, rollingPredictions } from './simulate/rolling.js';
+export { DEFAULT_ROLLOUT } from './simulate/rollout.js';
 export {
+  type ConnectionModel,
   type RunSimulationOptions,
   type RunSimulationResult,
   runSimulation,
   type SimulationPolicy,
 } from './simulate/run.js';
+export type { SimulationTrace } from './simulate/score.js';
+export {
+  type Disruption,
+  type KillPodDisruption,
+  type PodState,
+  type RolloutDisruption,
+  type StickyOptions,
+  simulateSticky,
+} from './simulate/sticky.js';
 export {
   type CounterDecrease,
   type CounterEvent,
@@ -141,6 +166,12 @@ export {
   type PrometheusSource,
   type PrometheusSourceOptions,
 } from './sources/prometheus.js';
+export {
+  type InstantSample,
+  type PrometheusInstantOptions,
+  prometheusSourceName,
+  queryPrometheusInstant,
+} from './sources/prometheus-instant.js';
 export { backoffDelay, type RetryOptions, withRetry } from './sources/retry.js';
 export {
   type CounterResetEvent,

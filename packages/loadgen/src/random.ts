@@ -3,24 +3,11 @@
  * and message gaps every time (tests compare exact counts). Not for cryptography.
  */
 
-/** A source of uniform numbers in [0, 1). */
-export type Random = () => number;
+// One generator for the house (the forecast library's simulator uses the same), so a seed
+// means the same sequence in the load generator and in a simulation.
+import type { Random } from '@tidewatch/forecast';
 
-/**
- * mulberry32: 32 bits of state, fast, and statistically fine for scheduling load.
- * @param seed - Any number; only its low 32 bits matter.
- * @returns A function returning uniform numbers in [0, 1).
- */
-export function createRandom(seed: number): Random {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { createRandom, type Random } from '@tidewatch/forecast';
 
 /**
  * A seed for an independent stream derived from `seed` and a stream number: sessions get

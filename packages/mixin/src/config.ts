@@ -32,6 +32,13 @@ export interface MixinConfig {
   hpaSelector: string;
   /** Labels that identify one fleet in aggregations (recording rules keep them). Default `["job"]`. */
   fleetLabels: string[];
+  /**
+   * Open connections one replica (pod) carries at full capacity, when known (the deploy
+   * config's `capacityPerReplica`, the middleware's `maxConnections`). Adds the hottest pod's
+   * utilisation record and RealtimeHotPod's `utilisation` condition. Default `undefined`
+   * (unknown: only the skew between pods is watched).
+   */
+  capacityPerReplica?: number | undefined;
   /** `{{alertname}}` is replaced by the alert's name. */
   runbookUrlPattern: string;
   /** Handshake success SLO: share of handshakes that succeed (rejected/error count as bad). */
@@ -81,6 +88,26 @@ export interface MixinConfig {
     deliveryLagSeconds: number;
     /** RealtimeBrokerErrors: broker errors per second per fleet and broker above this (>= 0). */
     brokerErrorsPerSecond: number;
+    /**
+     * TidewatchPredictionWouldHavePrevented (info): overloaded pod-minutes over 7 days that
+     * prediction would have prevented, per scale target, above this (> 0). Default 60.
+     */
+    shadowPreventedPodMinutes: number;
+    /**
+     * RealtimeHotPod: the hottest pod's open connections / the average pod's above this
+     * (> 1; 1 is perfectly balanced). Default 1.5.
+     */
+    hotPodSkewRatio: number;
+    /**
+     * RealtimeHotPod: fewest open connections per pod on average before a skew counts (> 0),
+     * so small fleets and idle nights stay silent. Default 100.
+     */
+    hotPodMinConnections: number;
+    /**
+     * RealtimeHotPod (only with `capacityPerReplica`): the hottest pod's open connections /
+     * `capacityPerReplica` above this, in (0, 1]. Default 0.9.
+     */
+    hotPodUtilisation: number;
   };
   grafana: {
     /** Prefix of dashboard titles. Default `Tidewatch / `. */
@@ -103,6 +130,7 @@ export const DEFAULT_CONFIG: MixinConfig = {
   predictorSelector: 'job=~".*(tidewatch|predictor).*"',
   hpaSelector: 'job="kube-state-metrics"',
   fleetLabels: ['job'],
+  capacityPerReplica: undefined,
   runbookUrlPattern:
     'https://github.com/tidewatch/tidewatch/blob/main/docs/runbooks.md#{{alertname}}',
   handshakeSlo: { objective: 0.999, windowDays: 30 },
@@ -122,6 +150,10 @@ export const DEFAULT_CONFIG: MixinConfig = {
     proxyCutMinCloses: 100,
     deliveryLagSeconds: 1,
     brokerErrorsPerSecond: 0.1,
+    shadowPreventedPodMinutes: 60,
+    hotPodSkewRatio: 1.5,
+    hotPodMinConnections: 100,
+    hotPodUtilisation: 0.9,
   },
   grafana: {
     titlePrefix: 'Tidewatch / ',
@@ -149,7 +181,9 @@ const check = checker('mixinConfig');
  *   non-positive window, a prefix that is not a metric-name prefix, a runbook pattern without
  *   `{{alertname}}`, no fleet label, a mass-disconnect minimum that is not > 0, a drain or
  *   proxy-cut ratio outside (0, 1], a proxy-cut minimum that is not > 0, a delivery-lag
- *   threshold outside (0, 30) s, or a negative broker error rate.
+ *   threshold outside (0, 30) s, a negative broker error rate, a capacity per replica that is
+ *   set and not > 0, a hot-pod skew ratio not > 1, a hot-pod minimum not > 0, or a hot-pod
+ *   utilisation outside (0, 1].
  */
 export function mixinConfig(overrides: MixinConfigInput = {}): MixinConfig {
   const c: MixinConfig = {
@@ -228,6 +262,36 @@ export function mixinConfig(overrides: MixinConfigInput = {}): MixinConfig {
     t.brokerErrorsPerSecond,
     isNum(t.brokerErrorsPerSecond) && t.brokerErrorsPerSecond >= 0,
     'a rate >= 0',
+  );
+  check(
+    'thresholds.shadowPreventedPodMinutes',
+    t.shadowPreventedPodMinutes,
+    isNum(t.shadowPreventedPodMinutes) && t.shadowPreventedPodMinutes > 0,
+    'a number of pod-minutes > 0',
+  );
+  check(
+    'capacityPerReplica',
+    c.capacityPerReplica,
+    c.capacityPerReplica === undefined || (isNum(c.capacityPerReplica) && c.capacityPerReplica > 0),
+    'a number of connections > 0 (or undefined)',
+  );
+  check(
+    'thresholds.hotPodSkewRatio',
+    t.hotPodSkewRatio,
+    isNum(t.hotPodSkewRatio) && t.hotPodSkewRatio > 1,
+    'a ratio > 1',
+  );
+  check(
+    'thresholds.hotPodMinConnections',
+    t.hotPodMinConnections,
+    isNum(t.hotPodMinConnections) && t.hotPodMinConnections > 0,
+    'a number of connections > 0',
+  );
+  check(
+    'thresholds.hotPodUtilisation',
+    t.hotPodUtilisation,
+    isShare(t.hotPodUtilisation),
+    'a share in (0, 1]',
   );
   return c;
 }

@@ -21,7 +21,7 @@ describe('signal catalogue invariants', () => {
       expect(names.has(s.name), key).toBe(false);
       names.add(s.name);
     }
-    expect(SIGNAL_KEYS).toHaveLength(19);
+    expect(SIGNAL_KEYS).toHaveLength(25);
   });
 
   it('labels are valid and unique per signal', () => {

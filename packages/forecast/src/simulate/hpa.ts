@@ -110,9 +110,11 @@ export function createHpa(options: HpaOptions): Hpa {
   });
 
   // Recommendations (time, replicas) for the stabilisation windows, and scaling events for
-  // the rate-limiting policies (time, change), as the controller keeps them.
-  const recommendations: Array<[number, number]> = [];
-  const events: Array<[number, number]> = [];
+  // the rate-limiting policies (time, change), as the controller keeps them. Typed rings: a
+  // six-month replay syncs a million times, and tuples shifted off arrays made the HPA half
+  // of the sticky simulator's time.
+  const recommendations = new TimedRing();
+  const events = new TimedRing();
   const keepS = Math.max(
     up.stabilizationWindowSeconds,
     down.stabilizationWindowSeconds,
@@ -129,8 +131,10 @@ export function createHpa(options: HpaOptions): Hpa {
   /** Replicas `periodSeconds` ago, reconstructed from the events since. */
   const replicasAgo = (nowS: number, periodS: number, sign: 1 | -1): number => {
     let changed = 0;
-    for (const [t, delta] of events)
-      if (t > nowS - periodS && Math.sign(delta) === sign) changed += delta;
+    for (let k = 0; k < events.length; k++) {
+      const delta = events.value(k);
+      if (events.time(k) > nowS - periodS && Math.sign(delta) === sign) changed += delta;
+    }
     return replicas - changed;
   };
 
@@ -164,21 +168,18 @@ export function createHpa(options: HpaOptions): Hpa {
       let desired = Number.NEGATIVE_INFINITY;
       for (const v of metrics)
         if (Number.isFinite(v) && v >= 0) desired = Math.max(desired, proposal(v));
-      while (
-        recommendations.length > 0 &&
-        (recommendations[0] as [number, number])[0] <= nowS - keepS
-      )
-        recommendations.shift();
-      while (events.length > 0 && (events[0] as [number, number])[0] <= nowS - keepS)
-        events.shift();
+      recommendations.dropUntil(nowS - keepS);
+      events.dropUntil(nowS - keepS);
       if (desired === Number.NEGATIVE_INFINITY) return replicas;
       desired = Math.min(maxReplicas, Math.max(minReplicas, desired));
-      recommendations.push([nowS, desired]);
+      recommendations.push(nowS, desired);
       // Stabilisation: scaling up goes to the lowest recommendation of the up window, down to
       // the highest of the down window (the controller's stabilizeRecommendationWithBehaviors).
       let upRec = desired;
       let downRec = desired;
-      for (const [t, r] of recommendations) {
+      for (let k = 0; k < recommendations.length; k++) {
+        const t = recommendations.time(k);
+        const r = recommendations.value(k);
         if (t > nowS - up.stabilizationWindowSeconds) upRec = Math.min(upRec, r);
         if (t > nowS - down.stabilizationWindowSeconds) downRec = Math.max(downRec, r);
       }
@@ -187,7 +188,7 @@ export function createHpa(options: HpaOptions): Hpa {
       else if (downRec < replicas) next = downRec;
       if (next > replicas) next = Math.min(next, limitUp(nowS), maxReplicas);
       else if (next < replicas) next = Math.max(next, limitDown(nowS), minReplicas);
-      if (next !== replicas) events.push([nowS, next - replicas]);
+      if (next !== replicas) events.push(nowS, next - replicas);
       replicas = next;
       return replicas;
     },
@@ -227,4 +228,52 @@ function checkRules(field: string, rules: HpaRules): HpaRules {
     });
   });
   return rules;
+}
+
+/** (time, value) pairs, oldest first, in a growable ring of typed arrays (no allocation per push). */
+class TimedRing {
+  private times = new Float64Array(64);
+  private values = new Float64Array(64);
+  private head = 0;
+  /** Entries held. */
+  length = 0;
+
+  /** The k-th oldest entry's time. */
+  time(k: number): number {
+    return this.times[(this.head + k) % this.times.length] as number;
+  }
+
+  /** The k-th oldest entry's value. */
+  value(k: number): number {
+    return this.values[(this.head + k) % this.values.length] as number;
+  }
+
+  push(time: number, value: number): void {
+    if (this.length === this.times.length) this.grow();
+    const i = (this.head + this.length) % this.times.length;
+    this.times[i] = time;
+    this.values[i] = value;
+    this.length++;
+  }
+
+  /** Drops the oldest entries with time <= `cutS`. */
+  dropUntil(cutS: number): void {
+    while (this.length > 0 && (this.times[this.head] as number) <= cutS) {
+      this.head = (this.head + 1) % this.times.length;
+      this.length--;
+    }
+  }
+
+  private grow(): void {
+    const n = this.times.length * 2;
+    const times = new Float64Array(n);
+    const values = new Float64Array(n);
+    for (let k = 0; k < this.length; k++) {
+      times[k] = this.time(k);
+      values[k] = this.value(k);
+    }
+    this.times = times;
+    this.values = values;
+    this.head = 0;
+  }
 }

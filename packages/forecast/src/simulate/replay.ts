@@ -7,6 +7,7 @@
 import { intOption, numberOption, OptionError } from '../options.js';
 import type { Series } from '../series.js';
 import { createHpa, type HpaOptions } from './hpa.js';
+import { Scorer, type SimulationResult } from './score.js';
 
 const OWNER = 'simulate';
 
@@ -26,35 +27,20 @@ export interface SimulationOptions {
   hpa?: Omit<HpaOptions, 'averageValue'>;
   /** Called at every scored sync with the load, the ready pods and `spec.replicas` (for plots). */
   onTick?: (tick: { timeS: number; load: number; ready: number; replicas: number }) => void;
+  /** Return the per-sync arrays ({@link SimulationResult.trace}). Default false. */
+  trace?: boolean;
 }
 
-/** The outcome of a replay (all figures over the scored time). */
-export interface SimulationResult {
-  policy: 'reactive' | 'predictive';
-  /** Minutes in which demand exceeded the ready pods' capacity. */
-  underProvisionedMinutes: number;
-  /** Pods (ready or starting) x hours. */
-  replicaHours: number;
-  /** Changes of `spec.replicas`. */
-  scalingActions: number;
-  /** Scored time, minutes. */
-  scoredMinutes: number;
-  /** SPEC RG elasticity measures; supply = ready pods, demand = pods needed at 100 %. */
-  elasticity: {
-    /** Mean (demand - supply)+ / demand, percent (under-provisioning accuracy). */
-    underAccuracyPct: number;
-    /** Mean (supply - demand)+ / demand, percent. */
-    overAccuracyPct: number;
-    /** Share of time under-provisioned, percent. */
-    underTimeSharePct: number;
-    /** Share of time over-provisioned, percent. */
-    overTimeSharePct: number;
-    /** (supply changes - demand changes) per hour: > 0 the autoscaler oscillates more than demand. */
-    jitterPerHour: number;
-  };
-  /** Highest `spec.replicas` reached. */
-  maxReplicas: number;
+/** The options every replay shares, checked. */
+export interface CheckedSimulationOptions {
+  capacity: number;
+  target: number;
+  readyS: number;
+  lagS: number;
+  scoreFrom: number;
 }
+
+export type { SimulationResult, SimulationTrace } from './score.js';
 
 /**
  * Replays `demand` (load per step, sample-and-hold between points) through a Kubernetes HPA
@@ -68,6 +54,84 @@ export function simulate(
   options: SimulationOptions,
   predicted?: ArrayLike<number>,
 ): SimulationResult {
+  const { capacity, target, readyS, lagS, scoreFrom } = checkSimulationOptions(
+    demand,
+    options,
+    predicted,
+  );
+  const n = demand.values.length;
+  const hpa = createHpa({ ...options.hpa, averageValue: capacity * target });
+  const syncS = hpa.syncPeriodSeconds;
+  const stepS = demand.stepMs / 1000;
+  const at = (values: ArrayLike<number>, tS: number): number => {
+    const i = Math.floor(tS / stepS + 1e-9);
+    return i >= 0 && i < n ? (values[i] as number) : Number.NaN;
+  };
+
+  // Pods by the time they become ready, oldest first; scale-down removes the not-ready ones
+  // first, then the newest, as a ReplicaSet does.
+  const readyAt: number[] = [];
+  for (let i = 0; i < hpa.replicas; i++) readyAt.push(Number.NEGATIVE_INFINITY);
+  const scoreFromS = scoreFrom * stepS;
+  const endS = n * stepS;
+  const scorer = new Scorer(capacity, syncS, options.trace === true);
+  let maxReplicas = hpa.replicas;
+  const metrics: number[] = [];
+
+  for (let tS = 0; tS < endS; tS += syncS) {
+    metrics.length = 0;
+    metrics.push(at(demand.values, tS - lagS));
+    if (predicted) metrics.push(at(predicted, tS - lagS));
+    const before = hpa.replicas;
+    const after = hpa.sync(tS, metrics);
+    if (after > before) for (let i = before; i < after; i++) readyAt.push(tS + readyS);
+    else if (after < before) removePods(readyAt, before - after);
+    maxReplicas = Math.max(maxReplicas, after);
+    if (tS < scoreFromS) continue;
+    let ready = 0;
+    for (const r of readyAt) if (r <= tS) ready++;
+    const load = at(demand.values, tS);
+    options.onTick?.({ timeS: tS, load, ready, replicas: after });
+    // Fluid: the load is spread evenly over the ready pods, so either all are over or none.
+    const over = load > ready * capacity;
+    scorer.add({
+      timeS: tS,
+      load,
+      ready,
+      paidPods: after,
+      desired: after,
+      scaled: after !== before,
+      overloadedPods: over ? ready : 0,
+      hottest: ready > 0 ? load / (ready * capacity) : Number.NaN,
+    });
+  }
+  return scorer.result(
+    { policy: predicted ? 'predictive' : 'reactive', connections: 'fluid', maxReplicas },
+    0,
+    0,
+  );
+}
+
+function removePods(readyAt: number[], count: number): void {
+  for (let k = 0; k < count; k++) {
+    // The pod becoming ready last is the youngest (or still starting): it goes first.
+    let youngest = 0;
+    for (let i = 1; i < readyAt.length; i++)
+      if ((readyAt[i] as number) >= (readyAt[youngest] as number)) youngest = i;
+    readyAt.splice(youngest, 1);
+  }
+}
+
+/**
+ * Checks the options every replay shares (capacity, target, pod ready time, metric lag,
+ * scoreFrom) and the prediction's length.
+ * @throws OptionError naming the field; Error when `predicted` has another length.
+ */
+export function checkSimulationOptions(
+  demand: Series,
+  options: SimulationOptions,
+  predicted?: ArrayLike<number>,
+): CheckedSimulationOptions {
   if (typeof options !== 'object' || options === null)
     throw new OptionError(OWNER, 'options', 'an object', options);
   const capacity = numberOption(OWNER, 'capacityPerReplica', options.capacityPerReplica, {
@@ -101,90 +165,5 @@ export function simulate(
   });
   if (predicted !== undefined && predicted.length !== n)
     throw new Error(`simulate: predicted has ${predicted.length} points, demand has ${n}`);
-  const hpa = createHpa({ ...options.hpa, averageValue: capacity * target });
-  const syncS = hpa.syncPeriodSeconds;
-  const stepS = demand.stepMs / 1000;
-  const at = (values: ArrayLike<number>, tS: number): number => {
-    const i = Math.floor(tS / stepS + 1e-9);
-    return i >= 0 && i < n ? (values[i] as number) : Number.NaN;
-  };
-
-  // Pods by the time they become ready, oldest first; scale-down removes the not-ready ones
-  // first, then the newest, as a ReplicaSet does.
-  const readyAt: number[] = [];
-  for (let i = 0; i < hpa.replicas; i++) readyAt.push(Number.NEGATIVE_INFINITY);
-  const scoreFromS = scoreFrom * stepS;
-  const endS = n * stepS;
-  let ticks = 0;
-  let underTicks = 0;
-  let overTicks = 0;
-  let replicaTicks = 0;
-  let actions = 0;
-  let underAcc = 0;
-  let overAcc = 0;
-  let supplyChanges = 0;
-  let demandChanges = 0;
-  let lastSupply = -1;
-  let lastNeed = -1;
-  let maxReplicas = hpa.replicas;
-  const metrics: number[] = [];
-
-  for (let tS = 0; tS < endS; tS += syncS) {
-    metrics.length = 0;
-    metrics.push(at(demand.values, tS - lagS));
-    if (predicted) metrics.push(at(predicted, tS - lagS));
-    const before = hpa.replicas;
-    const after = hpa.sync(tS, metrics);
-    if (after > before) for (let i = before; i < after; i++) readyAt.push(tS + readyS);
-    else if (after < before) removePods(readyAt, before - after);
-    maxReplicas = Math.max(maxReplicas, after);
-    if (tS < scoreFromS) continue;
-    if (after !== before) actions++;
-    ticks++;
-    replicaTicks += after;
-    let ready = 0;
-    for (const r of readyAt) if (r <= tS) ready++;
-    const load = at(demand.values, tS);
-    options.onTick?.({ timeS: tS, load, ready, replicas: after });
-    if (!Number.isFinite(load)) continue;
-    const need = Math.ceil(load / capacity - 1e-9);
-    if (load > ready * capacity) underTicks++;
-    if (need > 0) {
-      underAcc += Math.max(0, need - ready) / need;
-      overAcc += Math.max(0, ready - need) / need;
-    }
-    if (ready > need) overTicks++;
-    if (lastSupply >= 0 && ready !== lastSupply) supplyChanges++;
-    if (lastNeed >= 0 && need !== lastNeed) demandChanges++;
-    lastSupply = ready;
-    lastNeed = need;
-  }
-  const minutesPerTick = syncS / 60;
-  const hours = (ticks * syncS) / 3600;
-  const pct = (x: number) => (ticks > 0 ? (100 * x) / ticks : 0);
-  return {
-    policy: predicted ? 'predictive' : 'reactive',
-    underProvisionedMinutes: underTicks * minutesPerTick,
-    replicaHours: (replicaTicks * syncS) / 3600,
-    scalingActions: actions,
-    scoredMinutes: ticks * minutesPerTick,
-    elasticity: {
-      underAccuracyPct: pct(underAcc),
-      overAccuracyPct: pct(overAcc),
-      underTimeSharePct: pct(underTicks),
-      overTimeSharePct: pct(overTicks),
-      jitterPerHour: hours > 0 ? (supplyChanges - demandChanges) / hours : 0,
-    },
-    maxReplicas,
-  };
-}
-
-function removePods(readyAt: number[], count: number): void {
-  for (let k = 0; k < count; k++) {
-    // The pod becoming ready last is the youngest (or still starting): it goes first.
-    let youngest = 0;
-    for (let i = 1; i < readyAt.length; i++)
-      if ((readyAt[i] as number) >= (readyAt[youngest] as number)) youngest = i;
-    readyAt.splice(youngest, 1);
-  }
+  return { capacity, target, readyS, lagS, scoreFrom };
 }

@@ -25,10 +25,14 @@ const CLOSE = 0x5d;
 /** Array depth of a point in a matrix answer. */
 const POINT_DEPTH = 3;
 
-/** Creates a counter for one answer (state carries over chunk boundaries). */
-export function createPointCounter(): PointCounter {
+/**
+ * Creates a counter for one answer (state carries over chunk boundaries).
+ * @param depth - Array depth a point opens at: 3 (the default) for a matrix answer's points,
+ *   2 for an instant query's vector samples (`"result":[{"metric":{...},"value":[t,"v"]}]`).
+ */
+export function createPointCounter(depth = POINT_DEPTH): PointCounter {
   let points = 0;
-  let depth = 0;
+  let level = 0;
   let inString = false;
   let escaped = false;
   return {
@@ -41,8 +45,8 @@ export function createPointCounter(): PointCounter {
           else if (byte === QUOTE) inString = false;
         } else if (byte === QUOTE) inString = true;
         else if (byte === OPEN) {
-          if (++depth === POINT_DEPTH) points++;
-        } else if (byte === CLOSE) depth--;
+          if (++level === depth) points++;
+        } else if (byte === CLOSE) level--;
       }
       return points;
     },

@@ -8,9 +8,10 @@ import { intOption, OptionError } from '../options.js';
 import type { Series } from '../series.js';
 import { SourceError } from './errors.js';
 import { parseFloatText } from './exposition.js';
-import { retryAfterMs, snippet, TransientSourceError } from './http.js';
+import { TransientSourceError } from './http.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_POINTS, MAX_BODY_BYTES_LIMIT } from './limits.js';
 import { createPointCounter } from './point-counter.js';
+import { readPrometheusAnswer } from './prometheus-answer.js';
 import { getLimited } from './request.js';
 import { withRetry } from './retry.js';
 import type { ReadOptions, Source } from './types.js';
@@ -154,42 +155,7 @@ export function createPrometheusSource(options: PrometheusSourceOptions): Promet
           throw new SourceError(name, `response too large: over ${maxReadPoints} points`);
       },
     });
-    const { status, text } = res;
-    if (status >= 500 || status === 429) {
-      throw new TransientSourceError(name, `HTTP ${status}: ${snippet(text)}`, {
-        status,
-        retryAfterMs: retryAfterMs(res.headers.get('retry-after')),
-      });
-    }
-    let body: {
-      status?: unknown;
-      errorType?: unknown;
-      error?: unknown;
-      data?: { resultType?: unknown; result?: unknown };
-    };
-    try {
-      body = JSON.parse(text);
-    } catch {
-      throw new SourceError(name, `garbage response (HTTP ${status}, not JSON): ${snippet(text)}`, {
-        status,
-      });
-    }
-    if (status >= 400 || body?.status !== 'success') {
-      const why =
-        typeof body?.error === 'string'
-          ? `${String(body.errorType ?? 'error')}: ${body.error}`
-          : `status ${JSON.stringify(body?.status)}`;
-      throw new SourceError(
-        name,
-        `query ${JSON.stringify(options.query)} failed (HTTP ${status}): ${why}`,
-        {
-          status,
-        },
-      );
-    }
-    const { resultType, result } = body.data ?? {};
-    if (resultType !== 'matrix' || !Array.isArray(result))
-      throw new SourceError(name, `expected a matrix result, got ${JSON.stringify(resultType)}`);
+    const result = readPrometheusAnswer(name, options.query, res, 'matrix');
     if (result.length > 1) {
       throw new SourceError(
         name,

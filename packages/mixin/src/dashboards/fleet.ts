@@ -21,6 +21,7 @@ import {
 } from './common.js';
 import { deliveryRow, lifetimeBandsPanel, mqttRow } from './fleet-delivery.js';
 import { healthRow, selfMonitoringRow } from './fleet-health.js';
+import { hotPodPanel } from './fleet-hotpod.js';
 
 /** File name (under `dashboards/`) and uid suffix of the fleet dashboard. */
 export const FLEET_SLUG = 'realtime-fleet';
@@ -194,6 +195,7 @@ function connectionsRow(c: MixinConfig): RowSpec {
         title: 'Imbalance (max / avg per instance)',
         unit: 'none',
       }),
+      hotPodPanel(c),
       new TimeseriesPanel({
         description:
           'Open connections over the configured capacity (maxConnections), per instance and transport. Near 100 % new clients get refused: scale out before that.',

@@ -22,7 +22,11 @@ import {
   predictorName,
 } from './manifests.js';
 
-/** KEDA's failed polls before `fallback.replicas` applies. */
+/**
+ * KEDA `fallback.failureThreshold`: a metric falls back once its consecutive failures exceed
+ * it (`NumberOfFailures > failureThreshold` in KEDA's pkg/fallback/fallback.go), i.e. on the
+ * 4th failed read in a row.
+ */
 export const FALLBACK_FAILURE_THRESHOLD = 3;
 
 /**
@@ -57,11 +61,18 @@ export function behavior(c: DeployConfig): Record<string, unknown> {
 /**
  * The KEDA ScaledObject: two `prometheus` triggers with the same threshold (capacity x target
  * utilisation); the HPA takes the larger replica count, so a prediction can only add capacity.
- * `ignoreNullValues` differs on purpose: an absent prediction (stale forecast: the sidecar
- * publishes nothing) reads as 0 and the actual trigger decides alone (reactive fallback);
- * an error there would also block every scale-down and, after the failure threshold, force
- * `fallback.replicas`. An absent actual load is an observability outage, not zero load, so
- * it stays an error: the HPA then never scales down on it.
+ *
+ * `ignoreNullValues` differs on purpose. An absent prediction (stale forecast: nothing
+ * published) reads as 0 and the actual trigger decides alone (reactive). An empty actual
+ * query (a ServiceMonitor that lost its `release` label) is an observability outage, not zero
+ * load: with "true" it would read 0 and shrink the fleet to `minReplicas`, so it stays an
+ * error. What an error does is KEDA's fallback, applied per metric (pkg/fallback/fallback.go):
+ * after more than `failureThreshold` failures in a row, that metric alone reads
+ * `threshold x N` and the HPA still takes the maximum over both triggers. With
+ * `fallback.behavior: currentReplicasIfHigher` N = max(current replicas, `fallback.replicas`),
+ * and `fallback.replicas` defaults to `minReplicas`: the fleet holds what it runs, a prediction
+ * can still add, nothing drops. With `static` N would be `fallback.replicas`, which used to be
+ * `maxReplicas`: an empty query sent the fleet to the maximum within four polls.
  */
 export function scaledObject(c: DeployConfig): Manifest {
   // KEDA parses `threshold` as a float (no quantity suffixes): 233.1, not 233100m.
@@ -86,7 +97,11 @@ export function scaledObject(c: DeployConfig): Manifest {
       pollingInterval: c.lead.pollingSeconds,
       minReplicaCount: c.minReplicas,
       maxReplicaCount: c.maxReplicas,
-      fallback: { failureThreshold: FALLBACK_FAILURE_THRESHOLD, replicas: c.fallbackReplicas },
+      fallback: {
+        failureThreshold: FALLBACK_FAILURE_THRESHOLD,
+        replicas: c.fallbackReplicas,
+        behavior: c.fallbackBehavior,
+      },
       advanced: { horizontalPodAutoscalerConfig: { behavior: behavior(c) } },
       triggers: [
         trigger(ACTUAL_TRIGGER, actualQuery(c), false),
@@ -172,7 +187,10 @@ export function adapterConfigMap(c: DeployConfig): Manifest {
   };
 }
 
-/** Scrapes the server's and the sidecar's `/metrics` through the Service (job = Service name). */
+/**
+ * Scrapes the server's and the predictor's `/metrics` (job = the server's Service name; the
+ * predictor endpoint is relabelled to it, which matters for the standalone shape).
+ */
 export function serviceMonitor(c: DeployConfig): Manifest {
   return {
     apiVersion: 'monitoring.coreos.com/v1',
@@ -183,7 +201,14 @@ export function serviceMonitor(c: DeployConfig): Manifest {
       namespaceSelector: { matchNames: [c.namespace] },
       endpoints: [
         { port: 'http', path: c.metricsPath, interval: '15s' },
-        { port: 'predictor', path: '/metrics', interval: '15s' },
+        {
+          port: 'predictor',
+          path: '/metrics',
+          interval: '15s',
+          // The standalone predictor's Service is `<name>-predictor`; the predicted query reads
+          // job="<name>" in both shapes (a no-op for the sidecar, whose Service is `<name>`).
+          relabelings: [{ action: 'replace', targetLabel: 'job', replacement: c.name }],
+        },
       ],
     },
   };

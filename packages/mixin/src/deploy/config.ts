@@ -38,6 +38,25 @@ export interface LeadTime {
 /** Which autoscaling object patch mode writes to. */
 export type { PatchKind } from '@tidewatch/conventions';
 
+/**
+ * KEDA `fallback.behavior` values (KEDA >= 2.17, kedacore/keda#6450; `scalingModifiers`,
+ * KEDA >= 2.19, only fits a ScaledObject with scaling modifiers and is not offered). KEDA applies
+ * fallback per failing metric: that metric reads `threshold x replicas` (replicas below), and
+ * the HPA still takes the maximum over all metrics.
+ * - `static`: replicas = `fallback.replicas`.
+ * - `currentReplicas`: replicas = the workload's current count.
+ * - `currentReplicasIfHigher`: max(current, `fallback.replicas`).
+ * - `currentReplicasIfLower`: min(current, `fallback.replicas`).
+ */
+export const FALLBACK_BEHAVIORS = [
+  'static',
+  'currentReplicas',
+  'currentReplicasIfHigher',
+  'currentReplicasIfLower',
+] as const;
+/** A KEDA `fallback.behavior`. */
+export type FallbackBehavior = (typeof FALLBACK_BEHAVIORS)[number];
+
 /** A fully resolved deployment config (every field set). */
 export interface DeployConfig {
   /** Namespace of every object except the Prometheus Adapter's ConfigMap. Default `realtime`. */
@@ -74,8 +93,35 @@ export interface DeployConfig {
   minReplicas: number;
   /** Default 50. */
   maxReplicas: number;
-  /** KEDA `fallback.replicas` after 3 failed polls (Prometheus down). Default `maxReplicas`. */
+  /**
+   * KEDA `fallback.replicas`, used per failing metric once it failed more than 3 times in a
+   * row (see {@link FallbackBehavior}). With the default behaviour it is a floor: the fleet
+   * keeps max(current, this). Default `minReplicas` (hold what runs, never drop).
+   */
   fallbackReplicas: number;
+  /**
+   * KEDA `fallback.behavior`. Default `currentReplicasIfHigher`: a failing metric (Prometheus
+   * down, or an empty actual query because the ServiceMonitor lost its label) holds the current
+   * count instead of sending the fleet to `fallback.replicas`. Needs KEDA >= 2.17: older KEDA
+   * prunes the field and applies `static`, which with the default `fallbackReplicas` would
+   * read the failing metric as `minReplicas` worth of load; set `fallbackReplicas` yourself
+   * there.
+   */
+  fallbackBehavior: FallbackBehavior;
+  /**
+   * Leader election of the predictors (`TIDEWATCH_ELECTION_*`): one forecaster and one writer
+   * per fleet. Default true with the `prometheus` source; must be false with `scrape` (every
+   * sidecar forecasts its own pod and all must publish).
+   */
+  election: boolean;
+  /**
+   * Patch mode on (`patch.enabled` in the sidecar config). Default false. Only election or
+   * patch mode needs the Kubernetes API, so only then is a token mounted (predictor container
+   * only).
+   */
+  patchMode: boolean;
+  /** Replicas of the standalone predictor Deployment (`deploy/predictor-standalone.yaml`). Default 2. */
+  standaloneReplicas: number;
   /** Lead time parts, seconds. */
   lead: LeadTime;
   /** HPA scale-down stabilisation window, seconds (0..3600). Default 1800. */
@@ -91,9 +137,12 @@ export interface DeployConfig {
 }
 
 /** What a caller passes: any subset (lead parts individually). */
-export type DeployConfigInput = Partial<Omit<DeployConfig, 'lead' | 'fallbackReplicas'>> & {
+export type DeployConfigInput = Partial<
+  Omit<DeployConfig, 'lead' | 'fallbackReplicas' | 'election'>
+> & {
   lead?: Partial<LeadTime>;
   fallbackReplicas?: number;
+  election?: boolean;
 };
 
 /** An invalid deployment config; the message names the field and the value given. */
@@ -103,29 +152,36 @@ export class DeployConfigError extends ConfigError {
 
 const check = checker('deploy config', (field, message) => new DeployConfigError(field, message));
 
-/** Defaults of every field but `fallbackReplicas` (which follows `maxReplicas`). */
-export const DEFAULT_DEPLOY_CONFIG: Readonly<Omit<DeployConfig, 'fallbackReplicas'>> = {
-  namespace: 'realtime',
-  name: 'realtime-server',
-  image: 'ghcr.io/example/realtime-server:1.0.0',
-  port: 8080,
-  metricsPath: '/metrics',
-  predictorImage: 'ghcr.io/tidewatch/predictor:0.1.0',
-  predictorPort: 9464,
-  prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
-  metric: metricName('connections'),
-  source: 'prometheus',
-  capacityPerReplica: 500,
-  targetUtilization: 0.7,
-  minReplicas: 2,
-  maxReplicas: 50,
-  lead: { podStartSeconds: 60, readinessSeconds: 30, metricLagSeconds: 30, pollingSeconds: 30 },
-  scaleDownStabilizationSeconds: 1800,
-  drainSeconds: 300,
-  preStopSeconds: 15,
-  patchKind: 'scaledobject',
-  adapterNamespace: 'monitoring',
-};
+/**
+ * Defaults of every field but `fallbackReplicas` (which follows `minReplicas`) and `election`
+ * (which follows `source`).
+ */
+export const DEFAULT_DEPLOY_CONFIG: Readonly<Omit<DeployConfig, 'fallbackReplicas' | 'election'>> =
+  {
+    namespace: 'realtime',
+    name: 'realtime-server',
+    image: 'ghcr.io/example/realtime-server:1.0.0',
+    port: 8080,
+    metricsPath: '/metrics',
+    predictorImage: 'ghcr.io/tidewatch/predictor:0.1.0',
+    predictorPort: 9464,
+    prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
+    metric: metricName('connections'),
+    source: 'prometheus',
+    capacityPerReplica: 500,
+    targetUtilization: 0.7,
+    minReplicas: 2,
+    maxReplicas: 50,
+    lead: { podStartSeconds: 60, readinessSeconds: 30, metricLagSeconds: 30, pollingSeconds: 30 },
+    scaleDownStabilizationSeconds: 1800,
+    drainSeconds: 300,
+    preStopSeconds: 15,
+    patchKind: 'scaledobject',
+    adapterNamespace: 'monitoring',
+    fallbackBehavior: 'currentReplicasIfHigher',
+    patchMode: false,
+    standaloneReplicas: 2,
+  };
 
 /**
  * Fills the defaults and validates.
@@ -134,12 +190,14 @@ export const DEFAULT_DEPLOY_CONFIG: Readonly<Omit<DeployConfig, 'fallbackReplica
  */
 export function deployConfig(input: DeployConfigInput = {}): DeployConfig {
   const d = DEFAULT_DEPLOY_CONFIG;
-  const maxReplicas = input.maxReplicas ?? d.maxReplicas;
+  const minReplicas = input.minReplicas ?? d.minReplicas;
+  const source = input.source ?? d.source;
   const c: DeployConfig = {
     ...d,
     ...stripUndefined(input),
     lead: { ...d.lead, ...stripUndefined(input.lead ?? {}) },
-    fallbackReplicas: input.fallbackReplicas ?? maxReplicas,
+    fallbackReplicas: input.fallbackReplicas ?? minReplicas,
+    election: input.election ?? SOURCE_SCOPES[source] === 'fleet',
   };
   for (const field of ['namespace', 'name', 'adapterNamespace'] as const)
     check(
@@ -216,6 +274,27 @@ export function deployConfig(input: DeployConfigInput = {}): DeployConfig {
   check('drainSeconds', c.drainSeconds, isInt(c.drainSeconds, 0, 86_400), 'an integer 0..86400');
   check('preStopSeconds', c.preStopSeconds, isInt(c.preStopSeconds, 0, 600), 'an integer 0..600');
   check('patchKind', c.patchKind, isOneOf(c.patchKind, PATCH_KINDS), choices(PATCH_KINDS));
+  check(
+    'fallbackBehavior',
+    c.fallbackBehavior,
+    isOneOf(c.fallbackBehavior, FALLBACK_BEHAVIORS),
+    choices(FALLBACK_BEHAVIORS),
+  );
+  for (const field of ['election', 'patchMode'] as const)
+    check(field, c[field], typeof c[field] === 'boolean', 'true or false');
+  // Per-pod forecasts are summed: a single elected publisher would report one pod's load.
+  check(
+    'election',
+    c.election,
+    !(c.election && SOURCE_SCOPES[c.source] !== 'fleet'),
+    `false with source "${c.source}" (every sidecar forecasts its own pod and must publish)`,
+  );
+  check(
+    'standaloneReplicas',
+    c.standaloneReplicas,
+    isInt(c.standaloneReplicas, 1, 10),
+    'an integer 1..10',
+  );
   return c;
 }
 

@@ -1,6 +1,6 @@
 /**
  * `@tidewatch/mixin/deploy`: the generated `deploy/` manifests (the server's Deployment with
- * the predictor sidecar, KEDA ScaledObject, HPA + Prometheus Adapter, ServiceMonitor,
+ * the predictor sidecar or the standalone predictor Deployment, KEDA ScaledObject, HPA + Prometheus Adapter, ServiceMonitor,
  * patch-mode RBAC) from one {@link DeployConfig}. Its own entry so that importing it loads
  * only `yaml` and the conventions, not the dashboard and rule generators.
  * @packageDocumentation
@@ -34,11 +34,25 @@ export {
   DeployConfigError,
   type DeployConfigInput,
   deployConfig,
+  FALLBACK_BEHAVIORS,
+  type FallbackBehavior,
   type LeadTime,
   leadTimeSeconds,
   type PatchKind,
   targetPerReplica,
 } from './config.js';
+export {
+  electionEnv,
+  electionRole,
+  electionRoleBinding,
+  leaseName,
+  modelConfigMapName,
+  needsApi,
+  predictorAccount,
+  TOKEN_MOUNT_PATH,
+  tokenMounts,
+  tokenVolumes,
+} from './election.js';
 export {
   actualQuery,
   deployment,
@@ -46,9 +60,11 @@ export {
   type ObjectMeta,
   predictedFold,
   predictedQuery,
+  predictorContainer,
   predictorName,
   SIDECAR_CONFIG_PATH,
   SIDECAR_DATA_DIR,
+  serverContainer,
   service,
   serviceAccount,
   sidecarConfig,
@@ -63,3 +79,12 @@ export {
   generateDeployFiles,
   renderDeployFile,
 } from './render.js';
+export {
+  serverOnlyDeployment,
+  serverOnlyService,
+  standaloneConfig,
+  standaloneDeployment,
+  standaloneDisruptionBudget,
+  standalonePodLabels,
+  standaloneService,
+} from './standalone.js';

@@ -12,6 +12,7 @@ import {
 } from '@tidewatch/conventions';
 import { stringify } from 'yaml';
 import type { DeployConfig } from './config.js';
+import { electionEnv, predictorAccount, tokenMounts, tokenVolumes } from './election.js';
 
 /** Object metadata as far as the generator uses it. */
 export interface ObjectMeta {
@@ -40,7 +41,7 @@ export function labels(c: DeployConfig): Record<string, string> {
 }
 
 /** Name of the sidecar's ConfigMap, ServiceAccount and patch-mode Role. */
-export const predictorName = (c: DeployConfig): string => `${c.name}-predictor`;
+export const predictorName = predictorAccount;
 
 /** The fleet's actual load: `sum(<metric>{namespace="realtime",job="realtime-server"})`. */
 export function actualQuery(c: DeployConfig): string {
@@ -87,7 +88,7 @@ export function sidecarConfig(c: DeployConfig): Record<string, unknown> {
     },
     // Off by default: the two triggers need no write access. See deploy/rbac-patch-mode.yaml.
     patch: {
-      enabled: false,
+      enabled: c.patchMode,
       kind: c.patchKind,
       namespace: c.namespace,
       name: c.name,
@@ -109,9 +110,9 @@ export function sidecarConfigMap(c: DeployConfig): Manifest {
 }
 
 /**
- * The sidecar's ServiceAccount. Its token is never automounted: the Deployment projects it
- * into the predictor container only, so the internet-facing server container holds no
- * credential even when patch mode grants the account write access.
+ * The predictor's ServiceAccount. Its token is never automounted: when election or patch mode
+ * needs the API, the Deployment projects it into the predictor container only, so the
+ * internet-facing server container holds no credential; otherwise no container gets one.
  */
 export function serviceAccount(c: DeployConfig): Manifest {
   return {
@@ -128,9 +129,78 @@ const restricted = {
   capabilities: { drop: ['ALL'] },
 };
 
+/** The realtime server's container (no credential, ever). */
+export function serverContainer(c: DeployConfig): Record<string, unknown> {
+  return {
+    name: 'server',
+    image: c.image,
+    ports: [{ name: 'http', containerPort: c.port, protocol: 'TCP' }],
+    env: [
+      { name: 'PORT', value: String(c.port) },
+      { name: 'SHUTDOWN_DRAIN_SECONDS', value: String(c.drainSeconds) },
+    ],
+    // Replace with the server's own readiness endpoint; TCP works for any server.
+    readinessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 5 },
+    livenessProbe: {
+      tcpSocket: { port: 'http' },
+      periodSeconds: 10,
+      failureThreshold: 6,
+    },
+    // The sleep action needs no shell in the image (Kubernetes >= 1.30): endpoints
+    // stop sending new connections here before the server starts closing them.
+    lifecycle: { preStop: { sleep: { seconds: c.preStopSeconds } } },
+    // No CPU limit: CFS throttling shows up as ping and handshake latency.
+    resources: {
+      requests: { cpu: '500m', memory: '512Mi' },
+      limits: { memory: '512Mi' },
+    },
+    securityContext: restricted,
+    volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
+  };
+}
+
+/**
+ * The predictor container, in the server's pod (sidecar shape) or alone (standalone shape):
+ * election env and the API token only when {@link DeployConfig.election} or patch mode needs
+ * them.
+ */
+export function predictorContainer(c: DeployConfig): Record<string, unknown> {
+  const httpGet = (path: string) => ({ httpGet: { path, port: 'predictor' } });
+  return {
+    name: 'predictor',
+    image: c.predictorImage,
+    command: ['tidewatch-predictor'],
+    args: ['serve'],
+    env: [
+      { name: 'TIDEWATCH_CONFIG', value: SIDECAR_CONFIG_PATH },
+      { name: 'TIDEWATCH_DATA_DIR', value: SIDECAR_DATA_DIR },
+      // Training runs in a worker thread; keep the heap inside the memory limit.
+      { name: 'NODE_OPTIONS', value: '--max-old-space-size=384' },
+      ...electionEnv(c),
+    ],
+    ports: [{ name: 'predictor', containerPort: c.predictorPort, protocol: 'TCP' }],
+    // /healthz (alive) only. /readyz stays 503 until the first forecast (minutes to
+    // hours): as a readiness probe it would take the whole pod, server included, out
+    // of the Service. A sidecar without a forecast publishes nothing instead, and the
+    // autoscaler follows the actual load.
+    startupProbe: { ...httpGet('/healthz'), periodSeconds: 2, failureThreshold: 30 },
+    livenessProbe: { ...httpGet('/healthz'), periodSeconds: 10, failureThreshold: 3 },
+    resources: {
+      requests: { cpu: '100m', memory: '256Mi' },
+      limits: { memory: '512Mi' },
+    },
+    securityContext: restricted,
+    volumeMounts: [
+      { name: 'config', mountPath: '/etc/tidewatch', readOnly: true },
+      { name: 'history', mountPath: SIDECAR_DATA_DIR },
+      { name: 'tmp', mountPath: '/tmp' },
+      ...tokenMounts(c),
+    ],
+  };
+}
+
 /** The realtime server's Deployment with the predictor sidecar. */
 export function deployment(c: DeployConfig): Manifest {
-  const httpGet = (path: string) => ({ httpGet: { path, port: 'predictor' } });
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -155,99 +225,14 @@ export function deployment(c: DeployConfig): Manifest {
             fsGroup: 10001,
             seccompProfile: { type: 'RuntimeDefault' },
           },
-          containers: [
-            {
-              name: 'server',
-              image: c.image,
-              ports: [{ name: 'http', containerPort: c.port, protocol: 'TCP' }],
-              env: [
-                { name: 'PORT', value: String(c.port) },
-                { name: 'SHUTDOWN_DRAIN_SECONDS', value: String(c.drainSeconds) },
-              ],
-              // Replace with the server's own readiness endpoint; TCP works for any server.
-              readinessProbe: { tcpSocket: { port: 'http' }, periodSeconds: 5 },
-              livenessProbe: {
-                tcpSocket: { port: 'http' },
-                periodSeconds: 10,
-                failureThreshold: 6,
-              },
-              // The sleep action needs no shell in the image (Kubernetes >= 1.30): endpoints
-              // stop sending new connections here before the server starts closing them.
-              lifecycle: { preStop: { sleep: { seconds: c.preStopSeconds } } },
-              // No CPU limit: CFS throttling shows up as ping and handshake latency.
-              resources: {
-                requests: { cpu: '500m', memory: '512Mi' },
-                limits: { memory: '512Mi' },
-              },
-              securityContext: restricted,
-              volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
-            },
-            {
-              name: 'predictor',
-              image: c.predictorImage,
-              command: ['tidewatch-predictor'],
-              args: ['serve'],
-              env: [
-                { name: 'TIDEWATCH_CONFIG', value: SIDECAR_CONFIG_PATH },
-                { name: 'TIDEWATCH_DATA_DIR', value: SIDECAR_DATA_DIR },
-                // Training runs in a worker thread; keep the heap inside the memory limit.
-                { name: 'NODE_OPTIONS', value: '--max-old-space-size=384' },
-              ],
-              ports: [{ name: 'predictor', containerPort: c.predictorPort, protocol: 'TCP' }],
-              // /healthz (alive) only. /readyz stays 503 until the first forecast (minutes to
-              // hours): as a readiness probe it would take the whole pod, server included, out
-              // of the Service. A sidecar without a forecast publishes nothing instead, and the
-              // autoscaler follows the actual load.
-              startupProbe: { ...httpGet('/healthz'), periodSeconds: 2, failureThreshold: 30 },
-              livenessProbe: { ...httpGet('/healthz'), periodSeconds: 10, failureThreshold: 3 },
-              resources: {
-                requests: { cpu: '100m', memory: '256Mi' },
-                limits: { memory: '512Mi' },
-              },
-              securityContext: restricted,
-              volumeMounts: [
-                { name: 'config', mountPath: '/etc/tidewatch', readOnly: true },
-                { name: 'history', mountPath: SIDECAR_DATA_DIR },
-                { name: 'tmp', mountPath: '/tmp' },
-                {
-                  name: 'predictor-token',
-                  mountPath: '/var/run/secrets/kubernetes.io/serviceaccount',
-                  readOnly: true,
-                },
-              ],
-            },
-          ],
+          containers: [serverContainer(c), predictorContainer(c)],
           volumes: [
             { name: 'config', configMap: { name: predictorName(c) } },
             // History is rebuilt from Prometheus at start (prometheus source), so a pod-lived
             // emptyDir suffices; with the scrape source use a PVC to keep it across restarts.
             { name: 'history', emptyDir: { sizeLimit: '256Mi' } },
             { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-            {
-              // What automounting would give, for the predictor container only.
-              name: 'predictor-token',
-              projected: {
-                sources: [
-                  { serviceAccountToken: { path: 'token', expirationSeconds: 3600 } },
-                  {
-                    configMap: {
-                      name: 'kube-root-ca.crt',
-                      items: [{ key: 'ca.crt', path: 'ca.crt' }],
-                    },
-                  },
-                  {
-                    downwardAPI: {
-                      items: [
-                        {
-                          path: 'namespace',
-                          fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' },
-                        },
-                      ],
-                    },
-                  },
-                ],
-              },
-            },
+            ...tokenVolumes(c),
           ],
         },
       },

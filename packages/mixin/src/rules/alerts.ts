@@ -8,8 +8,10 @@
 import { CLOSE_REASONS, SIGNALS } from '@tidewatch/conventions';
 import { type MixinConfig, runbookUrl } from '../config.js';
 import { matcher } from '../labels.js';
+import { hotPodAlerts } from './hotpod.js';
 import { braces, by, metric, num, on, sel } from './naming.js';
 import { fleetRecords } from './recording.js';
+import { shadowAlert } from './shadow.js';
 import { burnRateAlerts, fleetTemplate } from './slo.js';
 import { transportAlerts } from './transports.js';
 import type { AlertingRule, RuleGroup, Severity } from './types.js';
@@ -165,6 +167,8 @@ export function alertingRules(config: MixinConfig): AlertingRule[] {
       `The /metrics endpoint of ${inst} failed its scrapes for 5 minutes while the rest of ${fleet} reports: ` +
         `the instance is down, hung, or its endpoint rejects the scrape.`,
     ),
+    // One pod overloaded while the fleet average the autoscaler reads looks fine (`hotpod.ts`).
+    ...hotPodAlerts(config),
     alert(
       config,
       'RealtimeAutoscalerMaxedOut',
@@ -204,6 +208,7 @@ export function alertingRules(config: MixinConfig): AlertingRule[] {
         `(stale, older than ${num(t.forecastAgeSeconds)}s, missing, or the sidecar down). The predicted scaling ` +
         'trigger reads nothing, so scaling is reactive only: a surge is met only after new pods start.',
     ),
+    shadowAlert(config),
   ];
 }
 

@@ -12,7 +12,9 @@ import { sloRecordingGroup } from './slo.js';
 import { alertTests } from './tests-alerts.js';
 import { deliveryTests } from './tests-delivery.js';
 import { renderTestFile, type TestFileSpec } from './tests-gen.js';
+import { hotPodTests } from './tests-hotpod.js';
 import { recordingTests } from './tests-recording.js';
+import { shadowTests } from './tests-shadow.js';
 import { burnRateTests } from './tests-slo.js';
 import { transportTests } from './tests-transports.js';
 import type { AlertingRule, RecordingRule, RuleGroup } from './types.js';
@@ -42,7 +44,7 @@ export function buildRuleGroups(config: MixinConfig): RuleGroups {
 
 /**
  * Every promtool test file spec under `config` (recording rules, SLO burns, other alerts, the
- * newer transports, proxy cuts, delivery lag and brokers).
+ * newer transports, proxy cuts, delivery lag and brokers, the hottest pod).
  */
 export function buildRuleTests(config: MixinConfig): TestFileSpec[] {
   return [
@@ -51,6 +53,8 @@ export function buildRuleTests(config: MixinConfig): TestFileSpec[] {
     ...alertTests(config),
     transportTests(config),
     deliveryTests(config),
+    hotPodTests(config),
+    shadowTests(config),
   ];
 }
 
@@ -81,6 +85,16 @@ export function generateRules(config: MixinConfig): Map<string, string> {
 }
 
 export { ALERT_GROUP, alertGroup, alertingRules, alertNames, KSM } from './alerts.js';
+export {
+  HOT_POD_ALERT,
+  HOT_POD_FOR,
+  type HotPodCondition,
+  type HotPodRecords,
+  hotPodAlerts,
+  hotPodRecordingRules,
+  hotPodRecords,
+  hotPodRunbooks,
+} from './hotpod.js';
 export {
   type PrometheusRuleOptions,
   prometheusRule,

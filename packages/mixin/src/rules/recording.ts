@@ -6,6 +6,7 @@
 import { HANDSHAKE_OUTCOMES } from '@tidewatch/conventions';
 import type { MixinConfig } from '../config.js';
 import { matcher } from '../labels.js';
+import { hotPodRecordingRules } from './hotpod.js';
 import { by, metric, recordName, sel } from './naming.js';
 import { transportRecordingRules } from './transports.js';
 import type { RecordingRule, RuleGroup } from './types.js';
@@ -95,6 +96,8 @@ export function fleetRecordingGroup(config: MixinConfig): RuleGroup<RecordingRul
     ),
     // Closes clustering at one lifetime, delivery lag (`transports.ts`).
     ...transportRecordingRules(config),
+    // The hottest pod against the average pod (`hotpod.ts`).
+    ...hotPodRecordingRules(config),
   ];
   return { name: FLEET_GROUP, rules };
 }

@@ -6,10 +6,12 @@
 import { CLOSE_REASONS, HANDSHAKE_OUTCOMES } from '@tidewatch/conventions';
 import type { MixinConfig } from '../config.js';
 import { matcher } from '../labels.js';
+import { hotPodRunbooks } from './hotpod.js';
 import { metric, num, sel } from './naming.js';
 import { fleetRecords } from './recording.js';
 import { autoscalingRunbooks } from './runbook-autoscaling.js';
 import { transportRunbooks } from './runbook-transports.js';
+import { shadowRunbooks } from './shadow.js';
 import { slis } from './slo.js';
 
 /** One diagnosis step: what to look at, and the query that shows it. */
@@ -313,6 +315,8 @@ export function runbookContent(config: MixinConfig): Record<string, RunbookConte
       ],
     },
     ...transportRunbooks(config),
+    ...hotPodRunbooks(config),
     ...autoscalingRunbooks(config),
+    ...shadowRunbooks(config),
   };
 }

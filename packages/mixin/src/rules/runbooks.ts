@@ -18,7 +18,8 @@ function firing(rules: readonly AlertingRule[]): string {
       const windows = r.labels.long_window
         ? ` (windows ${r.labels.long_window} and ${r.labels.short_window})`
         : '';
-      return `- **${r.labels.severity}** after \`for: ${r.for}\`${windows}`;
+      const condition = r.labels.condition ? ` (condition \`${r.labels.condition}\`)` : '';
+      return `- **${r.labels.severity}** after \`for: ${r.for}\`${windows}${condition}`;
     })
     .join('\n');
 }

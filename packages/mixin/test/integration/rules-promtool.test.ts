@@ -44,8 +44,8 @@ describe('promtool check rules --lint=all --lint-fatal', () => {
     ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('SUCCESS: 28 rules found');
-    expect(r.stdout).toContain('SUCCESS: 23 rules found');
+    expect(r.stdout).toContain('SUCCESS: 32 rules found');
+    expect(r.stdout).toContain('SUCCESS: 25 rules found');
   });
 
   it('passes on the groups of deploy/prometheusrule.yaml', async () => {
@@ -53,7 +53,7 @@ describe('promtool check rules --lint=all --lint-fatal', () => {
     const file = put('prometheusrule-spec.yaml', stringify(manifest.spec));
     const r = await promtool(['check', 'rules', '--lint=all', '--lint-fatal', file]);
     expect(r.code).toBe(0);
-    expect(r.stdout).toContain('SUCCESS: 51 rules found');
+    expect(r.stdout).toContain('SUCCESS: 57 rules found');
   });
 
   it('fails on a duplicated rule (the lint is fatal) and on a bad expression', async () => {
@@ -79,7 +79,7 @@ describe('promtool check rules --lint=all --lint-fatal', () => {
 });
 
 describe('promtool test rules', () => {
-  it('generates eight test files', () => {
+  it('generates ten test files', () => {
     expect(testFiles.map((p) => p.split('/').at(-1))).toEqual([
       'recording-rules.yaml',
       'slo-handshake-errors.yaml',
@@ -89,6 +89,8 @@ describe('promtool test rules', () => {
       'autoscaling.yaml',
       'transports.yaml',
       'delivery.yaml',
+      'hotpod.yaml',
+      'shadow.yaml',
     ]);
   });
 

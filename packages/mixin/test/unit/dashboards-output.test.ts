@@ -136,6 +136,7 @@ describe('modern model', () => {
       'Overview',
       'Forecast and scaling',
       'Forecast quality',
+      'Shadow report',
     ]);
   });
 

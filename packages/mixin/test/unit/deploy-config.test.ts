@@ -7,12 +7,16 @@ import {
 } from '../../src/deploy/config.js';
 
 describe('deployConfig', () => {
-  it('fills the defaults: threshold 350, lead time 150 s, fallback = maxReplicas', () => {
+  it('fills the defaults: threshold 350, lead time 150 s, fallback holds max(current, minReplicas)', () => {
     const c = deployConfig();
     expect(targetPerReplica(c)).toBe(350);
     expect(leadTimeSeconds(c)).toBe(150);
-    expect(c.fallbackReplicas).toBe(50);
-    expect(deployConfig({ maxReplicas: 20 }).fallbackReplicas).toBe(20);
+    expect(c.fallbackReplicas).toBe(2);
+    expect(c.fallbackBehavior).toBe('currentReplicasIfHigher');
+    expect(deployConfig({ minReplicas: 4 }).fallbackReplicas).toBe(4);
+    expect(c.election).toBe(true);
+    expect(c.patchMode).toBe(false);
+    expect(deployConfig({ source: 'scrape' }).election).toBe(false);
     expect(deployConfig({ lead: { podStartSeconds: 120 } }).lead).toEqual({
       podStartSeconds: 120,
       readinessSeconds: 30,
@@ -56,6 +60,18 @@ describe('deployConfig', () => {
     [
       { patchKind: 'deployment' as 'hpa' },
       'deploy config: patchKind must be "hpa" or "scaledobject", got "deployment"',
+    ],
+    [
+      { fallbackBehavior: 'keep' as 'static' },
+      'deploy config: fallbackBehavior must be "currentReplicas" or "currentReplicasIfHigher" or "currentReplicasIfLower" or "static", got "keep"',
+    ],
+    [
+      { source: 'scrape' as const, election: true },
+      'deploy config: election must be false with source "scrape" (every sidecar forecasts its own pod and must publish), got true',
+    ],
+    [
+      { standaloneReplicas: 0 },
+      'deploy config: standaloneReplicas must be an integer 1..10, got 0',
     ],
   ])('rejects %j naming the field', (input, message) => {
     let caught: unknown;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
 import { ConfigMap } from 'kubernetes-models/v1/ConfigMap';
@@ -46,16 +47,35 @@ function validate(m: any): void {
     Role,
     RoleBinding,
     ScaledObject,
+    PodDisruptionBudget,
   };
   const Model = models[m.kind];
   if (!Model) throw new Error(`no model for ${m.kind}`);
   new Model(m).validate();
+  if (m.kind === 'ScaledObject') validateFallback(m);
+}
+
+/**
+ * @kubernetes-models/keda 0.4.2 predates `fallback.behavior` (KEDA 2.17) and lets any value
+ * through, so the enum of KEDA's CRD (apis/keda/v1alpha1/scaledobject_types.go) is checked here.
+ */
+function validateFallback(m: any): void {
+  const behavior = m.spec.fallback?.behavior;
+  const allowed = [
+    'static',
+    'currentReplicas',
+    'currentReplicasIfHigher',
+    'currentReplicasIfLower',
+  ];
+  if (behavior !== undefined && !allowed.includes(behavior))
+    throw new Error(`spec.fallback.behavior must be one of ${allowed.join(', ')}, got ${behavior}`);
 }
 
 describe('generated deploy files', () => {
-  it('are the five files, each starting with the generated header', () => {
+  it('are the six files, each starting with the generated header', () => {
     expect([...files.keys()]).toEqual([
       'deploy/realtime-server-with-sidecar.yaml',
+      'deploy/predictor-standalone.yaml',
       'deploy/keda-scaledobject.yaml',
       'deploy/hpa-external-metric.yaml',
       'deploy/servicemonitor.yaml',
@@ -86,13 +106,16 @@ describe('generated deploy files', () => {
         validate(m);
         validated++;
       }
-    expect(validated).toBe(10);
+    expect(validated).toBe(21);
   });
 
   it('the validation is real: a bad object fails', () => {
     const so = byKind(docs('deploy/keda-scaledobject.yaml'), 'ScaledObject');
     so.spec.triggers[0].metadata.threshold = 350; // KEDA metadata values are strings
     expect(() => validate(so)).toThrow(/threshold must be string/);
+    const fallback = byKind(docs('deploy/keda-scaledobject.yaml'), 'ScaledObject');
+    fallback.spec.fallback.behavior = 'keepCurrent';
+    expect(() => validate(fallback)).toThrow(/fallback.behavior must be one of/);
   });
 });
 
@@ -132,11 +155,16 @@ describe('KEDA ScaledObject', () => {
     ]);
   });
 
-  it('scales 2..50, falls back to 50 after 3 failures, and scales down slowly', () => {
+  it('scales 2..50, holds the current count when a metric fails, and scales down slowly', () => {
     expect(so.spec.minReplicaCount).toBe(2);
     expect(so.spec.maxReplicaCount).toBe(50);
     expect(so.spec.pollingInterval).toBe(30);
-    expect(so.spec.fallback).toEqual({ failureThreshold: 3, replicas: 50 });
+    // Per failing metric: threshold x max(current, 2); never maxReplicas on an empty query.
+    expect(so.spec.fallback).toEqual({
+      failureThreshold: 3,
+      replicas: 2,
+      behavior: 'currentReplicasIfHigher',
+    });
     const b = so.spec.advanced.horizontalPodAutoscalerConfig.behavior;
     expect(b.scaleDown.stabilizationWindowSeconds).toBe(1800);
     expect(b.scaleDown.policies).toEqual([
@@ -146,9 +174,13 @@ describe('KEDA ScaledObject', () => {
     expect(b.scaleUp.stabilizationWindowSeconds).toBe(0);
   });
 
-  it('explains ignoreNullValues in the file', () => {
+  it('explains ignoreNullValues and the per-metric fallback in the file', () => {
     const text = files.get('deploy/keda-scaledobject.yaml') as string;
     expect(text).toContain('# A stale forecast publishes nothing. "true" reads that as 0');
+    expect(text).toContain('# Per metric, not per ScaledObject');
+    expect(text).toContain('N = max(current replicas, replicas)');
+    expect(text).toContain('KEDA >= 2.17');
+    expect(text).not.toMatch(/sets exactly/);
   });
 });
 
@@ -248,6 +280,70 @@ describe('Deployment with the sidecar', () => {
     });
   });
 
+  it('passes the election settings, the identity from the downward API', () => {
+    const env = Object.fromEntries(predictor.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+    expect(env).toMatchObject({
+      POD_NAME: { fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.name' } },
+      TIDEWATCH_ELECTION_ENABLED: 'true',
+      TIDEWATCH_ELECTION_LEASE_NAME: 'realtime-server-predictor',
+      TIDEWATCH_ELECTION_NAMESPACE: 'realtime',
+      TIDEWATCH_ELECTION_IDENTITY: '$(POD_NAME)',
+      TIDEWATCH_ELECTION_MODEL_CONFIGMAP: 'realtime-server-predictor-model',
+    });
+    const names = predictor.env.map((e: any) => e.name);
+    expect(names.indexOf('POD_NAME')).toBeLessThan(names.indexOf('TIDEWATCH_ELECTION_IDENTITY'));
+    expect(server.env.map((e: any) => e.name)).not.toContain('TIDEWATCH_ELECTION_ENABLED');
+  });
+
+  it('grants the election exactly get/update on its Lease and model ConfigMap, create unnamed', () => {
+    const role = list.find((d) => d.kind === 'Role');
+    expect(role.rules).toEqual([
+      {
+        apiGroups: ['coordination.k8s.io'],
+        resources: ['leases'],
+        resourceNames: ['realtime-server-predictor'],
+        verbs: ['get', 'update'],
+      },
+      { apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['create'] },
+      {
+        apiGroups: [''],
+        resources: ['configmaps'],
+        resourceNames: ['realtime-server-predictor-model'],
+        verbs: ['get', 'update'],
+      },
+      { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
+    ]);
+    const binding = byKind(list, 'RoleBinding');
+    expect(binding.roleRef.name).toBe(role.metadata.name);
+    expect(binding.subjects[0].name).toBe(pod.serviceAccountName);
+  });
+
+  it('mounts no token at all when neither election nor patch mode needs the API', () => {
+    const off = generateDeployFiles({ election: false });
+    const l = docs(
+      'deploy/realtime-server-with-sidecar.yaml',
+      off.get('deploy/realtime-server-with-sidecar.yaml'),
+    );
+    const p = byKind(l, 'Deployment').spec.template.spec;
+    expect(p.automountServiceAccountToken).toBe(false);
+    expect(p.volumes.map((v: any) => v.name)).not.toContain('predictor-token');
+    for (const c of p.containers)
+      expect(c.volumeMounts.map((m: any) => m.name)).not.toContain('predictor-token');
+    expect(l.map((d) => d.kind)).not.toContain('Role');
+    // Patch mode alone brings the token back, still into the predictor only.
+    const patch = generateDeployFiles({ election: false, patchMode: true });
+    const pp = byKind(
+      docs(
+        'deploy/realtime-server-with-sidecar.yaml',
+        patch.get('deploy/realtime-server-with-sidecar.yaml'),
+      ),
+      'Deployment',
+    ).spec.template.spec;
+    expect(pp.volumes.map((v: any) => v.name)).toContain('predictor-token');
+    expect(pp.containers[0].volumeMounts.map((m: any) => m.name)).not.toContain('predictor-token');
+    expect(pp.containers[1].volumeMounts.map((m: any) => m.name)).toContain('predictor-token');
+  });
+
   it('gives the API token to the predictor container only', () => {
     expect(pod.automountServiceAccountToken).toBe(false);
     expect(pod.serviceAccountName).toBe('realtime-server-predictor');
@@ -301,7 +397,12 @@ describe('ServiceMonitor', () => {
     expect(sm.spec.namespaceSelector).toEqual({ matchNames: ['realtime'] });
     expect(sm.spec.endpoints).toEqual([
       { port: 'http', path: '/metrics', interval: '15s' },
-      { port: 'predictor', path: '/metrics', interval: '15s' },
+      {
+        port: 'predictor',
+        path: '/metrics',
+        interval: '15s',
+        relabelings: [{ action: 'replace', targetLabel: 'job', replacement: 'realtime-server' }],
+      },
     ]);
     const ports = svc.spec.ports.map((p: any) => p.name);
     for (const e of sm.spec.endpoints) expect(ports).toContain(e.port);
@@ -384,5 +485,9 @@ describe('other configs', () => {
       urls: ['http://127.0.0.1:8080/metrics'],
     });
     for (const m of list) validate(m as Manifest);
+    // Per-pod forecasts are summed: every sidecar publishes, so no election (and no token).
+    expect(
+      byKind(list, 'Deployment').spec.template.spec.volumes.map((v: any) => v.name),
+    ).not.toContain('predictor-token');
   });
 });

@@ -31,9 +31,11 @@ const EXPECTED_ALERTS = [
   'RealtimeFdExhaustion',
   'RealtimeMetricsAbsent',
   'RealtimeTargetDown',
+  'RealtimeHotPod',
   'RealtimeAutoscalerMaxedOut',
   'TidewatchPredictedLoadAboveCapacity',
   'TidewatchForecastStale',
+  'TidewatchPredictionWouldHavePrevented',
 ];
 
 describe('alert rules', () => {
@@ -119,7 +121,7 @@ describe('alert rules', () => {
     expect(absent?.expr).toBe('absent(ws_connections{job="chat"})');
     // The generated tests follow: every file still generates under this config.
     expect([...generateRules(c).keys()].filter((p) => p.startsWith('alerts/tests/'))).toHaveLength(
-      8,
+      10,
     );
   });
 
@@ -139,7 +141,7 @@ describe('alert rules', () => {
     expect(mass?.annotations.description).toContain('explain less than 80% of the loss');
     // The promtool scenarios follow the moved settings too.
     expect([...generateRules(c).keys()].filter((p) => p.startsWith('alerts/tests/'))).toHaveLength(
-      8,
+      10,
     );
   });
 
@@ -161,7 +163,7 @@ describe('alert rules', () => {
 
 describe('recording rules', () => {
   it('are named level:metric:operations, the level naming exactly the labels kept', () => {
-    expect(records.length).toBe(14 + 2 * SLI_WINDOWS.length);
+    expect(records.length).toBe(18 + 2 * SLI_WINDOWS.length); // 4 hottest-pod records
     for (const r of records) {
       const m = /^([a-z_]+):([a-z][a-z0-9_]*):([a-z0-9_]+)$/.exec(r.record);
       expect(m, r.record).not.toBeNull();

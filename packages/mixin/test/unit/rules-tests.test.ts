@@ -40,7 +40,7 @@ describe('generated promtool tests cover every rule', () => {
         .filter((c) => c.alert === n && c.firing.length > 0);
       expect(firing.length, n).toBeGreaterThan(0);
       for (const c of firing)
-        for (const f of c.firing) expect(f.labels.severity, n).toMatch(/^(critical|warning)$/);
+        for (const f of c.firing) expect(f.labels.severity, n).toMatch(/^(critical|warning|info)$/);
     }
   });
 
@@ -98,8 +98,8 @@ describe('generated promtool tests cover every rule', () => {
       /scenario "steady 8x: 6h\/30m pages without 1h\/5m" of RealtimeHandshakeErrorBudgetBurn at 35m: meant to fire \[6h\/30m,1d\/2h,3d\/6h\], the model says \[1h\/5m,6h\/30m,1d\/2h,3d\/6h\]/,
     );
     // The usual alternatives still generate.
-    expect(buildRuleTests(mixinConfig({ handshakeSlo: { windowDays: 28 } }))).toHaveLength(8);
-    expect(buildRuleTests(mixinConfig({ handshakeSlo: { objective: 0.99 } }))).toHaveLength(8);
+    expect(buildRuleTests(mixinConfig({ handshakeSlo: { windowDays: 28 } }))).toHaveLength(10);
+    expect(buildRuleTests(mixinConfig({ handshakeSlo: { objective: 0.99 } }))).toHaveLength(10);
   });
 
   it('test files reference the rule files and evaluate recording groups first', () => {
@@ -148,7 +148,7 @@ describe('annotation rendering matches Prometheus 2.42', () => {
 describe('generateRules', () => {
   const files = generateRules(DEFAULT_CONFIG);
 
-  it('writes exactly the rule files, eight test files, the PrometheusRule and the runbooks', () => {
+  it('writes exactly the rule files, ten test files, the PrometheusRule and the runbooks', () => {
     expect([...files.keys()]).toEqual([
       RULE_PATHS.recording,
       RULE_PATHS.alerts,
@@ -160,6 +160,8 @@ describe('generateRules', () => {
       'alerts/tests/autoscaling.yaml',
       'alerts/tests/transports.yaml',
       'alerts/tests/delivery.yaml',
+      'alerts/tests/hotpod.yaml',
+      'alerts/tests/shadow.yaml',
       RULE_PATHS.prometheusRule,
       RULE_PATHS.runbooks,
     ]);

@@ -9,7 +9,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { parseBacktestArgs, parseForecastArgs, type RawOptions } from './args.js';
 import { backtestCommand, type CliIO, forecastCommand } from './commands.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, errorLine, PROGRAM } from './errors.js';
-import { parseSimulateArgs, simulateCommand } from './simulate.js';
+import { addSimulateCommand } from './simulate-flags.js';
 
 const INPUT_HELP =
   'CSV with header "timestamp,value"; timestamps ISO-8601 or unix seconds, evenly spaced';
@@ -98,38 +98,7 @@ export function buildProgram(io: CliIO): Command {
       await serveCommand(options, io);
     });
 
-  program
-    .command('simulate')
-    .description(
-      'replay a load trace through the Kubernetes HPA, reactive or fed the forecast too, and score it',
-    )
-    .requiredOption('--input <file>', `${INPUT_HELP}; values are the load (e.g. connections)`)
-    .requiredOption('--capacity-per-replica <load>', 'load one replica carries at 100 %')
-    .option('--target-utilization <share>', 'HPA target utilisation, (0, 1]', '0.7')
-    .option('--pod-ready-seconds <s>', 'from the scaling decision until a new pod serves', '120')
-    .option('--metric-lag-seconds <s>', 'age of the metric when the HPA reads it', '60')
-    .addOption(
-      new Option(
-        '--policy <policy>',
-        'reactive: the actual load; predictive: max(actual, forecast); oracle: the actual future',
-      )
-        .choices(['reactive', 'predictive', 'oracle'])
-        .default('reactive'),
-    )
-    .option('--model <name>', 'forecasting model of the predictive policy', 'seasonal-profile')
-    .option(
-      '--warmup-days <days>',
-      'history before scoring starts (the forecaster learns on it)',
-      '14',
-    )
-    .option('--min-replicas <n>', 'HPA minReplicas', '1')
-    .option('--max-replicas <n>', 'HPA maxReplicas', '1000')
-    .addOption(
-      new Option('--output <format>', 'result format on stdout')
-        .choices(['table', 'json'])
-        .default('table'),
-    )
-    .action(async (options: RawOptions) => simulateCommand(parseSimulateArgs(options), io));
+  addSimulateCommand(program, io, INPUT_HELP);
 
   program.addHelpText(
     'after',

@@ -4,12 +4,15 @@
  * `metadata.threshold`, for clusters that cannot run the predicted trigger. The two-trigger
  * setup needs no write access and stays the default.
  *
- * Each apply reads the object (RBAC `get`), finds the metric or trigger by name, skips values
- * within the hysteresis of the live one, and writes a JSON patch (RBAC `patch`,
- * `application/json-patch+json`): a merge patch would replace the whole `metrics`/`triggers`
- * list (custom resources have no strategic merge), while a JSON patch addresses one field and
- * its `test` op makes the write fail, rather than hit another entry, if the list changed since
- * the read. `@kubernetes/client-node` is imported on the first apply only.
+ * Each apply reads the object (RBAC `get`), finds the metric or trigger by name, clamps the
+ * requested value (see {@link clampThreshold}), skips values within the hysteresis of the live
+ * one, and writes a JSON patch (RBAC `patch`, `application/json-patch+json`): a merge patch
+ * would replace the whole `metrics`/`triggers` list (custom resources have no strategic merge),
+ * while a JSON patch addresses one field. Its `test` ops check the name at the index, the
+ * value that was read and `metadata.resourceVersion`, so a write that raced another writer
+ * (a second predictor, `kubectl edit`, a GitOps sync) fails with 422 (or 409) instead of
+ * overwriting it; the patcher counts that as a conflict and retries from a fresh read.
+ * `@kubernetes/client-node` is imported on the first apply only.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import {
@@ -18,10 +21,13 @@ import {
   formatQuantity,
   PATCH_KINDS,
   type PatchKind,
-  parseQuantity,
 } from '@tidewatch/conventions';
 import { z } from 'zod';
 import { checkField, k8sName, must, num, text } from '../fields.js';
+import { type ClampOptions, clampThreshold } from './clamp.js';
+import { locate, parseThreshold, resourceVersionOf } from './locate.js';
+
+export { type ClampOptions, clampThreshold } from './clamp.js';
 
 /** Options of {@link createPatcher}. */
 export interface PatcherOptions {
@@ -41,6 +47,23 @@ export interface PatcherOptions {
   timeoutMs?: number;
   /** `fieldManager` of the writes (shows in managedFields). Default `tidewatch-predictor`. */
   fieldManager?: string;
+  /**
+   * The static threshold (capacity x target utilisation, load per replica) the object carries
+   * without prediction. Given, every apply is clamped by {@link clampThreshold}; omitted, the
+   * requested value is written as is (a caller that clamps itself).
+   */
+  staticThreshold?: number;
+  /** Largest change per apply as a share of `staticThreshold`, (0, 1]. Default 0.2. */
+  maxStepFraction?: number;
+  /** Lowest threshold as a share of `staticThreshold`, (0, 1]. Default 0.5. */
+  floorFraction?: number;
+  /**
+   * Lower only when the request is at least this share below `staticThreshold`, [0, 1): the
+   * forecast must exceed the actual load by 1 / (1 - margin). Default 0.1.
+   */
+  lowerMargin?: number;
+  /** Fresh reads after a conflict (409/422) before the apply fails. Default 2. */
+  maxConflictRetries?: number;
   /** A loaded KubeConfig. Default: `loadFromDefault()` (in a pod: the service account). */
   kubeConfig?: KubeConfig;
 }
@@ -49,7 +72,7 @@ export interface PatcherOptions {
 export type PatchStep = 'validate' | 'load' | 'get' | 'locate' | 'patch';
 
 /** What one {@link Patcher.apply} did. Never thrown: failures are results too. */
-export type PatchResult =
+export type PatchResult = (
   | { status: 'patched'; value: number; written: string; previous: number | null }
   | { status: 'skipped'; value: number; current: number; change: number }
   | {
@@ -61,13 +84,21 @@ export type PatchResult =
       /** The RBAC verb that was refused (on a 403). */
       missingVerb?: 'get' | 'patch';
       message: string;
-    };
+    }
+) & {
+  /** The value asked for, when clamping changed it (`value` is what was aimed at). */
+  requested?: number;
+  /** Writes rejected as lost updates (409/422) during this apply, when any. */
+  conflicts?: number;
+};
 
 /** Running counts since creation. */
 export interface PatcherStats {
   patches: number;
   skips: number;
   failures: number;
+  /** Writes rejected as lost updates (409/422), each followed by a fresh read or a failure. */
+  conflicts: number;
   lastError: string | undefined;
 }
 
@@ -127,11 +158,55 @@ export function createPatcher(options: PatcherOptions): Patcher {
   );
   const timeoutMs = checkField(num(0), options.timeoutMs ?? 10_000, 'patch: timeoutMs', invalid);
   const fieldManager = options.fieldManager ?? 'tidewatch-predictor';
+  const share = (field: string, value: number, lowOpen: boolean) =>
+    checkField(
+      lowOpen
+        ? z
+            .number(must('a number in (0, 1]'))
+            .gt(0, must('a number in (0, 1]'))
+            .max(1, must('a number in (0, 1]'))
+        : z
+            .number(must('a number in [0, 1)'))
+            .min(0, must('a number in [0, 1)'))
+            .lt(1, must('a number in [0, 1)')),
+      value,
+      `patch: ${field}`,
+      invalid,
+    );
+  const staticThreshold =
+    options.staticThreshold === undefined
+      ? undefined
+      : checkField(num(0), options.staticThreshold, 'patch: staticThreshold', invalid);
+  const clamp: ClampOptions | undefined =
+    staticThreshold === undefined
+      ? undefined
+      : {
+          staticThreshold,
+          maxStepFraction: share('maxStepFraction', options.maxStepFraction ?? 0.2, true),
+          floorFraction: share('floorFraction', options.floorFraction ?? 0.5, true),
+          lowerMargin: share('lowerMargin', options.lowerMargin ?? 0.1, false),
+        };
+  const maxConflictRetries = checkField(
+    z
+      .number()
+      .int(must('an integer 0..10'))
+      .min(0, must('an integer 0..10'))
+      .max(10, must('an integer 0..10')),
+    options.maxConflictRetries ?? 2,
+    'patch: maxConflictRetries',
+    invalid,
+  );
 
   const resource =
     kind === 'scaledobject' ? 'scaledobjects.keda.sh' : 'horizontalpodautoscalers.autoscaling';
   const target = `${resource} ${namespace}/${name} ${kind === 'scaledobject' ? 'trigger' : 'external metric'} ${triggerName}`;
-  const stats: PatcherStats = { patches: 0, skips: 0, failures: 0, lastError: undefined };
+  const stats: PatcherStats = {
+    patches: 0,
+    skips: 0,
+    failures: 0,
+    conflicts: 0,
+    lastError: undefined,
+  };
   let access: Promise<Access> | undefined;
   let queue: Promise<unknown> = Promise.resolve();
 
@@ -186,47 +261,72 @@ export function createPatcher(options: PatcherOptions): Patcher {
         `cannot load @kubernetes/client-node or the kubeconfig: ${errorText(error)}`,
       );
     }
-    let object: unknown;
-    try {
-      object = await withTimeout(api.read(), timeoutMs);
-    } catch (error) {
-      return fail('get', ...describe(error, 'get'));
-    }
-    const found = locate(kind, object, triggerName);
-    if (typeof found === 'string')
-      return fail('locate', `${resource} ${namespace}/${name}: ${found}`);
-    const current = found.current === undefined ? Number.NaN : parseThreshold(kind, found.current);
-    if (Number.isFinite(current) && current > 0) {
-      const change = Math.abs(value - current) / current;
-      if (change < hysteresis) {
-        stats.skips++;
-        return { status: 'skipped', value, current, change };
+    let conflicts = 0;
+    const extra = (): { conflicts?: number } => (conflicts > 0 ? { conflicts } : {});
+    for (;;) {
+      let object: unknown;
+      try {
+        object = await withTimeout(api.read(), timeoutMs);
+      } catch (error) {
+        const [message, more] = describe(error, 'get');
+        return fail('get', message, { ...more, ...extra() });
       }
-    }
-    const written = kind === 'hpa' ? formatQuantity(value) : String(value);
-    const ops: PatchOp[] = [
-      { op: 'test', path: found.namePath, value: triggerName },
-      {
+      const found = locate(kind, object, triggerName);
+      if (typeof found === 'string')
+        return fail('locate', `${resource} ${namespace}/${name}: ${found}`, extra());
+      const current =
+        found.current === undefined ? Number.NaN : parseThreshold(kind, found.current);
+      const live = Number.isFinite(current) && current > 0 ? current : undefined;
+      const aim = clamp ? clampThreshold(value, live, clamp) : value;
+      const clamped: { requested?: number } = aim !== value ? { requested: value } : {};
+      if (live !== undefined) {
+        const change = Math.abs(aim - live) / live;
+        if (change < hysteresis) {
+          stats.skips++;
+          return { status: 'skipped', value: aim, current: live, change, ...clamped, ...extra() };
+        }
+      }
+      const written = kind === 'hpa' ? formatQuantity(aim) : String(aim);
+      const ops: PatchOp[] = [{ op: 'test', path: found.namePath, value: triggerName }];
+      // The value that was read, and the object's version: either changed means someone else
+      // wrote since the read, and this write must not silently undo it.
+      if (found.current !== undefined)
+        ops.push({ op: 'test', path: found.valuePath, value: found.raw });
+      const rv = resourceVersionOf(object);
+      if (rv !== undefined) ops.push({ op: 'test', path: '/metadata/resourceVersion', value: rv });
+      ops.push({
         op: found.current === undefined ? 'add' : 'replace',
         path: found.valuePath,
         value: written,
-      },
-    ];
-    try {
-      await withTimeout(api.write(ops), timeoutMs);
-    } catch (error) {
-      return fail('patch', ...describe(error, 'patch'));
+      });
+      try {
+        await withTimeout(api.write(ops), timeoutMs);
+      } catch (error) {
+        const [message, more] = describe(error, 'patch');
+        const status = (more as { httpStatus?: number }).httpStatus;
+        if (status === 409 || status === 422) {
+          conflicts++;
+          stats.conflicts++;
+          if (conflicts <= maxConflictRetries) continue; // a fresh read, then a new decision
+        }
+        return fail('patch', message, { ...more, ...extra() });
+      }
+      stats.patches++;
+      return {
+        status: 'patched',
+        value: aim,
+        written,
+        previous: live ?? null,
+        ...clamped,
+        ...extra(),
+      };
     }
-    stats.patches++;
-    return {
-      status: 'patched',
-      value,
-      written,
-      previous: Number.isFinite(current) ? current : null,
-    };
   };
 
-  function describe(error: unknown, verb: 'get' | 'patch'): [string, Partial<PatchResult>] {
+  function describe(
+    error: unknown,
+    verb: 'get' | 'patch',
+  ): [string, { httpStatus?: number; missingVerb?: 'get' | 'patch' }] {
     const code = (error as { code?: unknown }).code;
     const httpStatus = typeof code === 'number' && code >= 100 && code < 600 ? code : undefined;
     const what = `${verb} ${resource} ${namespace}/${name}`;
@@ -238,7 +338,7 @@ export function createPatcher(options: PatcherOptions): Patcher {
     if (httpStatus === 404) return [`${what}: not found (404)`, { httpStatus }];
     if (httpStatus === 409 || httpStatus === 422)
       return [
-        `${what}: rejected (${httpStatus}): the object changed since it was read; the next apply retries`,
+        `${what}: rejected (${httpStatus}): the object changed since it was read (another writer); retried ${maxConflictRetries} times from a fresh read, the next apply tries again`,
         { httpStatus },
       ];
     const prefix = httpStatus ? `HTTP ${httpStatus}: ` : '';
@@ -254,51 +354,6 @@ export function createPatcher(options: PatcherOptions): Patcher {
     },
     stats: () => ({ ...stats }),
   };
-}
-
-/** The JSON pointers of the name (for `test`) and the value, and the value now. */
-function locate(
-  kind: PatchKind,
-  object: unknown,
-  triggerName: string,
-): { namePath: string; valuePath: string; current: string | undefined } | string {
-  const spec = (object as { spec?: Record<string, unknown> } | null)?.spec;
-  if (kind === 'hpa') {
-    const metrics = Array.isArray(spec?.metrics)
-      ? (spec.metrics as Array<Record<string, any>>)
-      : [];
-    const i = metrics.findIndex(
-      (m) => m?.type === 'External' && m.external?.metric?.name === triggerName,
-    );
-    if (i < 0) return `no External metric named "${triggerName}"`;
-    const t = metrics[i]?.external?.target;
-    if (t?.type !== 'AverageValue')
-      return `External metric "${triggerName}" has target type ${JSON.stringify(t?.type)}, not "AverageValue"`;
-    return {
-      namePath: `/spec/metrics/${i}/external/metric/name`,
-      valuePath: `/spec/metrics/${i}/external/target/averageValue`,
-      current: t.averageValue === undefined ? undefined : String(t.averageValue),
-    };
-  }
-  const triggers = Array.isArray(spec?.triggers)
-    ? (spec.triggers as Array<Record<string, any>>)
-    : [];
-  const i = triggers.findIndex((t) => t?.name === triggerName);
-  if (i < 0) return `no trigger named "${triggerName}"`;
-  const metadata = triggers[i]?.metadata;
-  if (typeof metadata !== 'object' || metadata === null)
-    return `trigger "${triggerName}" has no metadata`;
-  return {
-    namePath: `/spec/triggers/${i}/name`,
-    valuePath: `/spec/triggers/${i}/metadata/threshold`,
-    current: metadata.threshold === undefined ? undefined : String(metadata.threshold),
-  };
-}
-
-/** KEDA parses `threshold` as a float; the HPA's `averageValue` is a quantity. */
-function parseThreshold(kind: PatchKind, text: string): number {
-  if (kind === 'hpa') return parseQuantity(text);
-  return /^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$/.test(text) ? Number(text) : Number.NaN;
 }
 
 /** The first line of an error's message (ApiException messages carry the whole body). */

@@ -10,6 +10,7 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { createPlanner, type HistoryStore, type Planner } from '@tidewatch/forecast';
 import express, { type Express, type Router } from 'express';
 import { getTasks } from 'node-cron';
+import { createSidecarRole } from '../election/role.js';
 import { createPatcher } from '../patch/patcher.js';
 import { DEFAULT_SOURCES, type SourceRegistry } from '../sources/index.js';
 import { createCollector } from './collector.js';
@@ -21,11 +22,13 @@ import { type Jobs, startJobs } from './jobs.js';
 import { createLiveStats } from './live.js';
 import { createJsonLogger, type Logger } from './log.js';
 import { saveModel } from './model-file.js';
+import { createSidecarNowcast } from './nowcast.js';
 import { statusPageRouter } from './page/index.js';
 import { createPatchLoop } from './patching.js';
 import { createPersistence, HEALTHY, type Persistence } from './persist.js';
 import { mountFallbacks, mountRoutes } from './routes.js';
 import { seedHistory } from './seed.js';
+import { createShadow, type Shadow } from './shadow.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_SECONDS, runShutdown, type ShutdownReport } from './shutdown.js';
 import { createSignals } from './signals.js';
 
@@ -110,7 +113,36 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
   const live = kind.live
     ? createLiveStats({ prefix: config.live.prefix, windowSeconds: config.live.windowSeconds })
     : undefined;
-  const patch = config.patch.enabled
+  // Feeds on the live figures (or the kind's own leading reader, e.g. instant queries to
+  // Prometheus) after each collection and raises the published plan (./nowcast.ts).
+  const reader = kind.leading?.(config.source, {
+    metric: config.metric,
+    prefix: config.live.prefix,
+    now,
+  });
+  const nowcast = createSidecarNowcast({
+    config,
+    planner,
+    live,
+    ...(reader === undefined
+      ? {}
+      : {
+          leading: {
+            reader,
+            name: kind.names(config.source).name,
+            onError(failure) {
+              signals.sourceError(failure.source);
+              log.log('warn', 'leading signals failed', {
+                source: failure.source,
+                error: failure.detail,
+              });
+            },
+          },
+        }),
+  });
+  // Shadow mode never patches (./shadow.ts reports what prediction would have done instead).
+  const patching = config.patch.enabled && config.mode !== 'shadow';
+  const patch = patching
     ? createPatchLoop({
         config,
         log,
@@ -125,6 +157,12 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
     : undefined;
   const files = config.dataDir ? dataFiles(config.dataDir) : undefined;
   const sourceName = kind.names(config.source).name;
+  // Leader election (election.enabled): only the leader trains, publishes and patches.
+  const role = createSidecarRole({
+    config,
+    log,
+    onModelStoreError: () => signals.persistError('model'),
+  });
 
   let store: HistoryStore | undefined;
   let persistence: Persistence | undefined;
@@ -135,6 +173,7 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
   let startSettled = false;
   let stopping: Promise<ShutdownReport> | undefined;
   let patchRun: Promise<void> | undefined;
+  let shadow: Shadow | undefined;
 
   const app = express();
   app.disable('x-powered-by');
@@ -145,7 +184,9 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
     sourceName,
     patch: () => patch?.json() ?? null,
     live: () => live?.snapshot() ?? null,
+    shadow: () => (shadow ? shadow.json(now()) : null),
     health: () => persistence?.health() ?? HEALTHY,
+    role: () => role.json(),
     decide() {
       if (!engine || !store) return undefined;
       const e = engine;
@@ -159,11 +200,15 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
     refreshSignals() {
       if (!engine || !store) return false;
       const h = engine.history();
-      signals.update(engine.evaluate(now()), {
-        historyPoints: h ? h.values.length : 0,
-        lastCollectMs: engine.lastCollectMs,
-        jobs: getTasks().size,
-      });
+      signals.update(
+        engine.evaluate(now()),
+        {
+          historyPoints: h ? h.values.length : 0,
+          lastCollectMs: engine.lastCollectMs,
+          jobs: getTasks().size,
+        },
+        role.isLeader(),
+      );
       return true;
     },
   });
@@ -199,6 +244,16 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
       if (dirError !== undefined) persistence.fail('history', dirError);
     }
     const model = files ? loadModel(files.model, config, log) : undefined;
+    if (config.mode === 'shadow') {
+      if (config.patch.enabled) log.log('warn', 'mode is shadow: patch mode stays off');
+      shadow = createShadow({
+        config,
+        leadTimeSeconds: planner.leadTimeSeconds,
+        registry: signals.registry,
+        log,
+        now,
+      });
+    }
     if (config.seed) {
       const seeded = seedHistory(s, { ...config.seed, series: config.metric, nowMs: now() });
       if (seeded > 0) {
@@ -227,7 +282,7 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
     // Only a counter can go down; a gauge source would show three series that never move.
     if ((config.source as { type?: unknown }).type === 'counter')
       signals.watchCounterResets(collector.errorSources);
-    const e = createEngine({
+    const created = createEngine({
       config,
       store: s,
       collector,
@@ -236,12 +291,17 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
       now,
       ...(model ? { model } : {}),
       ...(options.train ? { train: options.train } : {}),
+      mayTrain: () => role.isLeader(),
       events: {
         trained: (seconds, ok) => signals.trained(seconds, ok),
-        modelChanged: (m) => persistence?.saveModel(m),
+        modelChanged: (m) => {
+          persistence?.saveModel(m);
+          void role.storeModel(m);
+        },
         historyChanged: () => persistence?.saveHistory(),
       },
     });
+    const e = nowcast ? nowcast.wrap(created) : created;
     engine = e;
     stillStarting();
     const srv = http.createServer(app);
@@ -260,7 +320,7 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
     // Patch mode follows every forecast: the threshold it writes is the one just decided.
     const forecastAndPatch = async () => {
       await e.forecast();
-      if (patch && stopping === undefined) {
+      if (patch && stopping === undefined && role.isLeader()) {
         const run = patch.tick(e.evaluate(now()));
         patchRun = run;
         await run.finally(() => {
@@ -268,12 +328,46 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
         });
       }
     };
+    // Shadow mode observes after every collection: the decision of that instant.
+    const collect = async () => {
+      await e.collect();
+      if (shadow && stopping === undefined) await shadow.tick(e.evaluate(now()), e.history());
+    };
+    // A new leader forecasts at once: from the model the previous leader stored (when newer
+    // than its own), else from its own, else it starts training on the history it collected.
+    const takeOver = async () => {
+      const since = performance.now();
+      const stored = await role.loadModel();
+      const own = e.evaluate(now()).model;
+      if (stored && role.isLeader() && (!own || stored.trainedAtMs > own.trainedAtMs)) {
+        e.adopt(stored);
+        persistence?.saveModel(stored);
+      }
+      await forecastAndPatch();
+      const d = e.evaluate(now());
+      // The daily retrain may have been missed while nobody led (or by the stored model).
+      if (d.model && now() - d.model.trainedAtMs > MODEL_MAX_AGE_MS)
+        void e.retrain('the model in use is older than a day');
+      log.log('info', 'leader took over', {
+        model: d.model?.model ?? null,
+        modelFrom: stored && d.model === stored ? 'configmap' : d.model ? 'own' : 'none (training)',
+        forecast: d.forecast !== undefined,
+        seconds: Math.round(performance.now() - since) / 1000,
+      });
+    };
+    role.start({
+      onStartedLeading: () =>
+        void takeOver().catch((error) => log.log('error', 'takeover failed', { error })),
+      onStoppedLeading: () => e.cancelTraining(),
+      onLeadership: (identity, leading) => signals.leadership(identity, leading),
+    });
     await e.collect();
     await forecastAndPatch();
+    if (shadow) await shadow.tick(e.evaluate(now()), e.history());
     stillStarting();
     jobs = startJobs(
       [
-        { name: 'collect', cron: config.schedule.collect, run: () => e.collect() },
+        { name: 'collect', cron: config.schedule.collect, run: collect },
         { name: 'forecast', cron: config.schedule.forecast, run: forecastAndPatch },
         { name: 'retrain', cron: config.schedule.retrain, run: () => e.retrain('scheduled') },
       ],
@@ -289,6 +383,7 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
     if (starting !== undefined && !startSettled) work.set('start', starting);
     for (const [name, p] of engine?.running() ?? []) work.set(name, p);
     if (patchRun !== undefined) work.set('patch', patchRun);
+    if (shadow?.inFlight !== undefined) work.set('shadow', shadow.inFlight);
     return work;
   }
 
@@ -298,13 +393,19 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
         async halt() {
           await jobs?.halt();
           engine?.halt();
+          // Step down first (stop acting for the fleet), then release the lease.
+          await role.stop();
         },
         running,
         abort() {
           engine?.abort();
+          shadow?.abort();
           // Patch requests have no abort: they end by their own timeout (patch.timeoutSeconds).
         },
-        save: async () => (persistence ? persistence.flush() : true),
+        save: async () => {
+          const saved = persistence ? await persistence.flush() : true;
+          return (await (shadow?.flush() ?? true)) && saved;
+        },
         async close(forceAfterMs) {
           const srv = server;
           if (!srv?.listening) return;

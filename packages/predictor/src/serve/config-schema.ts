@@ -8,7 +8,7 @@
 import { metricName } from '@tidewatch/conventions';
 import { MODEL_NAMES } from '@tidewatch/forecast';
 import { z } from 'zod';
-import { cron, int, k8sName, METRIC_NAME, must, num, text, timeZone } from '../fields.js';
+import { cron, httpUrl, int, k8sName, METRIC_NAME, must, num, text, timeZone } from '../fields.js';
 import {
   DEFAULT_SOURCES,
   kindList,
@@ -18,6 +18,8 @@ import {
   scrapeKind,
   type scrapeSchema,
 } from '../sources/index.js';
+import { nowcastSchema } from './nowcast-config.js';
+import { checkShadow, modeSchema, shadowSchema } from './shadow-config.js';
 
 /**
  * Patch mode (off by default): the sidecar writes its dynamic threshold into the HPA's or the
@@ -39,6 +41,28 @@ const patchSchema = z
       .default(0.05),
     timeoutSeconds: num(0).default(10),
     fieldManager: text().default('tidewatch-predictor'),
+  })
+  .prefault({});
+
+/**
+ * Leader election (off by default): one replica of the fleet trains, publishes the scaling
+ * signals and patches; the others collect and serve their page (docs/sidecar.md "Leader
+ * election"). Namespace and identity default at start (the service account's namespace,
+ * `POD_NAME` or the host name); the timings follow client-go (lease > renew > retry x 1.2).
+ */
+const electionSchema = z
+  .strictObject({
+    enabled: z.boolean(must('true or false')).default(false),
+    leaseName: k8sName().default('tidewatch-predictor'),
+    namespace: k8sName().optional(),
+    identity: text('a non-empty identity (the pod name)').optional(),
+    leaseDurationSeconds: int(1, 86_400).default(15),
+    renewDeadlineSeconds: num(0).default(10),
+    retryPeriodSeconds: num(0).default(2),
+    /** Default in-cluster: https://$KUBERNETES_SERVICE_HOST:$KUBERNETES_SERVICE_PORT. */
+    apiServer: httpUrl().optional(),
+    /** Where the leader stores its fitted model for the next leader; none by default. */
+    modelConfigMap: k8sName().optional(),
   })
   .prefault({});
 
@@ -165,6 +189,9 @@ function buildSchema<S extends z.ZodType>(source: S, sources: SourceRegistry) {
         .optional(),
       historyMinutes: int(1, 10_080).default(360),
       patch: patchSchema,
+      /** Short-horizon nowcast from leading signals (live figures, or Prometheus queries): ./nowcast.ts. */
+      nowcast: nowcastSchema,
+      election: electionSchema,
       /** The status page's live figures (scrape source only). */
       live: z
         .strictObject({
@@ -175,10 +202,37 @@ function buildSchema<S extends z.ZodType>(source: S, sources: SourceRegistry) {
           windowSeconds: num(0).default(30),
         })
         .prefault({}),
+      /** `active` publishes the scaling signals; `shadow` only reports (./shadow-config.ts). */
+      mode: modeSchema,
+      shadow: shadowSchema,
     })
     .superRefine((c, ctx) => {
       // zod runs this even when fields failed; cross-checks only make sense on valid values.
       const valid = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 1;
+      checkShadow(c, ctx);
+      const e = c.election;
+      if (
+        e?.enabled === true &&
+        [e.leaseDurationSeconds, e.renewDeadlineSeconds, e.retryPeriodSeconds].every(
+          (v) => typeof v === 'number' && v > 0,
+        )
+      ) {
+        if (!(e.leaseDurationSeconds > e.renewDeadlineSeconds))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['election', 'leaseDurationSeconds'],
+            params: { value: e.leaseDurationSeconds },
+            message: `must be greater than election.renewDeadlineSeconds (${e.renewDeadlineSeconds})`,
+          });
+        // client-go's JitterFactor (1.2): a renew must fit in the deadline with retries jittered.
+        if (!(e.renewDeadlineSeconds > 1.2 * e.retryPeriodSeconds))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['election', 'renewDeadlineSeconds'],
+            params: { value: e.renewDeadlineSeconds },
+            message: `must be greater than election.retryPeriodSeconds x 1.2 (${1.2 * e.retryPeriodSeconds})`,
+          });
+      }
       if (c.patch?.enabled === true)
         for (const field of ['namespace', 'name'] as const)
           if (c.patch[field] === undefined)

@@ -112,6 +112,31 @@ const GENERAL_ENV_VARS: readonly EnvVar[] = [
   { name: 'TIDEWATCH_PATCH_NAMESPACE', path: ['patch', 'namespace'], kind: 'string' },
   { name: 'TIDEWATCH_PATCH_NAME', path: ['patch', 'name'], kind: 'string' },
   { name: 'TIDEWATCH_PATCH_TRIGGER', path: ['patch', 'triggerName'], kind: 'string' },
+  { name: 'TIDEWATCH_NOWCAST_ENABLED', path: ['nowcast', 'enabled'], kind: 'bool' },
+  { name: 'TIDEWATCH_MODE', path: ['mode'], kind: 'string' },
+  {
+    name: 'TIDEWATCH_SHADOW_PROMETHEUS_URL',
+    path: ['shadow', 'prometheusUrl'],
+    kind: 'string',
+  },
+  { name: 'TIDEWATCH_SHADOW_REPLICAS', path: ['shadow', 'replicas'], kind: 'string' },
+  { name: 'TIDEWATCH_SHADOW_NAMESPACE', path: ['shadow', 'namespace'], kind: 'string' },
+  { name: 'TIDEWATCH_SHADOW_NAME', path: ['shadow', 'name'], kind: 'string' },
+  {
+    name: 'TIDEWATCH_SHADOW_REPLICAS_QUERY',
+    path: ['shadow', 'replicasQuery'],
+    kind: 'string',
+  },
+  { name: 'TIDEWATCH_ELECTION_ENABLED', path: ['election', 'enabled'], kind: 'bool' },
+  { name: 'TIDEWATCH_ELECTION_LEASE_NAME', path: ['election', 'leaseName'], kind: 'string' },
+  { name: 'TIDEWATCH_ELECTION_NAMESPACE', path: ['election', 'namespace'], kind: 'string' },
+  { name: 'TIDEWATCH_ELECTION_IDENTITY', path: ['election', 'identity'], kind: 'string' },
+  { name: 'TIDEWATCH_ELECTION_API_SERVER', path: ['election', 'apiServer'], kind: 'string' },
+  {
+    name: 'TIDEWATCH_ELECTION_MODEL_CONFIGMAP',
+    path: ['election', 'modelConfigMap'],
+    kind: 'string',
+  },
 ];
 
 const LISTEN_ENV_VARS: readonly EnvVar[] = [

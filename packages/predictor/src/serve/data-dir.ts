@@ -60,7 +60,7 @@ export function prepareDataDir(dir: string, log: Logger): unknown {
  * The sidecar owns its dataDir, so at start nobody else can be writing them.
  */
 function removeOrphans(dir: string, log: Logger): void {
-  const orphans = readdirSync(dir).filter((f) => /^(history|model)\.json\.\d+$/.test(f));
+  const orphans = readdirSync(dir).filter((f) => /^(history|model|shadow)\.json\.\d+$/.test(f));
   for (const f of orphans) rmSync(join(dir, f), { force: true });
   if (orphans.length > 0)
     log.log('info', 'removed temp files of an interrupted write', { files: orphans });

@@ -20,6 +20,7 @@ import type { Collector } from './collector.js';
 import type { ServeConfig } from './config.js';
 import type { Logger } from './log.js';
 import type { SavedModel } from './model-file.js';
+import type { NowcastJson } from './nowcast.js';
 import { createRetrainBackoff } from './retrain-backoff.js';
 import { forecastFromFitted } from './reuse.js';
 import { pointsNeeded, type TrainResult, trainModel, usablePoints } from './trainer.js';
@@ -46,6 +47,8 @@ export interface Decision {
   /** Seconds since the newest observation / forecast; `null` when there is none. */
   dataAgeSeconds: number | null;
   forecastAgeSeconds: number | null;
+  /** The nowcast, when the sidecar runs one (./nowcast.ts sets it; `plan` then includes it). */
+  nowcast?: NowcastJson;
 }
 
 /** Things the engine reports as they happen (the metrics layer counts them). */
@@ -72,6 +75,11 @@ export interface EngineOptions {
   now?: () => number;
   /** Replaces the worker-thread training (tests). */
   train?: (series: Series, signal: AbortSignal) => Promise<TrainResult>;
+  /**
+   * Whether this replica may train now (leader election: only the leader does). Default
+   * always. Checked before every training starts.
+   */
+  mayTrain?: () => boolean;
 }
 
 /** See {@link createEngine}. */
@@ -101,6 +109,13 @@ export interface Engine {
   running(): Map<string, Promise<unknown>>;
   /** Aborts a running training and waits for in-flight work. */
   stop(): Promise<void>;
+  /**
+   * Uses `model` from now on (a new leader's takeover: the model the previous leader stored)
+   * and forecasts with it at once. No `modelChanged` event: the caller stores it.
+   */
+  adopt(model: SavedModel): void;
+  /** Aborts a running training, if any (a leader that stepped down); the rest goes on. */
+  cancelTraining(): void;
 }
 
 /** A failed training is retried after this many steps (at least a minute). */
@@ -118,6 +133,7 @@ export function createEngine(options: EngineOptions): Engine {
   const train =
     options.train ?? ((s: Series, signal: AbortSignal) => trainModel(s, config, { signal, now }));
   const window = Math.min(10_000, Math.max(10, Math.round(86_400 / config.stepSeconds)));
+  const mayTrain = options.mayTrain ?? (() => true);
 
   let model = options.model;
   let tracker = newTracker(model);
@@ -248,7 +264,7 @@ export function createEngine(options: EngineOptions): Engine {
   }
 
   function startTraining(reason: string): Promise<void> {
-    if (training || stopped) return training ?? Promise.resolve();
+    if (training || stopped || !mayTrain()) return training ?? Promise.resolve();
     const s = history();
     if (!s) return Promise.resolve();
     const started = now();
@@ -369,6 +385,19 @@ export function createEngine(options: EngineOptions): Engine {
       if (collector.inFlight !== undefined) work.set('collection', collector.inFlight);
       if (training !== undefined) work.set('training', training);
       return work;
+    },
+    adopt(m) {
+      if (stopped) return;
+      model = m;
+      nextUsefulPoints = undefined;
+      lastTrainFailure = undefined;
+      tracker = newTracker(model);
+      forecastNow();
+    },
+    cancelTraining() {
+      if (!training) return;
+      trainAbort.abort();
+      trainAbort = new AbortController();
     },
     async stop() {
       stopped = true;

@@ -5,7 +5,7 @@
  * `histogram_quantile()` compute them in Prometheus, so the page agrees with the dashboards.
  * Only the `scrape` source has them: with a `prometheus` source `/forecast`'s `live` is null.
  */
-import { CATALOG, DEFAULT_PREFIX } from '@tidewatch/conventions';
+import { CATALOG, type CloseReason, DEFAULT_PREFIX } from '@tidewatch/conventions';
 import {
   type ParsedExposition,
   type PickedSample,
@@ -28,6 +28,12 @@ export interface LiveJson {
   messagesInPerSecond: number | null;
   messagesOutPerSecond: number | null;
   /**
+   * Closes per second with a reason in `abnormalReasons` (clients cut off: a lost pod, a proxy
+   * cut; they reconnect within seconds), from `<prefix>connections_closed_total`. What the
+   * nowcast reads as load coming back.
+   */
+  abnormalClosesPerSecond: number | null;
+  /**
    * Why a figure is `null` although scrapes arrived: a sample it sums was rejected (negative or
    * not finite: the history rejects such values too, so the page never shows one). Absent when
    * nothing was rejected.
@@ -36,7 +42,13 @@ export interface LiveJson {
 }
 
 /** The figures a sample can spoil. */
-type Figure = 'connections' | 'handshakes' | 'buckets' | 'messagesIn' | 'messagesOut';
+type Figure =
+  | 'connections'
+  | 'handshakes'
+  | 'buckets'
+  | 'messagesIn'
+  | 'messagesOut'
+  | 'abnormalCloses';
 
 /** One scrape, reduced to what the figures need (cumulative values). */
 interface Snapshot {
@@ -47,6 +59,7 @@ interface Snapshot {
   buckets: Map<number, number>;
   messagesIn: number;
   messagesOut: number;
+  abnormalCloses: number;
   /** Figures this scrape cannot give, and why (a rejected sample). */
   invalid: Map<Figure, string>;
 }
@@ -65,7 +78,25 @@ export interface LiveStatsOptions {
   prefix?: string;
   /** Width of the rate window, seconds. Default 30 (at least two scrapes are used). */
   windowSeconds?: number;
+  /**
+   * Close reasons counted as abnormal (the client will be back). Default
+   * {@link ABNORMAL_CLOSE_REASONS}.
+   */
+  abnormalReasons?: readonly CloseReason[];
 }
+
+/**
+ * Close reasons whose clients come back within seconds: the connection was cut, not ended
+ * (`abnormal`, `error`, `ping_timeout`: a lost pod or a proxy cut; `server_shutdown`: a pod
+ * drained by a rollout or a scale-down; `unavailable`: gRPC's server went away).
+ */
+export const ABNORMAL_CLOSE_REASONS: readonly CloseReason[] = [
+  'abnormal',
+  'error',
+  'ping_timeout',
+  'server_shutdown',
+  'unavailable',
+];
 
 /** Creates the live figures keeper. Nothing runs on its own: the scraper feeds it. */
 export function createLiveStats(options: LiveStatsOptions = {}): LiveStats {
@@ -74,6 +105,8 @@ export function createLiveStats(options: LiveStatsOptions = {}): LiveStats {
   const CONNECTIONS = CATALOG.connections.name;
   const HANDSHAKES = CATALOG.handshakeDuration.name;
   const MESSAGES = CATALOG.messages.name;
+  const CLOSED = CATALOG.connectionsClosed.name;
+  const abnormalReasons = options.abnormalReasons ?? ABNORMAL_CLOSE_REASONS;
   const windowMs = (options.windowSeconds ?? 30) * 1000;
   const rings = new Map<string, Snapshot[]>();
 
@@ -112,6 +145,10 @@ export function createLiveStats(options: LiveStatsOptions = {}): LiveStats {
       buckets,
       messagesIn: sum('messagesIn', MESSAGES, { direction: 'in' }) ?? 0,
       messagesOut: sum('messagesOut', MESSAGES, { direction: 'out' }) ?? 0,
+      abnormalCloses: abnormalReasons.reduce(
+        (a, reason) => a + (sum('abnormalCloses', CLOSED, { reason }) ?? 0),
+        0,
+      ),
       invalid,
     };
   }
@@ -132,7 +169,8 @@ export function createLiveStats(options: LiveStatsOptions = {}): LiveStats {
         first &&
         (snap.handshakes < first.handshakes ||
           snap.messagesIn < first.messagesIn ||
-          snap.messagesOut < first.messagesOut)
+          snap.messagesOut < first.messagesOut ||
+          snap.abnormalCloses < first.abnormalCloses)
       )
         ring.length = 0;
       ring.push(snap);
@@ -147,6 +185,7 @@ export function createLiveStats(options: LiveStatsOptions = {}): LiveStats {
       let handshakes = 0;
       let messagesIn = 0;
       let messagesOut = 0;
+      let abnormalCloses = 0;
       let rated = true;
       const buckets = new Map<number, number>();
       // A figure is null when a sample it uses was rejected: the newest scrape for the
@@ -170,6 +209,7 @@ export function createLiveStats(options: LiveStatsOptions = {}): LiveStats {
         handshakes += (b.handshakes - a.handshakes) / dt;
         messagesIn += (b.messagesIn - a.messagesIn) / dt;
         messagesOut += (b.messagesOut - a.messagesOut) / dt;
+        abnormalCloses += (b.abnormalCloses - a.abnormalCloses) / dt;
         for (const [le, n] of b.buckets)
           buckets.set(le, (buckets.get(le) ?? 0) + n - (a.buckets.get(le) ?? 0));
       }
@@ -185,6 +225,7 @@ export function createLiveStats(options: LiveStatsOptions = {}): LiveStats {
         handshakeP99Ms: quantiles ? toMs(quantile(0.99, buckets)) : null,
         messagesInPerSecond: rate('messagesIn', messagesIn),
         messagesOutPerSecond: rate('messagesOut', messagesOut),
+        abnormalClosesPerSecond: rate('abnormalCloses', abnormalCloses),
         ...(rejected.length > 0 ? { rejected } : {}),
       };
     },

@@ -62,8 +62,12 @@ const fileSchema = z.object({
  * @throws Error when the write fails (the previous file is intact).
  */
 export async function saveModel(file: string, model: SavedModel): Promise<void> {
-  const text = `${JSON.stringify({ format: MODEL_FORMAT, version: 1, ...model })}\n`;
-  await writeFileAtomic(file, text, { fsync: true });
+  await writeFileAtomic(file, modelText(model), { fsync: true });
+}
+
+/** The model file's text of `model` (also what leader election stores in its ConfigMap). */
+export function modelText(model: SavedModel): string {
+  return `${JSON.stringify({ format: MODEL_FORMAT, version: 1, ...model })}\n`;
 }
 
 /**
@@ -79,17 +83,26 @@ export function loadSavedModel(file: string): SavedModel | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new Error(`model file ${file} cannot be read: ${(error as Error).message}`);
   }
+  return parseSavedModel(text, `model file ${file}`);
+}
+
+/**
+ * Parses a model file's text (see {@link modelText}).
+ * @param where - names the text in messages, e.g. `model file /data/model.json`.
+ * @throws Error saying why the text cannot be used (not JSON, wrong format).
+ */
+export function parseSavedModel(text: string, where: string): SavedModel {
   let doc: unknown;
   try {
     doc = JSON.parse(text);
   } catch (error) {
-    throw new Error(`model file ${file} is not valid JSON: ${(error as Error).message}`);
+    throw new Error(`${where} is not valid JSON: ${(error as Error).message}`);
   }
   const parsed = fileSchema.safeParse(doc);
   if (!parsed.success) {
     const first = parsed.error.issues[0];
     throw new Error(
-      `model file ${file} is not a ${MODEL_FORMAT} file: ${first?.path.join('.') || 'document'}: ${first?.message}`,
+      `${where} is not a ${MODEL_FORMAT} file: ${first?.path.join('.') || 'document'}: ${first?.message}`,
     );
   }
   const { format: _format, version: _version, ...model } = parsed.data;

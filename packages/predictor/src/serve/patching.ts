@@ -57,6 +57,7 @@ export function createPatchLoop(options: PatchLoopOptions): PatchLoop {
   const { config, log } = options;
   const now = options.now ?? Date.now;
   const p = config.patch;
+  const staticThreshold = config.planner.capacityPerReplica * config.planner.targetUtilization;
   const patcher = options.createPatcher({
     kind: p.kind,
     namespace: p.namespace as string,
@@ -65,8 +66,10 @@ export function createPatchLoop(options: PatchLoopOptions): PatchLoop {
     hysteresis: p.hysteresis,
     timeoutMs: p.timeoutSeconds * 1000,
     fieldManager: p.fieldManager,
+    // Bounded steps, a floor and a dead band around the planner's target x actual / load
+    // (see patch/clamp.ts): the written threshold never amplifies low-load noise.
+    staticThreshold,
   });
-  const staticThreshold = config.planner.capacityPerReplica * config.planner.targetUtilization;
   let mode: PatchMode | null = null;
   let last: PatchJson['last'] = null;
   let running: Promise<void> | undefined;

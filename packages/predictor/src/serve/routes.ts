@@ -16,8 +16,10 @@ import {
   type ViewJson,
 } from './forecast-view.js';
 import type { LiveJson } from './live.js';
+import type { NowcastJson } from './nowcast.js';
 import type { PatchJson } from './patching.js';
 import type { HealthJson } from './persist.js';
+import type { ShadowJson } from './shadow.js';
 import type { Signals } from './signals.js';
 
 export type { HistoryPointJson } from './forecast-view.js';
@@ -64,12 +66,33 @@ export interface ForecastJson {
   /** Live figures from the scraped servers; null with a `prometheus` source or before a scrape. */
   live: LiveJson | null;
   /**
+   * The nowcast (docs/sidecar.md "Nowcast"); null when disabled or the source gives no leading figures.
+   * Always sent by the sidecar; optional for documents of older sidecars.
+   */
+  nowcast?: NowcastJson | null;
+  /**
    * The sidecar's own health (a failing disk makes it `degraded`). Always sent by the sidecar;
    * optional for documents of older sidecars.
    */
   health?: HealthJson;
   /** How `history` and `forecast` were shaped. Always sent by the sidecar. */
   view?: ViewJson;
+  /** Shadow mode's report (`mode: shadow`); absent in active mode. */
+  shadow?: ShadowJson;
+  /**
+   * Leader election: `leader` (trains, publishes the scaling signals, patches), `follower`
+   * (collects and serves, publishes no scaling signal) or `standalone` (election off). Always
+   * sent by the sidecar; optional for documents of older sidecars.
+   */
+  role?: RoleJson['role'];
+  /** The identity of the leader this replica follows (its own when leading); null when none or standalone. */
+  leader?: string | null;
+}
+
+/** A sidecar's place in its fleet (`/forecast` and `/healthz`). */
+export interface RoleJson {
+  role: 'leader' | 'follower' | 'standalone';
+  leader: string | null;
 }
 
 /** What the routes read from the running sidecar; `undefined` before `start()`. */
@@ -84,6 +107,8 @@ export interface RouteContext {
   live(): LiveJson | null;
   /** The sidecar's health (`ok` before start). */
   health(): HealthJson;
+  /** Shadow mode's report (null in active mode or before start). */
+  shadow?(): ShadowJson | null;
   /** The decision now, or `undefined` while starting. */
   decide():
     | {
@@ -97,6 +122,8 @@ export interface RouteContext {
     | undefined;
   /** Refreshes the gauges before a scrape; false while starting. */
   refreshSignals(): boolean;
+  /** Its place in the fleet. Default standalone. */
+  role?(): RoleJson;
 }
 
 /** Renders the `/forecast` document from a decision. */
@@ -113,6 +140,10 @@ export function forecastJson(
     view?: ForecastView;
     /** Points of the history window before shaping; default `history.length`. */
     historyPoints?: number;
+    /** Shadow mode's report; omitted when null. */
+    shadow?: ShadowJson | null;
+    /** Its place in the fleet (absent: not sent). */
+    role?: RoleJson;
   } = {},
 ): ForecastJson {
   const { plan, model } = decision;
@@ -150,7 +181,9 @@ export function forecastJson(
     },
     patch: extras.patch ?? null,
     live: extras.live ?? null,
+    nowcast: decision.nowcast ?? null,
     ...(extras.health ? { health: extras.health } : {}),
+    ...(extras.role ? { role: extras.role.role, leader: extras.role.leader } : {}),
     ...(extras.view
       ? {
           view: {
@@ -161,17 +194,23 @@ export function forecastJson(
           },
         }
       : {}),
+    ...(extras.shadow ? { shadow: extras.shadow } : {}),
   };
 }
 
 const ENDPOINTS = ['/', '/forecast', '/metrics', '/healthz', '/readyz'];
+
+const STANDALONE: RoleJson = { role: 'standalone', leader: null };
+const roleOf = (ctx: RouteContext): RoleJson => ctx.role?.() ?? STANDALONE;
 
 /** Mounts the JSON and metrics endpoints on `app`. */
 export function mountRoutes(app: Express, ctx: RouteContext): void {
   // Liveness stays 200 while degraded: restarting a pod that cannot write its disk fixes
   // nothing and loses the history held in memory. The health is for people and alerts.
   app.get('/healthz', (_req, res) => {
-    res.set('cache-control', 'no-store').json({ status: 'alive', health: ctx.health() });
+    res
+      .set('cache-control', 'no-store')
+      .json({ status: 'alive', health: ctx.health(), ...roleOf(ctx) });
   });
 
   app.get('/readyz', (_req, res) => {
@@ -181,6 +220,13 @@ export function mountRoutes(app: Express, ctx: RouteContext): void {
       return;
     }
     const { decision } = now;
+    // A follower is ready: it serves and collects, and the leader forecasts for the fleet. Not
+    // ready would stall the rollout of a standalone predictor Deployment for good.
+    const role = roleOf(ctx);
+    if (role.role === 'follower') {
+      res.json({ ready: true, status: 'follower', leader: role.leader });
+      return;
+    }
     if (decision.forecast === undefined) {
       res
         .status(503)
@@ -209,6 +255,8 @@ export function mountRoutes(app: Express, ctx: RouteContext): void {
         health: ctx.health(),
         view,
         historyPoints: history.total,
+        shadow: ctx.shadow?.() ?? null,
+        role: roleOf(ctx),
       }),
     );
   });

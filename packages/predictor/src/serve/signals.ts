@@ -9,6 +9,7 @@ import {
   COUNTER_RESET_RESTARTS,
   type CounterResetRestart,
   type DegradedReason,
+  PATCH_RESULTS,
   PERSIST_FILES,
   type PersistFile,
   SIGNALS,
@@ -53,8 +54,18 @@ export interface Signals {
   trained(seconds: number, ok: boolean): void;
   /** Records a patch-mode apply (`tidewatch_patch_requests_total`, `tidewatch_patch_threshold`). */
   patched(result: PatchResult, mode: PatchMode): void;
-  /** Rewrites every gauge from `decision` and `health`. */
-  update(decision: Decision, health: HealthInfo): void;
+  /**
+   * Rewrites every gauge from `decision` and `health`. `publishing` false (a follower under
+   * leader election) removes the scaling signals (`tidewatch_forecast`, `_predicted_load`,
+   * `_recommended_replicas`, `_scaling_threshold`) and the stale reasons: only the leader
+   * speaks for the fleet. Default true.
+   */
+  update(decision: Decision, health: HealthInfo, publishing?: boolean): void;
+  /**
+   * Leader election: sets `tidewatch_leader{identity}` (1 leading, 0 following) and counts a
+   * transition when `leading` changed since the last call.
+   */
+  leadership(identity: string, leading: boolean): void;
 }
 
 /**
@@ -77,6 +88,8 @@ export function createSignals(config: ServeConfig, leadTimeSeconds: number): Sig
   const metric = config.metric;
   const target = config.target;
   const horizon = `${leadTimeSeconds}s`;
+  // Shadow mode publishes no scaling signal (the forecast and its quality still show).
+  const scaling = config.mode !== 'shadow';
 
   const forecast = gauge('forecast');
   const predictedLoad = gauge('predictedLoad');
@@ -97,8 +110,15 @@ export function createSignals(config: ServeConfig, leadTimeSeconds: number): Sig
   const jobs = gauge('scheduledJobs');
   const patchRequests = counter('patchRequests');
   const patchThreshold = gauge('patchThreshold');
+  const nowcastLoad = gauge('nowcastLoad');
+  // Only with election enabled: a standalone sidecar shows today's signals, nothing more.
+  const electing = (config as { election?: { enabled?: boolean } }).election?.enabled === true;
+  const leader = electing ? gauge('leader') : undefined;
+  const leaderTransitions = electing ? counter('leaderTransitions') : undefined;
+  leaderTransitions?.inc(0);
+  let wasLeading = false;
   if (config.patch.enabled)
-    for (const result of ['patched', 'skipped', 'failed']) patchRequests.inc({ target, result }, 0);
+    for (const result of PATCH_RESULTS) patchRequests.inc({ target, result }, 0);
   // Counters start at 0 so rate() sees the first failure.
   for (const outcome of ['success', 'failure']) trainRuns.inc({ outcome }, 0);
   age.remove();
@@ -133,6 +153,7 @@ export function createSignals(config: ServeConfig, leadTimeSeconds: number): Sig
     },
     patched(result, mode) {
       patchRequests.inc({ target, result: result.status });
+      if (result.conflicts) patchRequests.inc({ target, result: 'conflict' }, result.conflicts);
       if (result.status === 'failed') return;
       patchThreshold.reset();
       patchThreshold.set(
@@ -140,26 +161,47 @@ export function createSignals(config: ServeConfig, leadTimeSeconds: number): Sig
         result.status === 'skipped' ? result.current : result.value,
       );
     },
-    update(decision, health) {
+    leadership(identity, leading) {
+      if (!leader) return;
+      leader.reset();
+      leader.set({ identity }, leading ? 1 : 0);
+      if (leading !== wasLeading) leaderTransitions?.inc();
+      wasLeading = leading;
+    },
+    update(decision, health, publishing = true) {
       const { plan } = decision;
       forecast.reset();
       predictedLoad.reset();
       replicas.reset();
       threshold.reset();
       stale.reset();
-      if (
+      if (!publishing) {
+        // A follower: the leader publishes for the fleet.
+      } else if (
         decision.status === 'ok' &&
         plan.predictedPeak !== null &&
         plan.predictedPeakP50 !== null
       ) {
         forecast.set({ metric, horizon, quantile: '0.5' }, plan.predictedPeakP50);
         forecast.set({ metric, horizon, quantile: '0.9' }, plan.predictedPeak);
-        if (plan.predictedLoad !== null) predictedLoad.set({ metric, horizon }, plan.predictedLoad);
-        if (plan.recommendedReplicas !== null) replicas.set({ target }, plan.recommendedReplicas);
-        if (plan.threshold !== null) threshold.set({ target }, plan.threshold);
+        if (scaling && plan.predictedLoad !== null)
+          predictedLoad.set({ metric, horizon }, plan.predictedLoad);
+        if (scaling && plan.recommendedReplicas !== null)
+          replicas.set({ target }, plan.recommendedReplicas);
+        if (scaling && plan.threshold !== null) threshold.set({ target }, plan.threshold);
       } else {
         for (const code of new Set(decision.reasonCodes)) stale.set({ metric, reason: code }, 1);
+        // A stale or warming forecast publishes nothing, except a nowcast that fires
+        // (./nowcast.ts set the plan to it): a wave observed live, scale-up only.
+        if (scaling && decision.nowcast?.active && plan.predictedLoad !== null) {
+          predictedLoad.set({ metric, horizon }, plan.predictedLoad);
+          if (plan.recommendedReplicas !== null) replicas.set({ target }, plan.recommendedReplicas);
+        }
       }
+      // The nowcast (./nowcast.ts) while it fires; the leader's alone, like the scaling signals.
+      nowcastLoad.reset();
+      if (publishing && decision.nowcast?.active && decision.nowcast.load !== null)
+        nowcastLoad.set({ metric }, decision.nowcast.load);
       error.reset();
       info.reset();
       const model = decision.model;

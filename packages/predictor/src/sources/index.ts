@@ -7,6 +7,9 @@ export type { CounterResetEvent } from '@tidewatch/forecast';
 export {
   createSourceRegistry,
   kindList,
+  type LeadingContext,
+  type LeadingFigures,
+  type LeadingReader,
   type SourceCheckContext,
   type SourceContext,
   type SourceKind,

@@ -30,6 +30,43 @@ export interface SourceContext {
 }
 
 /**
+ * Fleet totals at one instant: what the sidecar's nowcast observes after each collection
+ * (docs/sidecar.md "Nowcast").
+ */
+export interface LeadingFigures {
+  /** When they were read, unix ms (the sidecar's clock). */
+  readonly atMs: number;
+  /** Open connections, summed over the fleet. */
+  readonly connections: number;
+  /** Successful handshakes per second, over the reader's rate window. */
+  readonly handshakesPerSecond: number;
+  /** Abnormal closes (clients that come back) per second, over the same window. */
+  readonly abnormalClosesPerSecond: number;
+  /** Ready pods (scraped servers for `scrape`); 0 when the reader cannot tell. Not used by the estimate. */
+  readonly readyPods: number;
+}
+
+/** Reads the {@link LeadingFigures} itself (a kind without live expositions, e.g. `prometheus`). */
+export interface LeadingReader {
+  /**
+   * The figures now, or `null` when the fleet has none (an empty connections sum).
+   * @throws (rejects) SourceError naming the source, counted like a failed collection; the
+   *   signal's reason when it aborts.
+   */
+  read(signal?: AbortSignal): Promise<LeadingFigures | null>;
+}
+
+/** What {@link SourceKind.leading} gets from the sidecar. */
+export interface LeadingContext {
+  /** The forecast metric (`config.metric`), the middleware's connections gauge. */
+  readonly metric: string;
+  /** The middleware's metric prefix (`config.live.prefix`). */
+  readonly prefix: string;
+  /** The sidecar's clock, unix ms. */
+  now(): number;
+}
+
+/**
  * A `TIDEWATCH_*` variable or a `serve` flag that sets a field of this kind (and may select
  * it). It applies to this kind only: when a higher origin selects another kind it is ignored
  * (with a warning); when its own or a lower origin does, it is an error.
@@ -91,6 +128,11 @@ export interface SourceKind<C extends { kind: string } = { kind: string }> {
   readonly scope: SourceScope;
   /** Whether it feeds `SourceContext.onExposition`, which the status page's live figures need. */
   readonly live: boolean;
+  /**
+   * Kinds that are not `live` but can read the nowcast's leading signals themselves: a reader,
+   * or one line saying why not (shown as the nowcast's reason). Default: none (no nowcast).
+   */
+  leading?(source: C, context: LeadingContext): LeadingReader | string;
   /** Environment variables and flags of this kind (config-file-only kinds have none). */
   readonly settings?: readonly SourceSetting[];
   /** Fills defaults that depend on the rest of the config, e.g. a query from the metric. */

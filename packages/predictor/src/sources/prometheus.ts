@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { bearerToken, httpUrl, num, text } from '../fields.js';
 import type { SourceKind } from './kind.js';
 import { maxBodyBytesField, maxPointsField } from './limits.js';
+import { prometheusLeading } from './prometheus-leading.js';
 
 /** The config block's schema. */
 export const prometheusSchema = z.strictObject({
@@ -66,6 +67,8 @@ export const prometheusKind: SourceKind<PrometheusSourceConfig> = {
           },
         ]
       : [],
+  // The nowcast's leading signals: instant queries with the source's selector (./prometheus-leading.ts).
+  leading: prometheusLeading,
   names: (s) => {
     const name = `prometheus:${new URL(s.url).href.replace(/\/+$/, '')}`;
     return { name, errorSources: [name] };

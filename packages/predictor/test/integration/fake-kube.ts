@@ -27,6 +27,47 @@ export interface FakeKubeState {
   refuse: Map<string, number>;
   delayMs: number;
   requests: Recorded[];
+  /**
+   * Apply JSON patches like the API server (default false: record only): `test` ops are
+   * checked (a failed one answers 422, as the API server does), `replace`/`add` applied, and
+   * `metadata.resourceVersion` bumped on every write.
+   */
+  apply: boolean;
+  /** Runs before a PATCH is applied (another writer racing the patcher); applied only with `apply`. */
+  beforePatch: ((objects: Map<string, unknown>, path: string) => void) | undefined;
+}
+
+/** Sets `metadata.resourceVersion` (as the API server does on every write). */
+export function bumpResourceVersion(object: unknown): void {
+  const meta = (object as { metadata: { resourceVersion?: string } }).metadata;
+  meta.resourceVersion = String(Number(meta.resourceVersion ?? '0') + 1);
+}
+
+/** Applies an RFC 6902 patch (test, replace, add) in place; the failing op's message or null. */
+function applyJsonPatch(
+  object: unknown,
+  ops: Array<{ op: string; path: string; value: unknown }>,
+): string | null {
+  const draft = structuredClone(object) as Record<string, unknown>;
+  for (const { op, path, value } of ops) {
+    const keys = path
+      .split('/')
+      .slice(1)
+      .map((k) => k.replaceAll('~1', '/').replaceAll('~0', '~'));
+    const last = keys.pop() as string;
+    let parent: any = draft;
+    for (const k of keys) parent = parent?.[k];
+    if (parent === undefined || parent === null) return `path ${path} does not exist`;
+    if (op === 'test') {
+      if (JSON.stringify(parent[last]) !== JSON.stringify(value))
+        return `testing value ${path} failed`;
+    } else if (op === 'replace' || op === 'add') {
+      if (op === 'replace' && !(last in parent)) return `replace ${path}: missing`;
+      parent[last] = value;
+    } else return `op ${op} not supported by the fake`;
+  }
+  Object.assign(object as object, draft);
+  return null;
 }
 
 /** An HPA with the predicted and the actual external metric (the actual's target given). */
@@ -110,7 +151,23 @@ async function handle(
   if (refused !== undefined) return send(refused, { kind: 'Status', code: refused, message: 'no' });
   const object = state.objects.get(url.pathname);
   if (object === undefined) return send(404, { kind: 'Status', code: 404, reason: 'NotFound' });
-  // The fake applies nothing: the recorded request is what the tests check.
+  if (req.method === 'PATCH' && state.apply) {
+    state.beforePatch?.(state.objects, url.pathname);
+    const live = state.objects.get(url.pathname);
+    const failed = applyJsonPatch(live, JSON.parse(text));
+    if (failed !== null)
+      return send(422, {
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        message: `the server rejected our request due to an error in our request: ${failed}`,
+        reason: 'Invalid',
+        code: 422,
+      });
+    bumpResourceVersion(live);
+    return send(200, live);
+  }
+  // Without `apply` the fake changes nothing: the recorded request is what the tests check.
   send(200, object);
 }
 
@@ -119,7 +176,7 @@ export interface FakeKube {
   readonly state: FakeKubeState;
   /** Points at the fake with a bearer token `test-token`. */
   readonly kubeConfig: KubeConfig;
-  /** Restores both objects (target 350), no refusals, no delay, no recorded requests. */
+  /** Restores both objects (target 350), no refusals, no delay, no recorded requests, no apply. */
   reset(): void;
   /** Resolves once every request that reached the fake has been answered (or abandoned). */
   idle(): Promise<void>;
@@ -128,7 +185,14 @@ export interface FakeKube {
 
 /** Starts the fake on 127.0.0.1 (any free port), already reset. */
 export async function startFakeKube(): Promise<FakeKube> {
-  const state: FakeKubeState = { objects: new Map(), refuse: new Map(), delayMs: 0, requests: [] };
+  const state: FakeKubeState = {
+    objects: new Map(),
+    refuse: new Map(),
+    delayMs: 0,
+    requests: [],
+    apply: false,
+    beforePatch: undefined,
+  };
   let inFlight = 0;
   const server = await startHttpServer((req, res) => {
     inFlight++;
@@ -156,6 +220,8 @@ export async function startFakeKube(): Promise<FakeKube> {
     state.refuse.clear();
     state.delayMs = 0;
     state.requests = [];
+    state.apply = false;
+    state.beforePatch = undefined;
   };
   reset();
   return {

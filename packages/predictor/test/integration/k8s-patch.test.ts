@@ -49,9 +49,16 @@ describe('patch mode against a fake Kubernetes API', () => {
     expect(patch?.query).toEqual({ fieldManager: 'tidewatch-predictor' });
     expect(patch?.body).toEqual([
       { op: 'test', path: '/spec/metrics/1/external/metric/name', value: 'tidewatch_actual_load' },
+      { op: 'test', path: '/spec/metrics/1/external/target/averageValue', value: '350' },
       { op: 'replace', path: '/spec/metrics/1/external/target/averageValue', value: '280' },
     ]);
-    expect(p.stats()).toEqual({ patches: 1, skips: 0, failures: 0, lastError: undefined });
+    expect(p.stats()).toEqual({
+      patches: 1,
+      skips: 0,
+      failures: 0,
+      conflicts: 0,
+      lastError: undefined,
+    });
   });
 
   it('writes fractions as milli-quantities to the HPA and reads them back', async () => {
@@ -79,6 +86,7 @@ describe('patch mode against a fake Kubernetes API', () => {
     expect(patch?.contentType).toBe('application/json-patch+json');
     expect(patch?.body).toEqual([
       { op: 'test', path: '/spec/triggers/1/name', value: 'actual-load' },
+      { op: 'test', path: '/spec/triggers/1/metadata/threshold', value: '350' },
       { op: 'replace', path: '/spec/triggers/1/metadata/threshold', value: '233.1' },
     ]);
   });
@@ -142,8 +150,13 @@ describe('patch mode against a fake Kubernetes API', () => {
       message: 'scaledobjects.keda.sh realtime/realtime-server: no trigger named "nope"',
     });
     state.refuse.set('PATCH', 422);
-    const p = patcher('scaledobject');
-    expect(await p.apply(200)).toMatchObject({ status: 'failed', step: 'patch', httpStatus: 422 });
+    const p = patcher('scaledobject', { maxConflictRetries: 0 });
+    expect(await p.apply(200)).toMatchObject({
+      status: 'failed',
+      step: 'patch',
+      httpStatus: 422,
+      conflicts: 1,
+    });
     const requestsBefore = state.requests.length;
     for (const bad of [0, -1, Number.NaN, Number.POSITIVE_INFINITY, 0.0004])
       expect(await p.apply(bad)).toMatchObject({ status: 'failed', step: 'validate' });
@@ -179,5 +192,115 @@ describe('patch mode against a fake Kubernetes API', () => {
     );
     expect(() => createPatcher({ ...base, hysteresis: 1 })).toThrow(/^patch: hysteresis must be/);
     expect(() => createPatcher({ ...base, timeoutMs: 0 })).toThrow(/^patch: timeoutMs must be/);
+    expect(() => createPatcher({ ...base, staticThreshold: 350, maxStepFraction: 0 })).toThrow(
+      /^patch: maxStepFraction must be a number in \(0, 1\]/,
+    );
+    expect(() => createPatcher({ ...base, staticThreshold: 350, lowerMargin: 1 })).toThrow(
+      /^patch: lowerMargin must be/,
+    );
+    expect(() => createPatcher({ ...base, maxConflictRetries: -1 })).toThrow(
+      /^patch: maxConflictRetries must be/,
+    );
+  });
+});
+
+describe('lost updates: the patch tests the value read and the resourceVersion', () => {
+  /** A ScaledObject the fake versions and patches for real. */
+  const versioned = () => {
+    state.apply = true;
+    const so = state.objects.get(SO_PATH) as { metadata: Record<string, string> };
+    so.metadata.resourceVersion = '7';
+    return so as any;
+  };
+
+  it('tests the resourceVersion, and the fake applies the write', async () => {
+    const so = versioned();
+    const p = patcher('scaledobject');
+    expect(await p.apply(300)).toEqual({
+      status: 'patched',
+      value: 300,
+      written: '300',
+      previous: 350,
+    });
+    expect(patches()[0]?.body).toEqual([
+      { op: 'test', path: '/spec/triggers/1/name', value: 'actual-load' },
+      { op: 'test', path: '/spec/triggers/1/metadata/threshold', value: '350' },
+      { op: 'test', path: '/metadata/resourceVersion', value: '7' },
+      { op: 'replace', path: '/spec/triggers/1/metadata/threshold', value: '300' },
+    ]);
+    expect(so.spec.triggers[1].metadata.threshold).toBe('300');
+    expect(so.metadata.resourceVersion).toBe('8');
+  });
+
+  it('a write racing another writer is a 422, counted, and retried from a fresh read', async () => {
+    const so = versioned();
+    let raced = false;
+    state.beforePatch = () => {
+      if (raced) return;
+      raced = true; // someone (kubectl edit, a GitOps sync) writes between read and patch
+      so.spec.triggers[1].metadata.threshold = '320';
+      so.metadata.resourceVersion = '8';
+    };
+    const p = patcher('scaledobject');
+    const result = await p.apply(250);
+    expect(result).toEqual({
+      status: 'patched',
+      value: 250,
+      written: '250',
+      previous: 320,
+      conflicts: 1,
+    });
+    expect(state.requests.map((r) => r.method)).toEqual(['GET', 'PATCH', 'GET', 'PATCH']);
+    // The retry tests what it read the second time.
+    expect(patches()[1]?.body).toContainEqual({
+      op: 'test',
+      path: '/metadata/resourceVersion',
+      value: '8',
+    });
+    expect(so.spec.triggers[1].metadata.threshold).toBe('250');
+    expect(p.stats()).toMatchObject({ patches: 1, conflicts: 1, failures: 0 });
+  });
+
+  it('gives up after maxConflictRetries fresh reads and reports every conflict', async () => {
+    const so = versioned();
+    state.beforePatch = () => {
+      so.metadata.resourceVersion = String(Number(so.metadata.resourceVersion) + 1);
+    };
+    const p = patcher('scaledobject', { maxConflictRetries: 2 });
+    const result = await p.apply(250);
+    expect(result).toMatchObject({
+      status: 'failed',
+      step: 'patch',
+      httpStatus: 422,
+      conflicts: 3,
+    });
+    expect(patches()).toHaveLength(3);
+    expect(so.spec.triggers[1].metadata.threshold).toBe('350'); // nothing overwritten
+    expect(p.stats()).toMatchObject({ conflicts: 3, failures: 1 });
+  });
+});
+
+describe('clamped thresholds', () => {
+  it('moves 20 % of the static threshold per apply and stops at the floor', async () => {
+    state.apply = true;
+    const p = patcher('scaledobject', { staticThreshold: 350 });
+    // actual 5, forecast 300: the bare formula asks for 5.83.
+    const noisy = (350 * 5) / 300;
+    const values: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const r = await p.apply(noisy);
+      values.push(r.status === 'patched' ? r.value : Number.NaN);
+      if (r.status === 'patched') expect(r.requested).toBe(5.833);
+    }
+    expect(values.slice(0, 3)).toEqual([280, 210, 175]);
+    expect(values[3]).toBeNaN(); // skipped: already at the floor
+    // The forecast goes stale: back to static in bounded steps too.
+    expect(await p.apply(350)).toMatchObject({ status: 'patched', value: 245, previous: 175 });
+  });
+
+  it('does not react to a forecast within the dead band of the actual load', async () => {
+    const p = patcher('hpa', { staticThreshold: 350 });
+    expect(await p.apply(330)).toMatchObject({ status: 'skipped', value: 350, requested: 330 });
+    expect(patches()).toHaveLength(0);
   });
 });

@@ -116,6 +116,8 @@ describe('sidecar in-process', () => {
       'patch',
       'live',
       'health',
+      'role',
+      'leader',
       'view',
     ]);
     expect(doc.health).toEqual({ status: 'ok', reasons: [], messages: [] });

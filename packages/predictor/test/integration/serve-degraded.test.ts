@@ -166,7 +166,12 @@ describe('degraded when the state cannot be saved', () => {
       // Liveness stays 200: a restart would only lose the history held in memory.
       const healthz = await request(`${url}/healthz`);
       expect(healthz.status).toBe(200);
-      expect(JSON.parse(healthz.text)).toEqual({ status: 'alive', health: degraded.health });
+      expect(JSON.parse(healthz.text)).toEqual({
+        status: 'alive',
+        health: degraded.health,
+        role: 'standalone',
+        leader: null,
+      });
       // Several failed saves (one per step), one log line for them.
       const m = await failedSaves(client, 3, 'three failed saves');
       expect(m.get(DEGRADED)).toBe(1);

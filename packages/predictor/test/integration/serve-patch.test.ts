@@ -11,7 +11,7 @@ import { parseServeConfig, type ServeConfig } from '../../src/serve/config.js';
 import { silentLogger } from '../../src/serve/log.js';
 import type { ForecastJson } from '../../src/serve/routes.js';
 import { trainModel } from '../../src/serve/trainer.js';
-import { type FakeKube, SO_PATH, startFakeKube } from './fake-kube.js';
+import { type FakeKube, SO_PATH, scaledObject, startFakeKube } from './fake-kube.js';
 import { startTarget, type Target } from './serve-target.js';
 import { request, scrapeOf, seededDir, serveSettings, sidecarClient } from './sidecar.js';
 
@@ -25,6 +25,10 @@ let config: ServeConfig;
 
 beforeAll(async () => {
   fake = await startFakeKube();
+  // The object as deploy/ generates it for this sidecar (capacity 100 x target 0.5), patched
+  // for real: each write is clamped against the value the previous one left.
+  fake.state.objects.set(SO_PATH, scaledObject('50'));
+  fake.state.apply = true;
   target = await startTarget();
   await target.setConnections(3);
   config = parseServeConfig(
@@ -80,9 +84,10 @@ describe('sidecar patch mode', () => {
     expect(bodies.length).toBeGreaterThanOrEqual(1);
     expect(bodies.map(written)).toContain(String(value));
     // The guarded JSON patch addresses the actual-load trigger only (index 1 in the fake).
-    expect(bodies[0]?.map((op) => op.path)).toEqual([
-      '/spec/triggers/1/name',
-      '/spec/triggers/1/metadata/threshold',
+    expect(bodies[0]?.map((op) => `${op.op} ${op.path}`)).toEqual([
+      'test /spec/triggers/1/name',
+      'test /spec/triggers/1/metadata/threshold',
+      'replace /spec/triggers/1/metadata/threshold',
     ]);
     // A forecast tick every 2 s patches again: the API records a request before the sidecar
     // counts its answer. Compare the two between ticks, when no patch is on its way.
@@ -100,13 +105,16 @@ describe('sidecar patch mode', () => {
 
   it('writes the static threshold back when the forecast goes stale', async () => {
     await target.down();
-    const doc = await pollUntil(
-      getForecast,
-      (d) => d.status === 'stale' && d.patch?.mode === 'reactive',
-      { timeoutMs: 30_000, description: 'stale, reactive threshold applied' },
-    );
+    await pollUntil(getForecast, (d) => d.status === 'stale' && d.patch?.mode === 'reactive', {
+      timeoutMs: 30_000,
+      description: 'stale, reactive threshold applied',
+    });
     // capacity 100 x target 0.5: the threshold without a forecast.
-    expect(doc.patch?.last).toMatchObject({ status: 'patched', value: 50 });
+    // Back to the static threshold in bounded steps (at most 20 % of it per write).
+    await pollUntil(getForecast, (d) => d.patch?.last?.value === 50, {
+      timeoutMs: 30_000,
+      description: 'the static threshold written back',
+    });
     expect(written(patchBodies().at(-1) ?? [])).toBe('50');
     const m = await getMetrics();
     expect(m.get('tidewatch_patch_threshold{target="chat",mode="reactive"}')).toBe(50);

@@ -359,6 +359,57 @@ describe('status page in Chromium', () => {
     expect(p.errors).toEqual([]);
   });
 
+  it('shadow mode: the report in one sentence and the replicas of both policies', async () => {
+    current = {
+      ...payloads.ok,
+      shadow: {
+        query: 'max(replicas)',
+        prometheus: 'http://prom:9090',
+        last: { at: payloads.ok.generatedAt, load: 600, actualReplicas: 5, predictiveReplicas: 8 },
+        error: null,
+        totals: {
+          overloadedPodMinutes: { actual: 1300, predictive: 50 },
+          replicaSeconds: { actual: 4_000_000, predictive: 4_100_000 },
+          preventedPodMinutes: 1250,
+        },
+        week: {
+          from: payloads.ok.generatedAt,
+          to: payloads.ok.generatedAt,
+          overloadedPodMinutes: { actual: 1250, predictive: 20 },
+          replicaSeconds: { actual: 360_000, predictive: 370_800 },
+          preventedPodMinutes: 1230,
+          extraReplicaPercent: 3,
+        },
+      },
+    };
+    await using p = await openPage();
+    const { page } = p;
+    expect(await page.locator('#shadow').isVisible()).toBe(true);
+    expect(await text(page, 'shadow-summary')).toBe(
+      'Shadow report: this week prediction would have prevented 1,230 overloaded pod-minutes at +3.0 % replica-hours.',
+    );
+    expect(await text(page, 'shadow-actual')).toBe('5');
+    expect(await text(page, 'shadow-predictive')).toBe('8');
+    expect(await text(page, 'shadow-hours-predictive')).toBe('103');
+    expect(await page.locator('#shadow-error').isVisible()).toBe(false);
+    expect(p.errors).toEqual([]);
+    current = payloads.ok;
+  });
+
+  it('nowcast: active, its load and its reason', async () => {
+    const reason = 'arrivals: 400 new handshakes/s against a baseline of 5.0/s';
+    current = { ...payloads.ok, nowcast: { active: true, load: 2450, reason } };
+    await using p = await openPage();
+    const { page } = p;
+    expect(await page.locator('#nowcast').isVisible()).toBe(true);
+    expect(await page.locator('#nowcast').getAttribute('data-active')).toBe('true');
+    expect(await text(page, 'nowcast-state')).toBe('Active');
+    expect(await text(page, 'nowcast-load')).toBe('2,450');
+    expect(await text(page, 'nowcast-reason')).toBe(reason);
+    expect(p.errors).toEqual([]);
+    current = payloads.ok;
+  });
+
   it('warming: no forecast, then no data at all, renders without errors', async () => {
     const { warming } = payloads;
     current = warming;

@@ -85,6 +85,16 @@ describe('defaults', () => {
         fieldManager: 'tidewatch-predictor',
       },
       live: { prefix: 'realtime_', windowSeconds: 30 },
+      election: {
+        enabled: false,
+        leaseName: 'tidewatch-predictor',
+        leaseDurationSeconds: 15,
+        renewDeadlineSeconds: 10,
+        retryPeriodSeconds: 2,
+      },
+      nowcast: { enabled: true },
+      mode: 'active',
+      shadow: { replicas: 'hpa', timeoutSeconds: 10, maxGapSeconds: 120 },
     });
   });
 
@@ -392,6 +402,19 @@ describe('environment', () => {
       TIDEWATCH_PATCH_NAMESPACE: ['realtime', 'realtime'],
       TIDEWATCH_PATCH_NAME: ['chat-server', 'chat-server'],
       TIDEWATCH_PATCH_TRIGGER: ['load', 'load'],
+      TIDEWATCH_ELECTION_ENABLED: ['false', false],
+      TIDEWATCH_ELECTION_LEASE_NAME: ['chat', 'chat'],
+      TIDEWATCH_ELECTION_NAMESPACE: ['realtime', 'realtime'],
+      TIDEWATCH_ELECTION_IDENTITY: ['chat-0', 'chat-0'],
+      TIDEWATCH_ELECTION_API_SERVER: ['http://127.0.0.1:8001', 'http://127.0.0.1:8001'],
+      TIDEWATCH_ELECTION_MODEL_CONFIGMAP: ['chat-model', 'chat-model'],
+      TIDEWATCH_NOWCAST_ENABLED: ['false', false],
+      TIDEWATCH_MODE: ['active', 'active'],
+      TIDEWATCH_SHADOW_PROMETHEUS_URL: ['http://prom:9090', 'http://prom:9090'],
+      TIDEWATCH_SHADOW_REPLICAS: ['deployment', 'deployment'],
+      TIDEWATCH_SHADOW_NAMESPACE: ['realtime', 'realtime'],
+      TIDEWATCH_SHADOW_NAME: ['chat', 'chat'],
+      TIDEWATCH_SHADOW_REPLICAS_QUERY: ['sum(up)', 'sum(up)'],
     };
     expect(Object.keys(samples).sort()).toEqual(ENV_VARS.map((v) => v.name).sort());
     for (const v of ENV_VARS) {

@@ -2,13 +2,15 @@
  * The sidecar's files: seeding an empty history from a CSV, and the model file (atomic JSON,
  * refused with a reason when it is not one).
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHistoryStore, forecast } from '@tidewatch/forecast';
 import { flightsHourly, head } from '@tidewatch/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/serve/config.js';
+import { prepareDataDir } from '../../src/serve/data-dir.js';
+import { silentLogger } from '../../src/serve/log.js';
 import { loadSavedModel, type SavedModel, saveModel } from '../../src/serve/model-file.js';
 import { seedHistory } from '../../src/serve/seed.js';
 
@@ -98,5 +100,23 @@ describe('model file', () => {
     expect(() => loadSavedModel(other)).toThrow(
       `model file ${other} is not a tidewatch-model file: stepMs: `,
     );
+  });
+});
+
+describe('prepareDataDir', () => {
+  it('removes the temp files a killed writer left for history, model and the shadow ledger, nothing else', () => {
+    const data = join(dir, 'orphans');
+    mkdirSync(data);
+    const names = [
+      'history.json',
+      'history.json.123',
+      'model.json.4',
+      'shadow.json',
+      'shadow.json.77',
+      'notes.json.5',
+    ];
+    for (const n of names) writeFileSync(join(data, n), '{}');
+    expect(prepareDataDir(data, silentLogger)).toBeUndefined();
+    expect(readdirSync(data).sort()).toEqual(['history.json', 'notes.json.5', 'shadow.json']);
   });
 });

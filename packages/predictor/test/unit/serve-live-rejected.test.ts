@@ -38,6 +38,7 @@ describe('rejected live values', () => {
       handshakeP99Ms: null,
       messagesInPerSecond: null,
       messagesOutPerSecond: null,
+      abnormalClosesPerSecond: null,
       rejected: [
         'http://a/metrics: realtime_connections{transport="websocket",endpoint="/ws",state="active"} is -6, not a finite number >= 0',
       ],

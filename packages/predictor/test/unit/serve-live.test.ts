@@ -53,6 +53,7 @@ describe('live figures', () => {
       handshakeP99Ms: null,
       messagesInPerSecond: null,
       messagesOutPerSecond: null,
+      abnormalClosesPerSecond: null,
     });
   });
 

@@ -168,6 +168,7 @@ describe('/forecast rendering and query', () => {
       },
       patch: null,
       live: null,
+      nowcast: null,
     });
   });
 

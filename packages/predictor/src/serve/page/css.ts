@@ -47,6 +47,12 @@ h2 { font-size: 15px; margin: 0 0 8px; font-weight: 600; }
 .live[hidden] { display: none; }
 .live .rejected { margin: -4px 0 12px; color: var(--warn); overflow-wrap: anywhere; }
 .live .rejected[hidden] { display: none; }
+.shadow .rejected { color: var(--warn); overflow-wrap: anywhere; }
+.shadow .rejected[hidden] { display: none; }
+.shadow-summary { margin: 0 0 12px; font-weight: 600; }
+.nowcast[hidden] { display: none; }
+.nowcast .reason { margin: -4px 0 12px; overflow-wrap: anywhere; }
+.nowcast[data-active="true"] #nowcast-state { color: var(--warn); }
 body[data-state="unreachable"] .big { opacity: 0.55; }
 .note { color: var(--muted); font-size: 13px; }
 .fresh { font-size: 15px; margin-top: 8px !important; display: flex; align-items: center; gap: 6px; flex-wrap: wrap; }

@@ -3,6 +3,10 @@
  * the text (not only in colour or on the canvas), so screen readers and `curl` users get the
  * same facts. No inline script or style: the page's CSP forbids both.
  */
+import { NOWCAST_HTML } from './nowcast.js';
+import { SHADOW_HTML } from './shadow.js';
+
+/** The page (the script fills it in). */
 export const STATUS_HTML = `<!doctype html>
 <html lang="en">
 <head>
@@ -20,6 +24,7 @@ export const STATUS_HTML = `<!doctype html>
   <div>
     <h1>tidewatch predictor</h1>
     <p class="sub"><span id="metric">metric</span> from <span id="source">source</span>, one point every <span id="step">\u2014</span></p>
+    <p class="sub" id="role" hidden></p>
   </div>
   <p id="status" class="pill" data-state="loading" role="status" aria-live="polite">Loading</p>
 </header>
@@ -83,7 +88,7 @@ export const STATUS_HTML = `<!doctype html>
     </dl>
     <p class="note rejected" id="live-rejected" hidden></p>
   </section>
-  <div class="grid">
+${NOWCAST_HTML}${SHADOW_HTML}  <div class="grid">
     <section class="card chart-card" aria-labelledby="chart-title">
       <h2 id="chart-title">Actual vs forecast</h2>
       <ul class="key" aria-hidden="true">

@@ -13,6 +13,8 @@ import {
 } from '@tidewatch/conventions';
 import { CHART_JS } from './chart.js';
 import { FORMAT_JS } from './format.js';
+import { NOWCAST_JS } from './nowcast.js';
+import { SHADOW_JS } from './shadow.js';
 
 /** The banner's title per degraded reason (a reason added to the catalogue must get one here). */
 const DEGRADED_TITLES: Record<DegradedReason, string> = {
@@ -157,7 +159,10 @@ function render() {
   errorFigure('rolling', errors.rollingMase, fmtFixed(errors.rollingMase, 3), errors.rollingMase > 1);
 
   renderHealth(d.health);
+  renderRole(d.role, d.leader);
   renderLive(d.live);
+  renderNowcast(d.nowcast);
+  renderShadow(d.shadow);
 
   var generated = Date.parse(d.generatedAt);
   setText('generated', fmtClock(generated));
@@ -168,6 +173,17 @@ function render() {
 function fmtMs(v) {
   if (!isNum(v)) return DASH;
   return (v < 10 ? v.toFixed(1) : WHOLE.format(v)) + ' ms';
+}
+
+// Leader election: a follower says whom it follows (standalone and older sidecars: nothing).
+function renderRole(role, leader) {
+  var el = $('role');
+  var text = role === 'leader' ? 'leader of the fleet: this replica publishes the scaling signals'
+    : role === 'follower' ? 'follower of ' + (leader || 'nobody yet') +
+      ': the leader publishes the scaling signals'
+    : '';
+  el.hidden = text === '';
+  el.textContent = text;
 }
 
 // The sidecar's own health (documents of older sidecars have none: nothing to show).
@@ -247,4 +263,4 @@ poll();
 `;
 
 /** The whole page script: formatting helpers, the chart, then the polling and rendering. */
-export const STATUS_JS = `'use strict';\n(function () {\n${FORMAT_JS}\n${CHART_JS}\n${MAIN_JS}\n})();\n`;
+export const STATUS_JS = `'use strict';\n(function () {\n${FORMAT_JS}\n${CHART_JS}\n${NOWCAST_JS}\n${SHADOW_JS}\n${MAIN_JS}\n})();\n`;
