@@ -3,8 +3,9 @@
  * loaded, 1 s evaluation) scrapes two instances of an instrumented realtime fleet
  * (test/fixtures/realtime-fleet.mjs: ws, Socket.IO, SSE and long-polling on one port each, an
  * aedes MQTT broker and a grpc-js server on ports of their own, and stamped messages from a
- * message bus fanned out to ws clients) and a real predictor sidecar forecasting one of them. The test puts real load on the fleet from
- * real clients on 127.0.0.1 — a scripted scenario with every situation the dashboards chart,
+ * message bus fanned out to ws clients) and a real predictor sidecar forecasting one of them
+ * (plus a second in shadow mode, whose "actual replicas" are the fleet instances that are up).
+ * The test puts real load on the fleet from real clients on 127.0.0.1 — a scripted scenario with every situation the dashboards chart,
  * then a steady bounded load — and then runs every panel query of every committed dashboard
  * with its variables resolved as Grafana resolves them. Every panel must return a finite value,
  * every recording rule a series, and the scenario's events must be counted exactly.
@@ -68,6 +69,9 @@ let instances: FleetInstance[] = [];
 let held: Held[] = [];
 let sidecar: Sidecar | undefined;
 let sidecarAddress = '';
+/** A second sidecar in shadow mode, so the shadow report's panels have data. */
+let shadow: Sidecar | undefined;
+let shadowAddress = '';
 let prom: PrometheusHandle | undefined;
 let load: SteadyLoad | undefined;
 let rangeStart = 0;
@@ -88,13 +92,15 @@ function seedValues(): number[] {
   return values;
 }
 
-function startSidecar(scrapeUrl: string): Sidecar {
+/** The sidecar under test; `extra` makes the shadow-mode one (its own port and mode). */
+function startSidecar(scrapeUrl: string, extra: Record<string, unknown> = {}): Sidecar {
   const seed = join(dir, 'seed.csv');
   writeFileSync(seed, hourlyCsv(seedValues()));
   return createSidecar(
     parseServeConfig({
       ...FAST_SIDECAR,
       listen: { host: '127.0.0.1', port: 0 },
+      ...extra,
       source: { kind: 'scrape', urls: [scrapeUrl], timeoutSeconds: 2 },
       target: 'chat',
       historyPoints: 5000,
@@ -136,6 +142,14 @@ beforeAll(async () => {
     FLEET_JOB,
     others.map((i) => i.address),
   );
+  // The shadow sidecar asks this Prometheus for the replicas (the "actual replicas" of its
+  // report: the fleet instances Prometheus sees up), and Prometheus scrapes it.
+  shadow = startSidecar(first.metricsUrl, {
+    mode: 'shadow',
+    shadow: { prometheusUrl: prom.url, replicasQuery: `count(up{job="${FLEET_JOB}"} == 1)` },
+  });
+  shadowAddress = new URL((await shadow.start()).url).host;
+  await addTargets(prom, SIDECAR_JOB, [shadowAddress]);
   rangeStart = Math.floor(Date.now() / 1000);
 
   // The presence store behind the app's own gauge is down during the scenario: scrapes leave
@@ -157,6 +171,11 @@ beforeAll(async () => {
     (r) => r[0]?.value === 1,
     { timeoutMs: 45_000 },
   );
+  await prom.waitFor(
+    `count(tidewatch_shadow_replicas{job="${SIDECAR_JOB}", target="chat"})`,
+    (r) => r[0]?.value === 2,
+    { timeoutMs: 45_000 },
+  );
   // Enough steady ticks that every rate window of the query phase lies inside the load.
   await pollUntil(
     async () => load?.ticks() ?? 0,
@@ -173,6 +192,7 @@ afterAll(async () => {
   await load?.stop().catch((e: unknown) => errors.push(e));
   await Promise.all(held.map(releaseHeld));
   await sidecar?.stop();
+  await shadow?.stop();
   await prom?.stop();
   await Promise.all(instances.map((i) => i.stop()));
   rmSync(dir, { recursive: true, force: true });
@@ -253,7 +273,7 @@ describe('mixin end to end: real Prometheus, real fleet, real sidecar', () => {
     );
     expect(scalingVars.options).toEqual({
       job: [FLEET_JOB, SIDECAR_JOB],
-      instance: [...fleet, sidecarAddress].sort(),
+      instance: [...fleet, sidecarAddress, shadowAddress].sort(),
     });
   });
 

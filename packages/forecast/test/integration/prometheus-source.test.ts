@@ -258,7 +258,7 @@ describe('prometheus source: transport failures', () => {
       'a vector',
       (res: http.ServerResponse) =>
         res.end('{"status":"success","data":{"resultType":"vector","result":[]}}'),
-      'expected a matrix result, got "vector"',
+      'query "up": expected a matrix result, got "vector"',
     ],
     [
       'a garbage value',

@@ -115,6 +115,7 @@ describe('sidecar in-process', () => {
       'plan',
       'patch',
       'live',
+      'nowcast',
       'health',
       'role',
       'leader',
