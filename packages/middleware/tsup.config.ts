@@ -11,6 +11,8 @@ export default defineConfig({
     mqtt: 'src/mqtt.ts',
     grpc: 'src/grpc.ts',
     broker: 'src/broker.ts',
+    register: 'src/register/index.ts',
+    otel: 'src/otel.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -18,6 +20,8 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   splitting: true,
+  // import.meta.url in the CommonJS build of the register entry (it locates its loader hook).
+  shims: true,
   external: [
     '@tidewatch/conventions',
     'prom-client',
