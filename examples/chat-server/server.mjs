@@ -9,6 +9,8 @@
 //   GET  /sse?room=r1&token=T   text/event-stream of the room's msgs (id: seq; Last-Event-ID
 //                               replays what was missed from a short per-room backlog)
 //   POST /rooms/:room/messages  (Authorization: Bearer T) a msg from an SSE-only client
+//   GET  /rooms/busiest?token=T the busiest rooms by message rate, from tidewatch's top-K
+//                               tracker (what realtime_room_messages_total{room} exports)
 import http from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -52,6 +54,10 @@ export function createChatServer({
     },
   });
 
+  // The rooms are the app's own (ws and SSE members alike), so they are reported through the
+  // manual API: the busiest K by message rate get their own series, the rest `__other__`.
+  const roomMetrics = metrics.rooms();
+
   /** room -> Set of members; a member is {send(msg, json)}. */
   const rooms = new Map();
   /** room -> {seq, backlog: [{seq, json}]} */
@@ -63,12 +69,14 @@ export function createChatServer({
       set = new Set();
       rooms.set(room, set);
     }
+    if (set.has(member)) return;
     set.add(member);
+    roomMetrics.join(room);
   };
   const leave = (room, member) => {
     const set = rooms.get(room);
-    if (!set) return;
-    set.delete(member);
+    if (!set?.delete(member)) return;
+    roomMetrics.leave(room);
     if (set.size === 0) rooms.delete(room);
   };
   const publish = (room, msg) => {
@@ -83,6 +91,7 @@ export function createChatServer({
     const json = JSON.stringify({ ...msg, room, seq });
     h.backlog.push({ seq, json });
     if (h.backlog.length > BACKLOG) h.backlog.shift();
+    roomMetrics.message(room);
     const members = rooms.get(room);
     if (!members) return 0;
     for (const m of members) m.send(json, seq);
@@ -104,6 +113,18 @@ export function createChatServer({
   );
   app.get('/metrics', (req, res) => serveMetrics(req, res));
   app.get('/healthz', (_req, res) => res.json({ status: 'ok', rooms: rooms.size }));
+  app.get('/rooms/busiest', (req, res) => {
+    if (!authorised(req, new URL(req.url, 'http://x')))
+      return res.status(401).json({ error: 'missing or bad token' });
+    const { rooms: top, other } = roomMetrics.top();
+    const round = (r) => ({
+      room: r.room,
+      messagesPerSecond: Math.round(r.perSecond * 100) / 100,
+      messages: r.messages,
+      members: r.members,
+    });
+    res.json({ rooms: top.map(round), other: round(other) });
+  });
   app.use(express.static(PUBLIC, { index: 'index.html', maxAge: 0 }));
 
   // SSE: tidewatch's middleware counts the stream (handshake, events, bytes, close).

@@ -32,6 +32,7 @@ export {
   type MetricSpec,
   type MetricType,
   metricName,
+  OTHER_ROOM,
   OVERFLOW_VALUE,
   TRANSPORTS,
 } from './metrics.js';

@@ -99,6 +99,13 @@ export type HandshakeOutcome = (typeof HANDSHAKE_OUTCOMES)[number];
 /** The label value that open-ended labels fold into past the series cap. */
 export const OVERFLOW_VALUE = '__overflow__';
 
+/**
+ * The `room` label value of everything outside the top K rooms (`room_messages_total`,
+ * `room_members_current`): the rooms not shown by name add up here, so summing a metric over
+ * `room` gives the exact total.
+ */
+export const OTHER_ROOM = '__other__';
+
 const transport: LabelSpec = {
   name: 'transport',
   help: 'Wire transport: websocket, sse, long_polling, socketio_websocket, socketio_polling, socketio_webtransport, mqtt, grpc, custom; broadcast_fanout of Socket.IO uses socketio (a broadcast spans transports).',
@@ -414,6 +421,42 @@ export const CATALOG = {
     aggregation: 'sum',
     source: 'scrape',
     transports: 'socket.io',
+  },
+  roomMessages: {
+    name: 'room_messages_total',
+    type: 'counter',
+    help: 'Messages sent to a room (one per publish or broadcast, not per recipient) for the top K rooms by message rate; every other room adds up in room="__other__". Each message is counted once, in the series its room had at the scrape after it, so increases summed over rooms are exact. A room leaving the top K ends its series (resumed if it returns soon) and its later messages count in __other__. Computed at scrape from a bounded tracker.',
+    unit: 'messages',
+    otelUnit: '{message}',
+    otel: 'server.room.messages',
+    labels: [
+      transport,
+      {
+        name: 'room',
+        help: 'Room name (cut to 128 characters) for the top K rooms by message rate (`rooms.topK`, default 20); `__other__` for the rest.',
+      },
+    ],
+    aggregation: 'sum',
+    source: 'scrape',
+    transports: 'socket.io, custom (metrics.rooms())',
+  },
+  roomMembersCurrent: {
+    name: 'room_members_current',
+    type: 'gauge',
+    help: 'Members of each room shown in room_messages_total (the top K by message rate); room="__other__" sums the members of every other room (a client in two rooms counts in both). Unlike the room_members histogram it names rooms. Computed at scrape.',
+    unit: 'members',
+    otelUnit: '{member}',
+    otel: 'server.room.members.current',
+    labels: [
+      transport,
+      {
+        name: 'room',
+        help: 'Room name for the top K rooms by message rate; `__other__` for the rest.',
+      },
+    ],
+    aggregation: 'sum',
+    source: 'scrape',
+    transports: 'socket.io, custom (metrics.rooms())',
   },
   broadcastFanout: {
     name: 'broadcast_fanout',

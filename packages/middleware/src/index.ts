@@ -48,5 +48,6 @@ export type {
   ConnectionOptions,
   HandshakeHandle,
 } from './manual.js';
+export type { RoomFigures, RoomsHandle, RoomsSnapshot } from './manual-rooms.js';
 export type { RealtimeMetrics, RealtimeMetricsOptions, RequestClassifier } from './metrics.js';
 export { createRealtimeMetrics } from './metrics.js';

@@ -7,6 +7,7 @@ import { CoarseClock } from './internal/clock.js';
 import { minSeriesCap, overflowLabelSets, seriesPerLabelSet } from './internal/family.js';
 import { endpointOption } from './internal/options.js';
 import { type ErrorHook, Recorder } from './internal/recorder.js';
+import { DEFAULT_TOP_K, MAX_TOP_K, RoomRegistry } from './internal/rooms.js';
 import { createHandshakeTracing, type HandshakeTracing } from './internal/tracing.js';
 import {
   fail,
@@ -24,6 +25,7 @@ import {
   type HandshakeHandle,
   ManualApi,
 } from './manual.js';
+import { ManualRooms, type RoomsHandle } from './manual-rooms.js';
 import { attachOtel } from './sinks/otel.js';
 import { isTidewatchMetric, registerAll } from './sinks/prometheus.js';
 
@@ -69,6 +71,16 @@ export interface RealtimeMetricsOptions {
    * Default off (no cost).
    */
   tracing?: boolean | { tracerProvider?: TracerProvider };
+  /**
+   * Per-room figures (`room_messages_total{room}`, `room_members_current{room}`) for Socket.IO
+   * rooms and rooms reported through {@link RealtimeMetrics.rooms}: `topK` rooms by message
+   * rate are exported by name, per transport, and every other room adds up in
+   * `room="__other__"`, so at most `topK + 1` series per transport and metric. Memory stays
+   * O(topK) whatever the number of distinct room names. `topK` is an integer 0..1000,
+   * default 20; 0 exports no room name at all (room names can carry user ids: a direct
+   * message room), only `__other__`.
+   */
+  rooms?: { topK?: number };
 }
 
 /** Options after defaults. */
@@ -87,6 +99,8 @@ export interface Internals {
   readonly detachers: Set<() => void>;
   /** Handshake spans; undefined when tracing is off. */
   readonly tracing: HandshakeTracing | undefined;
+  /** The top-K room trackers, one per transport. */
+  readonly rooms: RoomRegistry;
 }
 
 const kInternals = Symbol.for('tidewatch.internals');
@@ -110,6 +124,13 @@ export interface RealtimeMetrics {
   handshake(options?: Omit<ConnectionOptions, 'bufferedAmount'>): HandshakeHandle;
   /** Observes one broadcast to `recipients` connections (`broadcast_fanout`). */
   broadcast(recipients: number, transport?: string): void;
+  /**
+   * Rooms of a transport tidewatch does not see rooms of (ws, SSE, your own protocol):
+   * report messages, joins and leaves, and read the busiest rooms back. Returns the same
+   * handle for the same `transport` (default `custom`; an invalid name reports as `custom`).
+   * Socket.IO rooms are counted by `instrumentSocketIo` on its own.
+   */
+  rooms(transport?: string): RoomsHandle;
   /**
    * Detaches every adapter attached to these metrics and stops their timers. Counters
    * keep their values; the registry keeps the metrics.
@@ -184,6 +205,7 @@ export function createRealtimeMetrics(options: RealtimeMetricsOptions = {}): Rea
     'seriesCap',
     'onError',
     'tracing',
+    'rooms',
   ]);
   const prefix = optString('prefix', opts.prefix, PREFIX_RE) ?? DEFAULT_PREFIX;
   const registry = (opts.registry as Registry | undefined) ?? new Registry();
@@ -211,6 +233,10 @@ export function createRealtimeMetrics(options: RealtimeMetricsOptions = {}): Rea
     tracing = createHandshakeTracing(tp);
   }
 
+  const roomOpts = optObject('rooms', opts.rooms) ?? {};
+  noUnknownKeys('rooms', roomOpts, ['topK']);
+  const topK = optInt('rooms.topK', roomOpts.topK, 0, MAX_TOP_K) ?? DEFAULT_TOP_K;
+
   const instances = instancesOf(registry);
   const existing = instances.get(prefix);
   if (existing) return existing;
@@ -236,12 +262,14 @@ export function createRealtimeMetrics(options: RealtimeMetricsOptions = {}): Rea
     options: { prefix, endpoint, clientType, idleAfterMs },
     detachers: new Set(),
     tracing,
+    rooms: new RoomRegistry(recorder, topK),
   };
   const names = Object.fromEntries(METRIC_KEYS.map((k) => [k, prefix + CATALOG[k].name])) as Record<
     MetricKey,
     string
   >;
   const manual = new ManualApi(recorder, internals.clock, () => idleAfterMs);
+  const manualRooms = new ManualRooms(internals.rooms);
   const metrics: RealtimeMetrics = {
     prefix,
     registry,
@@ -249,6 +277,7 @@ export function createRealtimeMetrics(options: RealtimeMetricsOptions = {}): Rea
     connection: (o) => manual.connection(o ?? {}),
     handshake: (o) => manual.handshake(o ?? {}),
     broadcast: (recipients, transport) => manual.broadcast(recipients, transport),
+    rooms: (transport) => manualRooms.handle(transport),
     close() {
       for (const d of [...internals.detachers]) d();
       manual.stop();

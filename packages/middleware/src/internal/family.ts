@@ -148,6 +148,21 @@ export class Family<S extends AnySeries = AnySeries> {
     return s as S;
   }
 
+  /**
+   * Drops a series made by {@link get} and gives its room back to the cap (the top-K room
+   * tracker drops a room's series when it leaves the top K). An `__overflow__` series is
+   * never dropped: other label sets may have folded into it.
+   * @returns whether a series was dropped.
+   */
+  remove(values: readonly string[]): boolean {
+    const key = values.length === 1 ? values[0]! : values.join('\u0001');
+    if (!this.series.has(key) || values.includes(OVERFLOW_VALUE)) return false;
+    this.series.delete(key);
+    this.used -= this.cost;
+    this.normal--;
+    return true;
+  }
+
   /** Exposed series in use, overflow included; at most `cap`. */
   get exposed(): number {
     return this.used;

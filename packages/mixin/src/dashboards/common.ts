@@ -9,12 +9,18 @@ import type { MixinConfig } from '../config.js';
 import { PromAnnotation } from '../grafana/annotations.js';
 import { withImportMetadata } from '../grafana/inputs.js';
 import { modernise } from '../grafana/modernise.js';
-import type { GaugePanel, HeatmapPanel, StatPanel, TimeseriesPanel } from '../grafana/panels.js';
+import type {
+  GaugePanel,
+  HeatmapPanel,
+  StatPanel,
+  TablePanel,
+  TimeseriesPanel,
+} from '../grafana/panels.js';
 import type { DashboardJson } from '../grafana/types.js';
 import { DatasourceVariable, PromQueryVariable } from '../grafana/variables.js';
 
 /** Any of our panel classes. */
-export type AnyPanel = TimeseriesPanel | StatPanel | GaugePanel | HeatmapPanel;
+export type AnyPanel = TimeseriesPanel | StatPanel | GaugePanel | HeatmapPanel | TablePanel;
 
 /** A titled row of panels. */
 export interface RowSpec {

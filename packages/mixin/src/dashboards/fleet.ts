@@ -22,6 +22,7 @@ import {
 import { deliveryRow, lifetimeBandsPanel, mqttRow } from './fleet-delivery.js';
 import { healthRow, selfMonitoringRow } from './fleet-health.js';
 import { hotPodPanel } from './fleet-hotpod.js';
+import { busiestRoomsPanel } from './fleet-rooms.js';
 
 /** File name (under `dashboards/`) and uid suffix of the fleet dashboard. */
 export const FLEET_SLUG = 'realtime-fleet';
@@ -334,6 +335,7 @@ function trafficRow(c: MixinConfig): RowSpec {
         title: 'Rooms',
         unit: 'short',
       }),
+      busiestRoomsPanel(c),
       new HeatmapPanel({
         description: 'Distribution of data message payload sizes, both directions, per bucket.',
         targets: [

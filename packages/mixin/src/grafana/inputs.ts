@@ -14,6 +14,7 @@ const PANEL_NAMES: Record<string, string> = {
   gauge: 'Gauge',
   heatmap: 'Heatmap',
   stat: 'Stat',
+  table: 'Table',
   timeseries: 'Time series',
 };
 

@@ -1,5 +1,5 @@
 /**
- * Modern Grafana panels (timeseries, stat, gauge, heatmap, row) for grafana-dash-gen.
+ * Modern Grafana panels (timeseries, stat, gauge, heatmap, table, row) for grafana-dash-gen.
  *
  * dash-gen 4 only knows the Angular-era `graph`/`singlestat`, which Grafana 11 no longer
  * renders natively. Its `Row.addPanel()` accepts any object with a `generate()` method and
@@ -262,6 +262,94 @@ export class HeatmapPanel extends PromPanel {
       rowsFrame: { layout: 'auto' },
       tooltip: { mode: 'single', showColorScale: false, yHistogram: true },
       yAxis: { axisPlacement: 'left', reverse: false, unit: this.opts.yUnit },
+    };
+  }
+}
+
+/** One column of a {@link TablePanel}: the value of one target, under a header. */
+export interface TableColumn {
+  /** Column header. */
+  header: string;
+  /** Grafana unit id of the column. */
+  unit: string;
+}
+
+/** Options of a {@link TablePanel}. */
+export interface TableOptions extends PanelOptions {
+  /**
+   * The label the targets' results are joined on (e.g. `room`); it becomes the first column.
+   * Each target must be an instant query in `table` format.
+   */
+  joinOn: string;
+  /** One value column per target, in target order; the first is sorted descending. */
+  columns: TableColumn[];
+}
+
+/**
+ * A `table` of instant queries joined on one label: each target gives one value column
+ * (`Value #A`, `Value #B`, ... in Grafana's frames), merged into rows by the label and
+ * renamed to the column headers, `Time` hidden, sorted by the first column.
+ */
+export class TablePanel extends PromPanel {
+  protected readonly type = 'table';
+  declare readonly opts: Readonly<TableOptions>;
+
+  /** @param opts - as {@link PanelOptions} plus the join label and the value columns. */
+  constructor(opts: TableOptions) {
+    if (opts.columns.length !== opts.targets.length)
+      throw new TypeError(`table "${opts.title}": one column per target`);
+    for (const t of opts.targets) {
+      if (t.options.instant !== true || t.options.format !== 'table')
+        throw new TypeError(`table "${opts.title}": targets must be instant, format table`);
+    }
+    super({ span: 12, ...opts });
+  }
+
+  private valueField(i: number): string {
+    return `Value #${String.fromCharCode(65 + i)}`;
+  }
+
+  protected override customFieldConfig(): Record<string, unknown> {
+    return { align: 'auto', cellOptions: { type: 'auto' }, inspect: false };
+  }
+
+  protected override colorMode(): string {
+    return 'thresholds';
+  }
+
+  /** Adds the merge/organize transformations and a per-column unit. */
+  override generate(): GeneratedPanel {
+    const json = super.generate();
+    const cols = this.opts.columns;
+    const rename: Record<string, string> = {};
+    const index: Record<string, number> = { [this.opts.joinOn]: 0 };
+    cols.forEach((c, i) => {
+      rename[this.valueField(i)] = c.header;
+      index[this.valueField(i)] = i + 1;
+    });
+    json.transformations = [
+      { id: 'merge', options: {} },
+      {
+        id: 'organize',
+        options: { excludeByName: { Time: true }, indexByName: index, renameByName: rename },
+      },
+    ];
+    json.fieldConfig!.overrides = [
+      ...cols.map((c) => ({
+        matcher: { id: 'byName', options: c.header },
+        properties: [{ id: 'unit', value: c.unit }],
+      })),
+      ...json.fieldConfig!.overrides,
+    ];
+    return json;
+  }
+
+  protected panelOptions(): Record<string, unknown> {
+    return {
+      cellHeight: 'sm',
+      footer: { countRows: false, fields: '', reducer: ['sum'], show: false },
+      showHeader: true,
+      sortBy: [{ desc: true, displayName: this.opts.columns[0]!.header }],
     };
   }
 }

@@ -87,7 +87,7 @@ describe('modern model', () => {
       ])
         expect(d).not.toHaveProperty(key);
       for (const p of allPanels(d)) {
-        expect(['row', 'timeseries', 'stat', 'gauge', 'heatmap']).toContain(p.type);
+        expect(['row', 'timeseries', 'stat', 'gauge', 'heatmap', 'table']).toContain(p.type);
         expect(p.gridPos).toBeDefined();
         expect(p).not.toHaveProperty('span');
         expect(p).not.toHaveProperty('height');
@@ -167,6 +167,7 @@ describe('modern model', () => {
       'gauge',
       'heatmap',
       'stat',
+      'table',
       'timeseries',
     ]);
     expect(d.templating?.list?.[0]?.current).toEqual({
@@ -223,11 +224,11 @@ describe('panels', () => {
     }
   });
 
-  it('stat and gauge panels run instant queries, the rest range queries', () => {
+  it('stat, gauge and table panels run instant queries, the rest range queries', () => {
     for (const d of dashboards)
       for (const p of dataPanels(d))
         for (const t of p.targets ?? []) {
-          const instant = p.type === 'stat' || p.type === 'gauge';
+          const instant = p.type === 'stat' || p.type === 'gauge' || p.type === 'table';
           expect([t.instant, t.range], p.title).toEqual([instant, !instant]);
         }
   });

@@ -108,7 +108,7 @@ describe('panelQueries and substituteVariables (for the end-to-end run)', () => 
     const fleet = buildDashboards(DEFAULT_CONFIG).get('realtime-fleet');
     if (!fleet) throw new Error('no fleet dashboard');
     const queries = panelQueries(fleet);
-    expect(queries.length).toBe(59); // + 3 of "Hottest pod vs fleet average"
+    expect(queries.length).toBe(61); // + 3 of "Hottest pod vs fleet average", + 2 of "Busiest rooms"
     expect(queries[1]).toEqual({
       dashboard: 'tidewatch-realtime-fleet',
       expr: 'sum(up{job=~"$job", instance=~"$instance"})',

@@ -1,6 +1,7 @@
 import { labelValue, observe } from '../../internal/family.js';
 import type { Patches } from '../../internal/instrumentation.js';
 import type { Recorder } from '../../internal/recorder.js';
+import { roomLabel } from '../../internal/rooms.js';
 import {
   hookRedisAdapter,
   isRedisAdapter,
@@ -106,6 +107,28 @@ function countBroadcast(
   return result;
 }
 
+/**
+ * Counts one message for each room a local broadcast targets (`io.to(room).emit`,
+ * `socket.to(room).emit`, `nsp.in([a, b]).emit`). A socket's own room (named by its id) is
+ * a direct message, not a room the application made. Broadcasts another node delivers here
+ * are not counted again: the node that published them counted them, so a sum over nodes is
+ * the room's rate.
+ */
+function countRooms(st: SioState, adapter: any, opts: any): void {
+  try {
+    const rooms = opts?.rooms;
+    if (!(rooms?.size > 0)) return;
+    const sockets = adapter?.nsp?.sockets;
+    const own = sockets instanceof Map;
+    for (const room of rooms) {
+      if (own && sockets.has(room)) continue;
+      st.rooms.message(roomLabel(room), 1);
+    }
+  } catch (err) {
+    st.recorder.error('socketio.rooms', err);
+  }
+}
+
 /** A broadcast from another node, delivered here by a cluster adapter (see remote.ts). */
 function onRemote(st: SioState, redis: boolean) {
   const inbound = redis ? st.recorder.series('brokerMessages', [SOCKETIO_REDIS, 'in']) : null;
@@ -134,6 +157,7 @@ function wrapBroadcast(st: SioState, adapter: any, scope: Patches): void {
         function tidewatchBroadcast(this: any, packet: unknown, opts: unknown) {
           if (!scope.active) return orig.apply(this, arguments as unknown as unknown[]);
           const args = arguments as unknown as unknown[];
+          countRooms(st, this, opts);
           return countBroadcast(st, this, packet, opts, undefined, () => orig.apply(this, args));
         },
     );
@@ -188,6 +212,21 @@ export class NamespaceHooks {
     const wraps = hooks.child();
     wrapBroadcast(this.st, nsp.adapter, wraps);
     this.tracked.set(nsp, { hooks, adapter: nsp.adapter, wraps });
+  }
+
+  /**
+   * Visits every room users made in the watched namespaces with its size (for
+   * `room_members_current`); a socket's private room is skipped. Read at scrape.
+   */
+  visitRooms(visit: (room: string, members: number) => void): void {
+    for (const nsp of this.tracked.keys()) {
+      const rooms = nsp.adapter?.rooms;
+      if (!(rooms instanceof Map)) continue;
+      for (const [room, members] of rooms) {
+        const size = members?.size;
+        if (size > 0 && !members.has(room)) visit(room, size);
+      }
+    }
   }
 
   /** The namespaces being watched. */

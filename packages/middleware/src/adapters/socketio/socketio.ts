@@ -19,7 +19,7 @@ import { keyOption } from '../broker/envelope.js';
 import { type BrokerTracing, tracerOption } from '../broker/tracing.js';
 import { closeSocket, collectConnections, openSocket, releaseEngine, trackEngine } from './conn.js';
 import { EngineHandshakes } from './handshake.js';
-import { NamespaceHooks, NamespaceLabels } from './namespaces.js';
+import { BROADCAST_TRANSPORT, NamespaceHooks, NamespaceLabels } from './namespaces.js';
 import type { DeliveryConfig } from './remote.js';
 import {
   type EngineConn,
@@ -103,6 +103,12 @@ const kAttached = Symbol.for('tidewatch.socketio.attached');
  * - **Heartbeats**: engine.io's server ping to the client's pong (`ping_rtt_seconds`);
  *   `ping timeout` closes count `heartbeats_total{outcome="timeout"}`.
  * - **Rooms** at scrape from each namespace adapter's `rooms` (private rooms excluded).
+ *   The busiest rooms by name: `room_messages_total{transport="socketio",room}` counts one
+ *   message per room a local broadcast targets (`io.to(room).emit`, `socket.to(room).emit`;
+ *   not per recipient, not an emit to a socket's own id), and `room_members_current{room}`
+ *   the members, for the top K rooms by message rate (`rooms.topK` of
+ *   `createRealtimeMetrics`); the rest add up in `room="__other__"`. A room name used in two
+ *   namespaces is one room here.
  * - `reconnects_total` counts sockets restored by connection state recovery.
  * - `errors_total{type}`: engine.io `connection_error` codes (`forbidden`, `unknown_sid`,
  *   ...), transport errors (`poll_closed_prematurely`, `message_too_big`, ...), `parse_error`
@@ -159,6 +165,7 @@ function attach(inst: Instrumentation, server: any, opts: SioOptions): undefined
     remote: null,
     delivery: opts.delivery,
     brokerClients: new Set(),
+    rooms: inst.internals.rooms.tracker(BROADCAST_TRANSPORT),
   };
   const handshakes = new EngineHandshakes(recorder);
   inst.onDetach(() => handshakes.clear());
@@ -184,6 +191,9 @@ function attach(inst: Instrumentation, server: any, opts: SioOptions): undefined
   };
   const onConnect = (socket: any) => inst.guard('socketio.connect', () => adoptSocket(socket));
   const hooks = new NamespaceHooks(st, server, labels, onConnect, inst.patches);
+  const memberSource = (visit: (room: string, members: number) => void) => hooks.visitRooms(visit);
+  st.rooms.sources.add(memberSource);
+  inst.onDetach(() => st.rooms.sources.delete(memberSource));
 
   inst.collect((r) => {
     const now = clock.tick();

@@ -1,6 +1,7 @@
 import type { HandshakeOutcome } from '@tidewatch/conventions';
 import type { CoarseClock } from '../../internal/clock.js';
 import type { Recorder } from '../../internal/recorder.js';
+import type { RoomTracker } from '../../internal/rooms.js';
 import type { Group, TransportContext } from '../../internal/transport.js';
 import { transportLabel } from './reasons.js';
 import type { DeliveryConfig } from './remote.js';
@@ -32,6 +33,8 @@ export interface SioState {
   readonly delivery: DeliveryConfig;
   /** Broker clients hooked by this attachment (namespaces' adapters share them). */
   readonly brokerClients: Set<unknown>;
+  /** The top-K room tracker of `transport="socketio"`: messages per broadcast room. */
+  readonly rooms: RoomTracker;
 }
 
 /** A namespace connect between the client's CONNECT and the server's answer. */
