@@ -10,5 +10,7 @@ export default defineConfig({
   clean: true,
   target: 'node20',
   splitting: true,
+  // import.meta.url in the CommonJS build (the CLI reads its package.json) needs a shim.
+  shims: true,
   external: ['@tidewatch/conventions', 'grafana-dash-gen', '@prometheus-io/lezer-promql', 'yaml'],
 });

@@ -10,6 +10,8 @@
 /** The package version, so generated files can say what made them. */
 export const MIXIN_VERSION = '0.1.0';
 
+export { loadMixinConfigFile, MixinFileError, mixinFileConfig } from './cli/config-file.js';
+export { type MixinCliIo, runMixinCli } from './cli/program.js';
 export {
   DEFAULT_CONFIG,
   type MixinConfig,
@@ -18,7 +20,6 @@ export {
   runbookUrl,
   type Slo,
 } from './config.js';
-
 // dashboards
 export {
   type AnnotationJson,
@@ -72,6 +73,9 @@ export {
   StatPanel,
   stableStringify,
   substituteVariables,
+  type TableColumn,
+  type TableOptions,
+  TablePanel,
   type TargetJson,
   type ThresholdStep,
   type TimeseriesOptions,
@@ -102,6 +106,10 @@ export {
   GENERATED_HEADER,
   generateDeployFiles,
   horizontalPodAutoscaler,
+  type IngressConfig,
+  type IngressConfigInput,
+  ingress,
+  ingressAnnotations,
   type LeadTime,
   leadTimeSeconds,
   type Manifest,
@@ -126,6 +134,14 @@ export {
   sidecarConfigMap,
   targetPerReplica,
 } from './deploy/index.js';
+export {
+  generateMixin,
+  LIBSONNET_PATH,
+  type MixinFileConfig,
+  type SyncResult,
+  syncGenerated,
+} from './generate.js';
+export { renderLibsonnet } from './libsonnet.js';
 export {
   allPanels,
   analysePromql,

@@ -21,6 +21,7 @@ import {
   UsageError,
 } from './args.js';
 import { progressLine, renderReport } from './format.js';
+import { packageVersion } from './version.js';
 
 /** Name in front of every error line. */
 export const PROGRAM = 'tidewatch-loadgen';
@@ -58,7 +59,8 @@ function buildProgram(io: CliIO, onRun: (url: string, flags: RunFlags) => Promis
       writeErr: (s) => io.stderr.write(s),
       outputError: (s, write) => write(errorLine(s.replace(/^error: /, ''))),
     })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .version(packageVersion(), '-V, --version', 'print the version (semver) and exit');
 
   program
     .command('run')

@@ -22,6 +22,13 @@ import {
   isOneOf,
   isShare,
 } from '../validate.js';
+import {
+  checkIngress,
+  DEFAULT_HEARTBEAT_SECONDS,
+  type IngressConfig,
+  type IngressConfigInput,
+  resolveIngress,
+} from './ingress-config.js';
 
 /** The lead time parts (seconds) the sidecar's planner adds up (see docs/sidecar.md). */
 export interface LeadTime {
@@ -134,13 +141,21 @@ export interface DeployConfig {
   patchKind: PatchKind;
   /** Namespace of the Prometheus Adapter (its ConfigMap). Default `monitoring`. */
   adapterNamespace: string;
+  /**
+   * The server's heartbeat (ping) interval, seconds, (0, 3600]: the Ingress timeouts are set
+   * above it. Default 30, the middleware's ws heartbeat (Socket.IO pings every 25 s).
+   */
+  heartbeatSeconds: number;
+  /** The Ingress (`deploy/ingress.yaml`, ingress-nginx); see {@link IngressConfig}. */
+  ingress: IngressConfig;
 }
 
 /** What a caller passes: any subset (lead parts individually). */
 export type DeployConfigInput = Partial<
-  Omit<DeployConfig, 'lead' | 'fallbackReplicas' | 'election'>
+  Omit<DeployConfig, 'lead' | 'fallbackReplicas' | 'election' | 'ingress'>
 > & {
   lead?: Partial<LeadTime>;
+  ingress?: IngressConfigInput;
   fallbackReplicas?: number;
   election?: boolean;
 };
@@ -153,35 +168,38 @@ export class DeployConfigError extends ConfigError {
 const check = checker('deploy config', (field, message) => new DeployConfigError(field, message));
 
 /**
- * Defaults of every field but `fallbackReplicas` (which follows `minReplicas`) and `election`
- * (which follows `source`).
+ * Defaults of every field but `fallbackReplicas` (which follows `minReplicas`), `election`
+ * (which follows `source`) and `ingress` (`DEFAULT_INGRESS`; its TLS secret follows `name`, its
+ * timeouts `heartbeatSeconds`).
  */
-export const DEFAULT_DEPLOY_CONFIG: Readonly<Omit<DeployConfig, 'fallbackReplicas' | 'election'>> =
-  {
-    namespace: 'realtime',
-    name: 'realtime-server',
-    image: 'ghcr.io/example/realtime-server:1.0.0',
-    port: 8080,
-    metricsPath: '/metrics',
-    predictorImage: 'ghcr.io/tidewatch/predictor:0.1.0',
-    predictorPort: 9464,
-    prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
-    metric: metricName('connections'),
-    source: 'prometheus',
-    capacityPerReplica: 500,
-    targetUtilization: 0.7,
-    minReplicas: 2,
-    maxReplicas: 50,
-    lead: { podStartSeconds: 60, readinessSeconds: 30, metricLagSeconds: 30, pollingSeconds: 30 },
-    scaleDownStabilizationSeconds: 1800,
-    drainSeconds: 300,
-    preStopSeconds: 15,
-    patchKind: 'scaledobject',
-    adapterNamespace: 'monitoring',
-    fallbackBehavior: 'currentReplicasIfHigher',
-    patchMode: false,
-    standaloneReplicas: 2,
-  };
+export const DEFAULT_DEPLOY_CONFIG: Readonly<
+  Omit<DeployConfig, 'fallbackReplicas' | 'election' | 'ingress'>
+> = {
+  namespace: 'realtime',
+  name: 'realtime-server',
+  image: 'ghcr.io/example/realtime-server:1.0.0',
+  port: 8080,
+  metricsPath: '/metrics',
+  predictorImage: 'ghcr.io/tidewatch/predictor:0.1.0',
+  predictorPort: 9464,
+  prometheusUrl: 'http://prometheus-operated.monitoring.svc:9090',
+  metric: metricName('connections'),
+  source: 'prometheus',
+  capacityPerReplica: 500,
+  targetUtilization: 0.7,
+  minReplicas: 2,
+  maxReplicas: 50,
+  lead: { podStartSeconds: 60, readinessSeconds: 30, metricLagSeconds: 30, pollingSeconds: 30 },
+  scaleDownStabilizationSeconds: 1800,
+  drainSeconds: 300,
+  preStopSeconds: 15,
+  patchKind: 'scaledobject',
+  adapterNamespace: 'monitoring',
+  fallbackBehavior: 'currentReplicasIfHigher',
+  patchMode: false,
+  standaloneReplicas: 2,
+  heartbeatSeconds: DEFAULT_HEARTBEAT_SECONDS,
+};
 
 /**
  * Fills the defaults and validates.
@@ -198,6 +216,11 @@ export function deployConfig(input: DeployConfigInput = {}): DeployConfig {
     lead: { ...d.lead, ...stripUndefined(input.lead ?? {}) },
     fallbackReplicas: input.fallbackReplicas ?? minReplicas,
     election: input.election ?? SOURCE_SCOPES[source] === 'fleet',
+    ingress: resolveIngress(
+      input.ingress,
+      input.name ?? d.name,
+      input.heartbeatSeconds ?? d.heartbeatSeconds,
+    ),
   };
   for (const field of ['namespace', 'name', 'adapterNamespace'] as const)
     check(
@@ -295,6 +318,7 @@ export function deployConfig(input: DeployConfigInput = {}): DeployConfig {
     isInt(c.standaloneReplicas, 1, 10),
     'an integer 1..10',
   );
+  checkIngress(check, c.heartbeatSeconds, c.ingress);
   return c;
 }
 

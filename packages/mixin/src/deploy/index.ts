@@ -1,6 +1,6 @@
 /**
  * `@tidewatch/mixin/deploy`: the generated `deploy/` manifests (the server's Deployment with
- * the predictor sidecar or the standalone predictor Deployment, KEDA ScaledObject, HPA + Prometheus Adapter, ServiceMonitor,
+ * the predictor sidecar or the standalone predictor Deployment, the Ingress, KEDA ScaledObject, HPA + Prometheus Adapter, ServiceMonitor,
  * patch-mode RBAC) from one {@link DeployConfig}. Its own entry so that importing it loads
  * only `yaml` and the conventions, not the dashboard and rule generators.
  * @packageDocumentation
@@ -53,6 +53,22 @@ export {
   tokenMounts,
   tokenVolumes,
 } from './election.js';
+export {
+  ingress,
+  ingressAnnotations,
+  ingressNotes,
+  NGINX,
+  nginxSize,
+} from './ingress.js';
+export {
+  checkIngress,
+  DEFAULT_HEARTBEAT_SECONDS,
+  DEFAULT_INGRESS,
+  defaultTimeoutSeconds,
+  type IngressConfig,
+  type IngressConfigInput,
+  resolveIngress,
+} from './ingress-config.js';
 export {
   actualQuery,
   deployment,

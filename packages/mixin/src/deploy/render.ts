@@ -3,7 +3,7 @@
  * YAML rendering: multi-document, no line folding (queries stay on one line), byte-stable for
  * the same config.
  */
-import { Document, isMap, isScalar, isSeq, type Node } from 'yaml';
+import { Document, isMap, isScalar, isSeq, type Node, Scalar, visit } from 'yaml';
 import {
   adapterConfigMap,
   horizontalPodAutoscaler,
@@ -20,6 +20,7 @@ import {
   targetPerReplica,
 } from './config.js';
 import { electionRole, electionRoleBinding, leaseName, modelConfigMapName } from './election.js';
+import { ingress, ingressNotes } from './ingress.js';
 import {
   deployment,
   type Manifest,
@@ -120,6 +121,11 @@ export function deployFiles(c: DeployConfig): DeployFile[] {
       ],
     },
     {
+      path: 'deploy/ingress.yaml',
+      description: `The Ingress for ingress-nginx: ${c.ingress.tlsSecretName === null ? 'http' : 'https'}://${c.ingress.host}${c.ingress.path} to the Service "${c.name}" (port http), with\ntimeouts above the ${c.heartbeatSeconds} s heartbeat${c.ingress.longPolling ? ' and cookie affinity for long-polling' : ''}. Why each annotation: docs/ingress.md.\n${c.ingress.tlsSecretName === null ? 'No TLS (ingress.tlsSecretName: null).' : `TLS from the Secret "${c.ingress.tlsSecretName}" (cert-manager or kubectl create secret tls).`}\nkubectl apply -f deploy/ingress.yaml`,
+      documents: [{ manifest: ingress(c), notes: ingressNotes(c) }],
+    },
+    {
       path: 'deploy/keda-scaledobject.yaml',
       description:
         'The default integration: KEDA with two Prometheus triggers, actual and predicted load, same threshold.\nThe HPA takes the larger replica count, so a prediction can only add capacity.\nkubectl apply -f deploy/keda-scaledobject.yaml   (needs KEDA and deploy/servicemonitor.yaml)',
@@ -190,6 +196,7 @@ export function renderDeployFile(file: DeployFile): string {
     const doc = new Document(d.manifest, { aliasDuplicateObjects: false });
     if (d.comment !== undefined) doc.commentBefore = indentComment(d.comment);
     for (const note of d.notes ?? []) attachNote(doc, note);
+    quoteYaml11Booleans(doc);
     return doc.toString({ lineWidth: 0 });
   });
   return `${head}\n---\n${docs.join('---\n')}`;
@@ -203,6 +210,20 @@ export function renderDeployFile(file: DeployFile): string {
 export function generateDeployFiles(input: DeployConfigInput = {}): Map<string, string> {
   const c = deployConfig(input);
   return new Map(deployFiles(c).map((f) => [f.path, renderDeployFile(f)]));
+}
+
+/**
+ * kubectl reads YAML 1.1, where a bare `off`, `on`, `yes`, `no`, `y` or `n` is a boolean: an
+ * annotation `proxy-buffering: off` would fail to apply ("cannot unmarshal bool into ... string").
+ * Such strings are quoted.
+ */
+function quoteYaml11Booleans(doc: Document): void {
+  visit(doc, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && /^(y|n|yes|no|on|off)$/i.test(node.value))
+        node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
 }
 
 /** yaml prints `#` + the text; a leading space per line reads as `# text`. */

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { ScaledObject } from '@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject';
 import { Deployment } from 'kubernetes-models/apps/v1/Deployment';
 import { HorizontalPodAutoscaler } from 'kubernetes-models/autoscaling/v2/HorizontalPodAutoscaler';
+import { Ingress } from 'kubernetes-models/networking.k8s.io/v1/Ingress';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1/PodDisruptionBudget';
 import { Role } from 'kubernetes-models/rbac.authorization.k8s.io/v1/Role';
 import { RoleBinding } from 'kubernetes-models/rbac.authorization.k8s.io/v1/RoleBinding';
@@ -48,6 +49,7 @@ function validate(m: any): void {
     RoleBinding,
     ScaledObject,
     PodDisruptionBudget,
+    Ingress,
   };
   const Model = models[m.kind];
   if (!Model) throw new Error(`no model for ${m.kind}`);
@@ -72,10 +74,11 @@ function validateFallback(m: any): void {
 }
 
 describe('generated deploy files', () => {
-  it('are the six files, each starting with the generated header', () => {
+  it('are the seven files, each starting with the generated header', () => {
     expect([...files.keys()]).toEqual([
       'deploy/realtime-server-with-sidecar.yaml',
       'deploy/predictor-standalone.yaml',
+      'deploy/ingress.yaml',
       'deploy/keda-scaledobject.yaml',
       'deploy/hpa-external-metric.yaml',
       'deploy/servicemonitor.yaml',
@@ -106,7 +109,7 @@ describe('generated deploy files', () => {
         validate(m);
         validated++;
       }
-    expect(validated).toBe(21);
+    expect(validated).toBe(22);
   });
 
   it('the validation is real: a bad object fails', () => {

@@ -10,6 +10,7 @@ import { parseBacktestArgs, parseForecastArgs, type RawOptions } from './args.js
 import { backtestCommand, type CliIO, forecastCommand } from './commands.js';
 import { CliError, EXIT_FAILURE, EXIT_USAGE, errorLine, PROGRAM } from './errors.js';
 import { addSimulateCommand } from './simulate-flags.js';
+import { packageVersion } from './version.js';
 
 const INPUT_HELP =
   'CSV with header "timestamp,value"; timestamps ISO-8601 or unix seconds, evenly spaced';
@@ -29,7 +30,8 @@ export function buildProgram(io: CliIO): Command {
       // One line, same prefix as every other error.
       outputError: (s, write) => write(errorLine(s.replace(/^error: /, ''))),
     })
-    .showSuggestionAfterError(true);
+    .showSuggestionAfterError(true)
+    .version(packageVersion(), '-V, --version', 'print the version (semver) and exit');
 
   const shared = (cmd: Command) =>
     cmd
@@ -91,6 +93,10 @@ export function buildProgram(io: CliIO): Command {
     .option(
       '--shutdown-timeout-seconds <seconds>',
       'how long a shutdown may take before the process exits anyway (default 15)',
+    )
+    .option(
+      '--capacity-per-replica <load>',
+      'load one replica carries at 100 % (planner.capacityPerReplica; over the file and TIDEWATCH_CAPACITY_PER_REPLICA)',
     )
     .action(async (options: import('../serve/config.js').ServeFlags) => {
       // Loaded on use: the other commands do not pay for express and the scheduler.

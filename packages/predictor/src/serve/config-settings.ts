@@ -42,6 +42,7 @@ export interface ServeFlags {
   host?: string;
   dataDir?: string;
   shutdownTimeoutSeconds?: string;
+  capacityPerReplica?: string;
 }
 
 /** A `serve` flag: the config path it sets. */
@@ -171,6 +172,7 @@ const GENERAL_FLAGS: ReadonlyArray<Omit<ServeFlag, 'key'>> = [
   { name: '--host', path: ['listen', 'host'], kind: 'string' },
   { name: '--data-dir', path: ['dataDir'], kind: 'string' },
   { name: '--shutdown-timeout-seconds', path: ['shutdownTimeoutSeconds'], kind: 'number' },
+  { name: '--capacity-per-replica', path: ['planner', 'capacityPerReplica'], kind: 'number' },
 ];
 
 /**
