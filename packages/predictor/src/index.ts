@@ -309,6 +309,7 @@ export type {
   HistoryPointJson,
 } from './serve/routes.js';
 export type { ShutdownReport } from './serve/shutdown.js';
+export type { WarmingJson } from './serve/warming.js';
 export {
   BUILTIN_SOURCE_KINDS,
   builtinSourceRegistry,

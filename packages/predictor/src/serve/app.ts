@@ -317,6 +317,10 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     const url = `http://${host}:${address.port}`;
     log.log('info', 'listening', { url, source: collector.name, model: model?.model ?? null });
+    // A fresh sidecar says when it will forecast, not only how many points it lacks.
+    const warming = e.evaluate(now()).warming;
+    if (warming)
+      log.log('info', `warming up: first training in ${warming.timeLeft}`, { ...warming });
     // Patch mode follows every forecast: the threshold it writes is the one just decided.
     const forecastAndPatch = async () => {
       await e.forecast();

@@ -13,7 +13,7 @@ const OTHER_COMPONENTS: readonly RegExp[] = [
   /^TIDEWATCH_METRICS_/,
   // Test tooling: where Prometheus, promtool and Chromium are found; screenshot updates.
   /^TIDEWATCH_[A-Z0-9_]+_BIN$/,
-  /^TIDEWATCH_WRITE_SCREENSHOT$/,
+  /^TIDEWATCH_WRITE_SCREENSHOTS?$/,
 ];
 
 /**

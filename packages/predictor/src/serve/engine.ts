@@ -24,6 +24,7 @@ import type { NowcastJson } from './nowcast.js';
 import { createRetrainBackoff } from './retrain-backoff.js';
 import { forecastFromFitted } from './reuse.js';
 import { pointsNeeded, type TrainResult, trainModel, usablePoints } from './trainer.js';
+import { type WarmingJson, warmingEstimate, withTimeLeft } from './warming.js';
 
 /** The current forecast and when it was made. */
 export interface CurrentForecast {
@@ -49,6 +50,8 @@ export interface Decision {
   forecastAgeSeconds: number | null;
   /** The nowcast, when the sidecar runs one (./nowcast.ts sets it; `plan` then includes it). */
   nowcast?: NowcastJson;
+  /** While too little history is held for the first training: how much, and the time left. */
+  warming?: WarmingJson;
 }
 
 /** Things the engine reports as they happen (the metrics layer counts them). */
@@ -303,14 +306,19 @@ export function createEngine(options: EngineOptions): Engine {
     return training;
   }
 
-  function reasonsWhileWarming(): StaleReasonDetail[] {
+  /** Why there is no model yet; with too little history, also the time left (`warming`). */
+  function reasonsWhileWarming(): { reasons: StaleReasonDetail[]; warming?: WarmingJson } {
     if (training && trainingSince !== undefined)
-      return [staleReason('training', now() - trainingSince)];
-    if (lastTrainFailure) return [staleReason('training_failed', lastTrainFailure.message)];
+      return { reasons: [staleReason('training', now() - trainingSince)] };
+    if (lastTrainFailure)
+      return { reasons: [staleReason('training_failed', lastTrainFailure.message)] };
     const s = history();
     const have = s ? usablePoints(s) : 0;
     const need = pointsNeeded(config, s ?? { startMs: 0, stepMs });
-    return have < need ? [staleReason('too_little_history', have, need)] : [];
+    if (have >= need) return { reasons: [] };
+    const warming = warmingEstimate(have, need, config.stepSeconds);
+    const reason = staleReason('too_little_history', have, need);
+    return { reasons: [{ ...reason, message: withTimeLeft(reason.message, warming) }], warming };
   }
 
   return {
@@ -348,8 +356,13 @@ export function createEngine(options: EngineOptions): Engine {
       });
       const reasons = [...plan.reasons];
       const reasonCodes = [...plan.reasonCodes];
+      let warming: WarmingJson | undefined;
       if (plan.status !== 'ok') {
-        const more = model ? [] : reasonsWhileWarming();
+        const why: ReturnType<typeof reasonsWhileWarming> = model
+          ? { reasons: [] }
+          : reasonsWhileWarming();
+        const more = why.reasons;
+        warming = why.warming;
         const failure = forecastBackoff.failure;
         if (failure !== undefined) more.push(staleReason('forecast_failed', failure));
         for (const r of more) {
@@ -368,6 +381,7 @@ export function createEngine(options: EngineOptions): Engine {
         rollingMase,
         dataAgeSeconds: actual ? (nowMs - actual.atMs) / 1000 : null,
         forecastAgeSeconds: current ? (nowMs - current.madeAtMs) / 1000 : null,
+        ...(warming ? { warming } : {}),
       };
     },
     history,

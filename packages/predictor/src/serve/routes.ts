@@ -21,6 +21,7 @@ import type { PatchJson } from './patching.js';
 import type { HealthJson } from './persist.js';
 import type { ShadowJson } from './shadow.js';
 import type { Signals } from './signals.js';
+import type { WarmingJson } from './warming.js';
 
 export type { HistoryPointJson } from './forecast-view.js';
 // Kept here for callers that parsed the history parameter through this module.
@@ -87,6 +88,11 @@ export interface ForecastJson {
   role?: RoleJson['role'];
   /** The identity of the leader this replica follows (its own when leading); null when none or standalone. */
   leader?: string | null;
+  /**
+   * While too little history is held for the first training: points held and needed and the
+   * time left (`about 6 h 40 min at one point a minute`). Absent otherwise.
+   */
+  warming?: WarmingJson;
 }
 
 /** A sidecar's place in its fleet (`/forecast` and `/healthz`). */
@@ -195,6 +201,7 @@ export function forecastJson(
         }
       : {}),
     ...(extras.shadow ? { shadow: extras.shadow } : {}),
+    ...(decision.warming ? { warming: decision.warming } : {}),
   };
 }
 
@@ -228,9 +235,11 @@ export function mountRoutes(app: Express, ctx: RouteContext): void {
       return;
     }
     if (decision.forecast === undefined) {
-      res
-        .status(503)
-        .json({ ready: false, reason: decision.reasons.join('; ') || 'no forecast yet' });
+      res.status(503).json({
+        ready: false,
+        reason: decision.reasons.join('; ') || 'no forecast yet',
+        ...(decision.warming ? { warming: decision.warming } : {}),
+      });
       return;
     }
     res.json({ ready: true, status: decision.status });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createHistoryStore, decodeHistory } from '@tidewatch/forecast';
 import { pollUntil } from '@tidewatch/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { warmingEstimate } from '../../src/serve/warming.js';
 import type { Target } from './serve-target.js';
 import {
   logLines,
@@ -63,10 +64,26 @@ describe('serve process', () => {
         r.status === 503 && JSON.parse(r.text).reason.startsWith('no forecast yet; too little'),
       { description: 'the warming reason' },
     );
-    // Shortest candidate (seasonal naive weekly, 168) + 7 backtest origins of 30 steps.
-    expect(JSON.parse(res.text).reason).toMatch(
-      /^no forecast yet; too little history: \d+ points, need 378 to train$/,
-    );
+    // Shortest candidate (seasonal naive weekly, 168) + 7 backtest origins of 30 steps, and
+    // the time that takes at one point per 1 s step.
+    const body = JSON.parse(res.text);
+    const held = body.warming.pointsHeld as number;
+    const warming = warmingEstimate(held, 378, 1);
+    expect(body).toEqual({
+      ready: false,
+      reason: `no forecast yet; too little history: ${held} points, need 378 to train (${warming.timeLeft})`,
+      warming,
+    });
+    expect(warming.timeLeft).toMatch(/^about (\d+ min )?\d+ s at one point a second$/);
+    // The log says it too, once, when the sidecar starts listening.
+    const logged = logLines(run).filter((l) => l.msg.startsWith('warming up'));
+    expect(logged).toHaveLength(1);
+    const first = warmingEstimate(logged[0]?.pointsHeld as number, 378, 1);
+    expect(logged[0]).toMatchObject({
+      level: 'info',
+      msg: `warming up: first training in ${first.timeLeft}`,
+      ...first,
+    });
     expect(JSON.parse((await request(`${url}/forecast`)).text).status).toBe('warming');
     run.kill('SIGTERM');
     expect(await run.exited).toEqual({ code: 0, signal: null });

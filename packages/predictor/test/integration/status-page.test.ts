@@ -5,7 +5,7 @@
  * sidecar going away and coming back, and a path prefix. The page's timers run on
  * playwright's paused fake clock, so a poll happens when the test says so, not after 15 s.
  *
- * `TIDEWATCH_WRITE_SCREENSHOT=1` also writes docs/images/status-page.png (1280x800, ok case).
+ * `TIDEWATCH_WRITE_SCREENSHOTS=1` also writes docs/images/status-page.png (1280x800, ok case).
  */
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -129,6 +129,8 @@ function buildPayloads(): { ok: ForecastJson; stale: ForecastJson; warming: Fore
 // --- A stand-in sidecar: the router plus /forecast answering what the test says -------------
 
 let current: ForecastJson | 'down';
+/** The URLs of the /forecast requests, in order. */
+const asked: string[] = [];
 let server: Server;
 let base: string;
 let chrome: ChromiumHandle;
@@ -137,7 +139,8 @@ let payloads: ReturnType<typeof buildPayloads>;
 beforeAll(async () => {
   payloads = buildPayloads();
   const app = express();
-  const serveForecast = (_req: express.Request, res: express.Response) => {
+  const serveForecast = (req: express.Request, res: express.Response) => {
+    asked.push(req.originalUrl);
     if (current === 'down') res.socket?.destroy();
     else res.set('cache-control', 'no-store').json(current);
   };
@@ -160,6 +163,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   current = payloads.ok;
+  asked.length = 0;
 });
 
 /** A fresh page with the fake clock, collecting console errors and page errors. */
@@ -203,6 +207,26 @@ async function nextPoll(page: Page, n: number): Promise<void> {
 
 const text = (page: Page, id: string) => page.locator(`#${id}`).textContent();
 const state = (page: Page, id: string) => page.locator(`#${id}`).getAttribute('data-state');
+
+/** The uPlot x scale's [min, max], seconds. */
+function xScale(page: Page): Promise<[number, number]> {
+  return page.evaluate(() => {
+    const x = (globalThis as any).tidewatchStatus.chart.scales.x;
+    return [x.min, x.max] as [number, number];
+  });
+}
+
+/** A timestamp as the page shows a time on another day than the page's clock (UTC). */
+function fmtUtc(iso: string): string {
+  const d = new Date(iso);
+  const date = d.toLocaleDateString('en-GB', {
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+    timeZone: 'UTC',
+  });
+  return `${date} ${d.toLocaleTimeString('en-GB', { hour12: false, timeZone: 'UTC' })}`;
+}
 
 /** The uPlot instance's data as plain arrays (via the page's debugging handle). */
 function chartData(page: Page): Promise<Array<Array<number | null>>> {
@@ -296,7 +320,7 @@ describe('status page in Chromium', () => {
     expect(await text(page, 'peak')).toBe(
       Math.round(ok.plan.predictedPeak as number).toLocaleString('en-US'),
     );
-    expect(await text(page, 'lead')).toBe('over the next 2 min 30 s (lead time)');
+    expect(await text(page, 'lead')).toBe('highest p90 in the next 2 min 30 s (lead time)');
     expect(await text(page, 'data-age')).toBe('45 s old');
     expect(await text(page, 'forecast-age')).toBe('30 s old');
     expect(await state(page, 'data-age-dot')).toBe('ok');
@@ -323,9 +347,34 @@ describe('status page in Chromium', () => {
     expect(now).toBeGreaterThan(50);
     const label = await page.locator('#chart').getAttribute('aria-label');
     expect(label).toContain('Chart of flights_departing, actual and forecast.');
-    expect(label).toContain(`Forecast of ${HORIZON} points until`);
+    // The caption's p90 peak says its span (the whole forecast), and names the card's.
+    const fmt = (v: number) => Math.round(v).toLocaleString('en-US');
+    const p50 = Math.max(...ok.forecast.map((f) => f.p50));
+    const p90 = Math.max(...ok.forecast.map((f) => f.p90));
+    const lastActual = ok.history.at(-1)?.value as number;
+    // Here the lead time holds the forecast's highest p90, so card and caption agree.
+    expect(fmt(ok.plan.predictedPeak as number)).toBe(fmt(p90));
+    const summary =
+      `Last actual ${fmt(lastActual)} at 05:00:00. Forecast over 1 d (24 points, until ` +
+      `${fmtUtc(ok.forecast.at(-1)?.timestamp as string)}): p50 peaks at ${fmt(p50)}, p90 at ` +
+      `${fmt(p90)} over the whole forecast. History shown: up to 3 d before now.`;
+    expect(await text(page, 'peak')).toBe(fmt(p90));
+    expect(label).toBe(`Chart of flights_departing, actual and forecast. ${summary}`);
+    expect(await text(page, 'chart-summary')).toBe(`${summary} Shaded: the band from p50 to p90.`);
+    // The history window fits the forecast: three spans (72 h) asked for at once, before the
+    // first render, and the x axis starts there.
+    expect(asked).toEqual(['/forecast?points=1000', '/forecast?points=1000&history=4320']);
+    const [min, max] = await xScale(page);
+    const nowSec = Date.parse(ok.generatedAt) / 1000;
+    // The 72 h of history end 45 s before now: all of it fits in the window.
+    expect(nowSec - 72 * 3600).toBeLessThan(min);
+    expect(min).toBe(Date.parse(ok.history[0]?.timestamp as string) / 1000);
+    expect(max).toBe(Date.parse(ok.forecast.at(-1)?.timestamp as string) / 1000);
+    expect(await page.locator('#coverage-help').isHidden()).toBe(true);
+    expect(await page.locator('#mode').isHidden()).toBe(true);
+    expect(await page.locator('body').getAttribute('data-mode')).toBe('none');
 
-    if (process.env.TIDEWATCH_WRITE_SCREENSHOT === '1')
+    if (process.env.TIDEWATCH_WRITE_SCREENSHOTS === '1')
       await page.screenshot({ path: SCREENSHOT, fullPage: false });
     expect(p.errors).toEqual([]);
   });
@@ -353,7 +402,9 @@ describe('status page in Chromium', () => {
     expect(await text(page, 'data-age-state')).toBe('too old');
     expect(await text(page, 'forecast-age')).toBe('9 min 45 s old');
     // The peak is still shown, as a fact, but marked as not published.
-    expect(await text(page, 'lead')).toBe('over the next 2 min 30 s (lead time); not published');
+    expect(await text(page, 'lead')).toBe(
+      'highest p90 in the next 2 min 30 s (lead time); not published',
+    );
     expect(await state(page, 'data-age-dot')).toBe('bad');
     expect(await state(page, 'forecast-age-dot')).toBe('bad');
     expect(p.errors).toEqual([]);
@@ -392,6 +443,12 @@ describe('status page in Chromium', () => {
     expect(await text(page, 'shadow-predictive')).toBe('8');
     expect(await text(page, 'shadow-hours-predictive')).toBe('103');
     expect(await page.locator('#shadow-error').isVisible()).toBe(false);
+    expect(await page.locator('body').getAttribute('data-mode')).toBe('shadow');
+    expect(await text(page, 'mode-pill')).toBe('Shadow mode');
+    expect(await text(page, 'mode-title')).toBe('Shadow mode \u2014 publishing no scaling signals');
+    expect(await text(page, 'reactive')).toBe(
+      `not published (shadow mode); reactive: ${payloads.ok.plan.reactiveReplicas} replicas`,
+    );
     expect(p.errors).toEqual([]);
     current = payloads.ok;
   });
@@ -443,6 +500,91 @@ describe('status page in Chromium', () => {
     expect(await text(page, 'data-age')).toBe(DASH);
     expect(await page.locator('#chart-summary').textContent()).toBe(
       'No actual data yet. No forecast yet. Shaded: the band from p50 to p90.',
+    );
+    expect(p.errors).toEqual([]);
+  });
+
+  it('card and caption p90 differ: each says its span', async () => {
+    const { ok } = payloads;
+    current = { ...ok, plan: { ...ok.plan, predictedPeak: 900 } };
+    await using p = await openPage();
+    const { page } = p;
+    expect(await text(page, 'peak')).toBe('900');
+    expect(await text(page, 'lead')).toBe('highest p90 in the next 2 min 30 s (lead time)');
+    expect(await text(page, 'chart-summary')).toContain(
+      ' over the whole forecast. The predicted peak card (900) is the highest p90 within the 2 min 30 s lead time only.',
+    );
+    expect(p.errors).toEqual([]);
+  });
+
+  it('a poor p90 coverage is explained in words, not only in red', async () => {
+    const { ok } = payloads;
+    current = { ...ok, errors: { ...ok.errors, coverage90: 0.62 } };
+    await using p = await openPage();
+    const { page } = p;
+    expect(await text(page, 'coverage')).toBe('62.0 %');
+    expect(await state(page, 'coverage')).toBe('bad');
+    expect(await page.locator('#coverage-help').isVisible()).toBe(true);
+    expect(await text(page, 'coverage-what')).toBe(
+      'p90 coverage 62.0 % is low: in the backtest the actual load was above the p90 in 38 % of ' +
+        'the steps, where about 10 % is expected. The band is too narrow, so the predicted peak ' +
+        'and the recommended replicas can be too low when the load rises.',
+    );
+    expect(await text(page, 'coverage-todo')).toBe(
+      'What to do: let the sidecar collect more history (several weeks calibrate the band), ' +
+        'check the history for a one-off change in traffic, and keep headroom meanwhile with a ' +
+        'lower planner.targetUtilization.',
+    );
+    expect(p.errors).toEqual([]);
+  });
+
+  it('one point of history: a time axis around it and now, not 1970, not zero-wide', async () => {
+    const { warming } = payloads;
+    const only = warming.history.at(-1) as { timestamp: string; value: number | null };
+    current = {
+      ...warming,
+      history: [only],
+      warming: {
+        pointsHeld: 1,
+        pointsNeeded: 421,
+        secondsLeft: 1_512_000,
+        timeLeft: 'about 17 d 12 h at one point an hour',
+      },
+    };
+    await using p = await openPage();
+    const { page } = p;
+    expect(await chartData(page)).toEqual([
+      [Date.parse(only.timestamp) / 1000],
+      [only.value],
+      [null],
+      [null],
+    ]);
+    // Ten steps (10 h at an hourly step) ending at "now".
+    const now = Date.parse(warming.generatedAt) / 1000;
+    expect(await xScale(page)).toEqual([now - 10 * 3600, now]);
+    expect(await text(page, 'warming-text')).toBe(
+      'First forecast in about 17 d 12 h at one point an hour: 1 of 421 points of history held.',
+    );
+    // No forecast: only the first request, the sidecar's default history window.
+    expect(asked).toEqual(['/forecast?points=1000']);
+    expect(p.errors).toEqual([]);
+  });
+
+  it('follower: its own pill and banner naming the leader, nothing published', async () => {
+    const { ok } = payloads;
+    current = { ...ok, role: 'follower', leader: 'predictor-0' };
+    await using p = await openPage();
+    const { page } = p;
+    expect(await page.locator('body').getAttribute('data-mode')).toBe('follower');
+    expect(await text(page, 'mode-pill')).toBe('Follower');
+    expect(await text(page, 'mode-title')).toBe('Follower \u2014 leader is predictor-0');
+    expect(await text(page, 'role')).toBe(
+      'follower of predictor-0: the leader publishes the scaling signals',
+    );
+    expect(await page.locator('#figures').getAttribute('data-published')).toBe('false');
+    expect(await text(page, 'recommended')).toBe(String(ok.plan.recommendedReplicas));
+    expect(await text(page, 'reactive')).toBe(
+      `not published (follower); reactive: ${ok.plan.reactiveReplicas} replicas`,
     );
     expect(p.errors).toEqual([]);
   });

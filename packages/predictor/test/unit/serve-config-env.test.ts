@@ -58,6 +58,7 @@ describe('unknown TIDEWATCH_* variables', () => {
         TIDEWATCH_METRICS_PORT: '9464',
         TIDEWATCH_PROMETHEUS_BIN: '/usr/bin/prometheus',
         TIDEWATCH_WRITE_SCREENSHOT: '1',
+        TIDEWATCH_WRITE_SCREENSHOTS: '1',
         PATH: '/usr/bin',
       }),
     ).toEqual([]);

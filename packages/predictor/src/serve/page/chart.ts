@@ -6,7 +6,16 @@
 export const CHART_JS = String.raw`
 var chart = null;
 var nowSec = null;
+var spanSec = null;   // how far the forecast reaches, seconds (null: no forecast)
+var stepSec = 60;     // the sidecar's step, seconds
+var xsNow = [];       // the chart's x values (seconds), for xRange
 var HEIGHT = 400;
+// History shown: this many forecast spans before "now", so the forecast takes a quarter of
+// the width (24 h of forecast next to 72 h of history; 30 s next to 90 s), not a sliver.
+var HISTORY_SPANS = 3;
+// The narrowest time axis, in steps (and at least a minute): a fresh sidecar's single point
+// gets a readable axis, not a zero-width range that uPlot would stretch from 1970.
+var LEAST_STEPS = 10;
 // uPlot's time axis formats (tick step in seconds, format, then the formats where the year,
 // month or day rolls over): 24-hour times like the rest of the page, dates day first.
 var TIME_VALUES = [
@@ -44,6 +53,41 @@ function chartData(d) {
   }));
 }
 
+/** The forecast's span, seconds: its points (before downsampling) times the step. */
+function forecastSpanSeconds(d) {
+  var fc = d.forecast || [];
+  if (!fc.length || !isNum(d.step)) return null;
+  if (d.view && isNum(d.view.forecastPoints) && d.view.forecastPoints > 0)
+    return d.view.forecastPoints * d.step;
+  var first = Date.parse(fc[0].timestamp);
+  var last = Date.parse(fc[fc.length - 1].timestamp);
+  return isFinite(first) && isFinite(last) ? (last - first) / 1000 + d.step : null;
+}
+
+/** The history to ask for, minutes (1..10080, what /forecast accepts); null without a forecast. */
+function historyWindowMinutes(d) {
+  var span = forecastSpanSeconds(d);
+  if (span === null) return null;
+  return Math.min(10080, Math.max(1, Math.ceil(HISTORY_SPANS * span / 60)));
+}
+
+/**
+ * The x range: the history window and the forecast, "now" always in, never too narrow. From
+ * the data itself, not uPlot's proposal: for a single point uPlot proposes that point plus
+ * 86400 / 1e-3 s, a thousand days.
+ */
+function xRange() {
+  var min = xsNow.length ? xsNow[0] : null;
+  var max = xsNow.length ? xsNow[xsNow.length - 1] : null;
+  var now = nowSec !== null ? nowSec : Date.now() / 1000;
+  var lo = min === null ? now : Math.min(min, now);
+  var hi = max === null ? now : Math.max(max, now);
+  if (spanSec !== null) lo = Math.max(lo, now - HISTORY_SPANS * spanSec);
+  var least = Math.max(LEAST_STEPS * stepSec, 60);
+  if (hi - lo < least) lo = hi - least;
+  return [lo, hi];
+}
+
 function drawNow(u) {
   if (nowSec === null) return;
   var x = Math.round(u.valToPos(nowSec, 'x', true));
@@ -74,11 +118,8 @@ function chartOptions(width) {
     scales: {
       x: {
         time: true,
-        // Keep "now" in view even when the data around it is missing.
-        range: function (u, min, max) {
-          if (nowSec === null) return [min, max];
-          return [min === null ? nowSec : Math.min(min, nowSec), max === null ? nowSec : Math.max(max, nowSec)];
-        },
+        // Keep "now" in view even when the data around it is missing; see xRange.
+        range: function () { return xRange(); },
       },
       // Load starts at zero: a bar-less chart that starts elsewhere exaggerates swings.
       y: { range: function (u, min, max) { return [0, isNum(max) && max > 0 ? max * 1.08 : 1]; } },
@@ -113,10 +154,18 @@ function chartSummary(d, data) {
   if (fc.length) {
     var p50 = Math.max.apply(null, fc.map(function (f) { return f.p50; }));
     var p90 = Math.max.apply(null, fc.map(function (f) { return f.p90; }));
-    parts.push('Forecast of ' + fc.length + ' points until ' +
-      fmtClock(Date.parse(fc[fc.length - 1].timestamp)) + ': p50 peaks at ' + fmtNum(p50) +
-      ', p90 at ' + fmtNum(p90) + '.');
+    var points = d.view && isNum(d.view.forecastPoints) ? d.view.forecastPoints : fc.length;
+    // Each peak says its span: the whole forecast here, the lead time on the card.
+    parts.push('Forecast over ' + fmtDuration(forecastSpanSeconds(d)) + ' (' +
+      plural(points, 'point') + ', until ' + fmtClock(Date.parse(fc[fc.length - 1].timestamp)) +
+      '): p50 peaks at ' + fmtNum(p50) + ', p90 at ' + fmtNum(p90) + ' over the whole forecast.');
+    var peak = d.plan && d.plan.predictedPeak;
+    if (isNum(peak) && fmtNum(peak) !== fmtNum(p90))
+      parts.push('The predicted peak card (' + fmtNum(peak) + ') is the highest p90 within the ' +
+        fmtDuration(d.plan.leadTimeSeconds) + ' lead time only.');
   } else parts.push('No forecast yet.');
+  var shown = spanSec !== null ? HISTORY_SPANS * spanSec : null;
+  if (shown !== null) parts.push('History shown: up to ' + fmtDuration(shown) + ' before now.');
   return parts.join(' ');
 }
 
@@ -124,6 +173,9 @@ function drawChart(d, generatedSec) {
   var box = $('chart');
   var data = chartData(d);
   nowSec = isFinite(generatedSec) ? generatedSec : null;
+  spanSec = forecastSpanSeconds(d);
+  xsNow = data[0];
+  stepSec = isNum(d.step) && d.step > 0 ? d.step : 60;
   var summary = chartSummary(d, data);
   box.setAttribute('aria-label', 'Chart of ' + d.metric + ', actual and forecast. ' + summary);
   setText('chart-summary', summary + ' Shaded: the band from p50 to p90.');

@@ -8,6 +8,7 @@ export const STATUS_CSS = `:root {
   --ok: #15803d; --ok-bg: #dcfce7; --warn: #b45309; --warn-bg: #fef3c7;
   --bad: #b91c1c; --bad-bg: #fee2e2; --info: #1d4ed8; --info-bg: #dbeafe;
   --actual: #111827; --p50: #2563eb; --band: rgba(37, 99, 235, 0.18);
+  --follower: #334155; --follower-bg: #e2e8f0; --shadow: #6d28d9; --shadow-bg: #ede9fe;
   font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial, sans-serif;
   color: var(--fg); background: var(--bg);
 }
@@ -82,6 +83,28 @@ body[data-state="unreachable"] .big { opacity: 0.55; }
 .errors dd[data-state="bad"] { color: var(--bad); }
 .errors dd[data-state="ok"] { color: var(--ok); }
 .hint { color: var(--muted); font-size: 12px; margin: 10px 0 0; }
+/* Follower and shadow mode: their own colour on a pill, a banner and the primary figure. */
+.pills { display: flex; gap: 8px; align-items: center; }
+.pill[hidden] { display: none; }
+.pill.mode[data-mode="follower"] { background: var(--follower-bg); color: var(--follower); }
+.pill.mode[data-mode="shadow"] { background: var(--shadow-bg); color: var(--shadow); }
+.mode h2 { margin: 0 0 4px; font-size: 15px; }
+.mode p { margin: 0; }
+.mode[data-mode="follower"] { background: var(--follower-bg); border: 1px solid #94a3b8; color: var(--follower); }
+.mode[data-mode="shadow"] { background: var(--shadow-bg); border: 1px solid #c4b5fd; color: var(--shadow); }
+body[data-mode="follower"] .primary { border-color: #94a3b8; box-shadow: inset 4px 0 0 var(--follower); }
+body[data-mode="shadow"] .primary { border: 1px dashed var(--shadow); box-shadow: inset 4px 0 0 var(--shadow); }
+body[data-mode="shadow"] .shadow-summary { color: var(--shadow); }
+/* Warming: the time left and the history held so far. */
+.warming[hidden] { display: none; }
+.warming p { margin: 8px 0 4px; font-weight: 600; color: var(--info); }
+.warming progress { width: 100%; max-width: 480px; height: 10px; accent-color: var(--info); }
+/* A poor p90 coverage, in words. */
+.explain { margin: 10px 0 0; padding: 8px 10px; border-radius: 8px; background: var(--bad-bg);
+  border: 1px solid #fca5a5; font-size: 13px; }
+.explain[hidden] { display: none; }
+.explain p { margin: 0 0 4px; }
+.explain p:last-child { margin: 0; }
 footer { display: flex; gap: 20px; margin-top: 12px; color: var(--muted); font-size: 13px; }
 footer a { color: var(--info); }
 @media (max-width: 900px) {

@@ -5,6 +5,7 @@
  */
 import { NOWCAST_HTML } from './nowcast.js';
 import { SHADOW_HTML } from './shadow.js';
+import { COVERAGE_HTML, MODE_BANNER_HTML, MODE_PILL_HTML, WARMING_HTML } from './states.js';
 
 /** The page (the script fills it in). */
 export const STATUS_HTML = `<!doctype html>
@@ -19,17 +20,20 @@ export const STATUS_HTML = `<!doctype html>
 <script src="assets/uPlot.iife.min.js" defer></script>
 <script src="assets/status.js" defer></script>
 </head>
-<body data-state="loading">
+<body data-state="loading" data-mode="none">
 <header class="top">
   <div>
     <h1>tidewatch predictor</h1>
     <p class="sub"><span id="metric">metric</span> from <span id="source">source</span>, one point every <span id="step">\u2014</span></p>
     <p class="sub" id="role" hidden></p>
   </div>
+  <div class="pills">
+  ${MODE_PILL_HTML}
   <p id="status" class="pill" data-state="loading" role="status" aria-live="polite">Loading</p>
+  </div>
 </header>
 <main>
-  <p id="conn" class="banner conn" role="alert" hidden></p>
+${MODE_BANNER_HTML}  <p id="conn" class="banner conn" role="alert" hidden></p>
   <section id="health" class="banner health" role="alert" aria-labelledby="health-title" hidden>
     <h2 id="health-title">Degraded</h2>
     <ul id="health-messages"></ul>
@@ -37,7 +41,7 @@ export const STATUS_HTML = `<!doctype html>
   <section id="notice" class="banner notice" aria-labelledby="notice-title" hidden>
     <h2 id="notice-title">Stale</h2>
     <ul id="reasons"></ul>
-  </section>
+${WARMING_HTML}  </section>
   <section class="figures" id="figures" data-published="false" aria-label="Scaling decision">
     <dl>
       <div class="figure primary">
@@ -109,7 +113,7 @@ ${NOWCAST_HTML}${SHADOW_HTML}  <div class="grid">
         <div><dt title="Share of actuals at or below the p90 in the backtest; about 90 % is calibrated">p90 coverage</dt><dd id="coverage" data-state="none">\u2014</dd></div>
         <div><dt title="MASE of the live forecasts over the recent window">Rolling MASE</dt><dd id="rolling" data-state="none">\u2014</dd></div>
       </dl>
-      <p class="hint">MASE below 1 beats a weekly seasonal naive forecast; the p90 should cover about 90 % of actuals.</p>
+${COVERAGE_HTML}      <p class="hint">MASE below 1 beats a weekly seasonal naive forecast; the p90 should cover about 90 % of actuals.</p>
     </section>
   </div>
 </main>

@@ -15,6 +15,7 @@ import { CHART_JS } from './chart.js';
 import { FORMAT_JS } from './format.js';
 import { NOWCAST_JS } from './nowcast.js';
 import { SHADOW_JS } from './shadow.js';
+import { STATES_JS } from './states.js';
 
 /** The banner's title per degraded reason (a reason added to the catalogue must get one here). */
 const DEGRADED_TITLES: Record<DegradedReason, string> = {
@@ -36,6 +37,10 @@ function setState(id, state) { $(id).setAttribute('data-state', state); }
 // Points per chart line the page asks for: plenty for a chart a screen wide, a fraction of
 // the full history at a short step (the sidecar downsamples, keeping peaks and the newest point).
 var CHART_POINTS = 1000;
+// The history asked for, minutes: null (the sidecar's default) until a forecast says how far
+// it reaches, then HISTORY_SPANS forecast spans (see chart.js), so the band is not squeezed
+// into a sliver at the right of days of history.
+var historyMinutes = null;
 
 // What each degraded reason (DEGRADED_REASONS of @tidewatch/conventions) means.
 var HEALTH_TITLE = ${JSON.stringify(DEGRADED_TITLES)};
@@ -125,7 +130,12 @@ function render() {
   var notice = $('notice');
   notice.hidden = d.status === 'ok';
   notice.setAttribute('data-state', d.status);
-  setText('notice-title', NOTICE_TITLE[d.status] || d.status);
+  // A follower trains nothing: without a model of its own it is not warming up, it follows.
+  var following = d.role === 'follower' && d.status !== 'ok';
+  setText('notice-title', following
+    ? 'Follower: no forecast of its own; the leader forecasts and publishes for the fleet'
+    : NOTICE_TITLE[d.status] || d.status);
+  if (following && !failed) setText('status', 'Following ' + (d.leader || 'no leader yet'));
   var list = $('reasons');
   list.replaceChildren();
   (reasons.length ? reasons : ['no reason given']).forEach(function (r) {
@@ -134,17 +144,24 @@ function render() {
     list.appendChild(li);
   });
 
+  renderWarming(d.status === 'warming' ? d.warming : null);
+  var mode = renderMode(d);
   var published = d.status === 'ok' && isNum(plan.recommendedReplicas);
-  $('figures').setAttribute('data-published', String(published));
+  // A follower and a shadow sidecar publish nothing: their recommendation is shown, as a
+  // fact, but in the unpublished look and saying so.
+  var silent = published && mode !== 'none';
+  $('figures').setAttribute('data-published', String(published && !silent));
   setText('recommended', published ? String(plan.recommendedReplicas) : DASH);
-  setText('reactive', (published ? 'reactive: ' : 'publishing nothing; reactive: ') +
+  setText('reactive', (silent ? 'not published (' + (mode === 'follower' ? 'follower' : 'shadow mode') + '); reactive: '
+    : published ? 'reactive: ' : 'publishing nothing; reactive: ') +
     (isNum(plan.reactiveReplicas) ? plural(plan.reactiveReplicas, 'replica') : 'unknown'));
   setText('threshold', isNum(plan.threshold) ? fmtNum(plan.threshold) : DASH);
   setText('threshold-note', 'HPA target per replica; ' +
     fmtNum(plan.capacityPerReplica * plan.targetUtilization) + ' without a forecast (' +
     fmtNum(plan.capacityPerReplica) + ' at ' + fmtPct(plan.targetUtilization, 0) + ')');
   setText('peak', isNum(plan.predictedPeak) ? fmtNum(plan.predictedPeak) : DASH);
-  setText('lead', 'over the next ' + fmtDuration(plan.leadTimeSeconds) + ' (lead time)' +
+  // Its span in words: the chart's caption gives the p90 peak over the whole forecast.
+  setText('lead', 'highest p90 in the next ' + fmtDuration(plan.leadTimeSeconds) + ' (lead time)' +
     (published || !isNum(plan.predictedPeak) ? '' : '; not published'));
 
   var extra = failed && lastOkAt !== null ? (Date.now() - lastOkAt) / 1000 : 0;
@@ -157,6 +174,7 @@ function render() {
   errorFigure('wape', errors.wape, fmtPct(errors.wape, 1), false);
   errorFigure('coverage', errors.coverage90, fmtPct(errors.coverage90, 1), errors.coverage90 < 0.8);
   errorFigure('rolling', errors.rollingMase, fmtFixed(errors.rollingMase, 3), errors.rollingMase > 1);
+  renderCoverage(numOrNull(errors.coverage90));
 
   renderHealth(d.health);
   renderRole(d.role, d.leader);
@@ -190,6 +208,7 @@ function renderRole(role, leader) {
 function renderHealth(health) {
   var box = $('health');
   var degraded = !!health && health.status === 'degraded';
+  document.body.setAttribute('data-health', degraded ? 'degraded' : 'ok');
   box.hidden = !degraded;
   if (!degraded) return;
   var codes = Array.isArray(health.reasons) ? health.reasons : [];
@@ -221,8 +240,8 @@ function renderLive(live) {
   setText('live-messages-out', fmtNum(live.messagesOutPerSecond));
 }
 
-function fetchForecast() {
-  return fetch('forecast?points=' + CHART_POINTS,
+function fetchForecast(minutes) {
+  return fetch('forecast?points=' + CHART_POINTS + (minutes ? '&history=' + minutes : ''),
     { cache: 'no-store', headers: { accept: 'application/json' } })
     .then(function (res) {
       return res.json().catch(function () { return null; }).then(function (body) {
@@ -235,9 +254,19 @@ function fetchForecast() {
     });
 }
 
+// Fetches the document; when it shows the history window should change (the first answer,
+// or a new horizon), fetches again at once with the window that fits, before rendering.
+function fetchFitting() {
+  var asked = historyMinutes;
+  return fetchForecast(asked).then(function (d) {
+    historyMinutes = historyWindowMinutes(d) || asked;
+    return historyMinutes === asked ? d : fetchForecast(historyMinutes);
+  });
+}
+
 function poll() {
   var started = Date.now();
-  fetchForecast().then(function (d) {
+  fetchFitting().then(function (d) {
     last = d;
     if (isNum(d.step)) POLL_MS = Math.max(2000, Math.min(15000, d.step * 1000));
     lastOkAt = started;
@@ -263,4 +292,4 @@ poll();
 `;
 
 /** The whole page script: formatting helpers, the chart, then the polling and rendering. */
-export const STATUS_JS = `'use strict';\n(function () {\n${FORMAT_JS}\n${CHART_JS}\n${NOWCAST_JS}\n${SHADOW_JS}\n${MAIN_JS}\n})();\n`;
+export const STATUS_JS = `'use strict';\n(function () {\n${FORMAT_JS}\n${CHART_JS}\n${NOWCAST_JS}\n${SHADOW_JS}\n${STATES_JS}\n${MAIN_JS}\n})();\n`;
