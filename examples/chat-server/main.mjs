@@ -69,14 +69,43 @@ fs.mkdirSync(dataDir, { recursive: true });
 const stoppers = [];
 let stopping = null;
 
+/** A mistake the user fixes with a flag: printed as its one line, without a stack. */
+class UsageError extends Error {}
+
+/**
+ * Listens, turning "port taken" and "port not allowed" into the flag (and variable) to change.
+ * @param {() => Promise<number>} listen - Resolves with the bound port.
+ * @param {number} requested - The port asked for (0 never fails this way).
+ * @param {string} flag - `--port` or `--sidecar-port`.
+ * @param {string} env - The variable the flag defaults from.
+ */
+async function listenOr(listen, requested, flag, env) {
+  try {
+    return await listen();
+  } catch (err) {
+    const why = { EADDRINUSE: 'is in use', EACCES: 'needs privileges' }[err?.code];
+    if (!why) throw err;
+    throw new UsageError(
+      `port ${requested} ${why}: pass another ${flag} (or set ${env}), or ${flag} 0 for any free port`,
+    );
+  }
+}
+
 async function main() {
   if (!fs.existsSync(TRACE)) throw new Error(`the flights trace is missing: ${TRACE}`);
-  const trace = loadTrace(TRACE);
 
+  // The chat server first: its URLs are printed while the trace is parsed and the sidecar
+  // backtests (seconds on a busy machine), and a taken --port fails before that work.
   const chat = createChatServer({ token, heartbeatMs: 15_000 });
-  const chatPort = await chat.listen(port, '127.0.0.1');
+  const chatPort = await listenOr(() => chat.listen(port, '127.0.0.1'), port, '--port', 'PORT');
   stoppers.push(() => chat.close());
   const base = `http://127.0.0.1:${chatPort}`;
+  console.log(
+    `chat server   ${base}/?token=${token}   (ws: ws://127.0.0.1:${chatPort}/ws?token=${token}, sse: ${base}/sse?room=room-0&token=${token})`,
+  );
+  console.log(`metrics       ${base}/metrics`);
+
+  const trace = loadTrace(TRACE);
 
   const seedFile = writeSeed(dataDir, trace.values, START_AT, {
     seedSteps: SEED_STEPS,
@@ -123,7 +152,12 @@ async function main() {
   const logFile = path.join(dataDir, 'sidecar.log');
   const logStream = fs.createWriteStream(logFile, { flags: 'a' });
   const sidecar = createSidecar(config, { log: createJsonLogger(logStream, 'info') });
-  const { url: sidecarUrl } = await sidecar.start();
+  const { url: sidecarUrl } = await listenOr(
+    () => sidecar.start(),
+    sidecarPort,
+    '--sidecar-port',
+    'SIDECAR_PORT',
+  );
   stoppers.push(async () => {
     await sidecar.stop();
     await new Promise((r) => logStream.end(r));
@@ -167,10 +201,6 @@ async function main() {
   await wsLoad.start();
   await sseLoad.start();
 
-  console.log(
-    `chat server   ${base}/?token=${token}   (ws: ws://127.0.0.1:${chatPort}/ws?token=${token}, sse: ${base}/sse?room=room-0&token=${token})`,
-  );
-  console.log(`metrics       ${base}/metrics`);
   console.log(
     `sidecar       ${sidecarUrl}/   (status page; ${sidecarUrl}/forecast, ${sidecarUrl}/metrics)`,
   );
@@ -252,7 +282,7 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
 }
 
 main().catch(async (err) => {
-  console.error(`demo failed: ${err?.stack ?? err}`);
+  console.error(err instanceof UsageError ? err.message : `demo failed: ${err?.stack ?? err}`);
   if (tempDir) fs.rmSync(tempDir, { recursive: true, force: true });
   process.exit(1);
 });
