@@ -2,7 +2,8 @@
 // Makes sure the external binaries the integration tests drive are present: `prometheus` and
 // `promtool` (Debian package `prometheus`, 2.42 on bookworm) and `chromium` (Debian package
 // `chromium`, driven headless by playwright-core for the browser tests) and `redis-server`
-// (Debian package `redis-server`, the broker the fan-out tests cross). Runs first in `npm test`, also on a
+// (Debian package `redis-server`, the broker the fan-out tests cross) and `kubectl` (Debian package
+// `kubernetes-client`, client-side only: the Grafana page's ConfigMap snippet). Runs first in `npm test`, also on a
 // fresh CI machine (CI=true, no stdin), so it installs them with apt-get when it can (root +
 // Debian/Ubuntu) and otherwise fails with instructions. Fast and silent-but-one-line when the
 // tools are already there. No dependencies: plain Node.
@@ -30,6 +31,8 @@ const PACKAGE_OF = {
   promtool: 'prometheus',
   chromium: 'chromium',
   'redis-server': 'redis-server',
+  // The Grafana page's ConfigMap snippet is run through kubectl (client-side only, no cluster).
+  kubectl: 'kubernetes-client',
 };
 const TOOLS = Object.keys(PACKAGE_OF);
 /** Upper bound for each apt-get step (also covers waiting for the dpkg lock). */
@@ -46,7 +49,7 @@ const INSTALL_HELP = [
   '                  `prometheus` and `promtool` binaries on PATH; install a Chromium build',
   '                  and Redis (https://redis.io/download), `redis-server` on PATH',
   '  Or point TIDEWATCH_PROMETHEUS_BIN / TIDEWATCH_PROMTOOL_BIN / TIDEWATCH_CHROMIUM_BIN /',
-  '  TIDEWATCH_REDIS_SERVER_BIN at them.',
+  '  TIDEWATCH_REDIS_SERVER_BIN / TIDEWATCH_KUBECTL_BIN at them.',
 ].join('\n');
 
 function fail(msg) {

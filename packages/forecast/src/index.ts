@@ -48,8 +48,9 @@ export {
   type HoltWintersParams,
   holtWintersModel,
 } from './models/holt-winters.js';
-export { type LstmOptions, lstmModel } from './models/lstm.js';
+export { LSTM_INSTALL, type LstmOptions, lstmAvailable, lstmModel } from './models/lstm.js';
 export {
+  availableModelNames,
   BASELINES,
   createModels,
   loadModel,

@@ -39,11 +39,46 @@ interface LstmState {
   net: unknown;
 }
 
-// brain.js is CommonJS and heavy: loaded on first fit, never at import time.
+// brain.js is CommonJS and heavy: loaded on first fit, never at import time. It is an
+// optional peer dependency: its required peer gpu.js depends on `webgpu`, whose prebuilt
+// binaries for four platforms weigh 84 MB although gpu.js never loads them in Node (the LSTM
+// runs on the CPU), so a user of the other models does not carry it.
 type Brain = typeof import('brain.js');
 let brain: Brain | undefined;
+
+/** The command that installs what the LSTM needs (brain.js's `latest` tag is the old 1.x). */
+export const LSTM_INSTALL = 'npm install brain.js@2.0.0-beta.24 gpu.js@^2.24.1';
+
+/**
+ * Whether the `lstm` model can run here: brain.js and its peer gpu.js resolve from this
+ * package (optional peer dependencies). Resolves paths only; loads nothing.
+ */
+export function lstmAvailable(): boolean {
+  try {
+    const brainPath = createRequire(import.meta.url).resolve('brain.js');
+    createRequire(brainPath).resolve('gpu.js');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The error for an LSTM asked for without brain.js installed (`cause`: the failed require). */
+export function lstmMissingError(cause?: unknown): Error {
+  return new Error(
+    `the lstm model needs the optional peer dependencies brain.js and gpu.js: ${LSTM_INSTALL}`,
+    cause === undefined ? undefined : { cause },
+  );
+}
+
 function loadBrain(): Brain {
-  brain ??= createRequire(import.meta.url)('brain.js') as Brain;
+  if (brain) return brain;
+  try {
+    brain = createRequire(import.meta.url)('brain.js') as Brain;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'MODULE_NOT_FOUND') throw error;
+    throw lstmMissingError(error);
+  }
   return brain;
 }
 

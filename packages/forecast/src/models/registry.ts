@@ -1,6 +1,6 @@
 import { ensembleModel, loadEnsemble } from './ensemble.js';
 import { holtWintersModel, loadHoltWinters } from './holt-winters.js';
-import { type LstmOptions, loadLstm, lstmModel } from './lstm.js';
+import { type LstmOptions, loadLstm, lstmAvailable, lstmMissingError, lstmModel } from './lstm.js';
 import { loadSeasonal, naiveModel, seasonalNaiveModel, seasonalProfileModel } from './seasonal.js';
 import type { Model, ModelJSON } from './types.js';
 
@@ -32,18 +32,29 @@ export interface ModelOptions {
 }
 
 /**
- * Fresh, unfitted instances of `names` (default: all). Ensembles share the instances of
- * their members, so a backtest fits each model once per origin.
- * @throws Error naming an unknown model.
+ * The models that can run here: every one of {@link MODEL_NAMES}, but without the optional
+ * peer dependency brain.js (and its peer gpu.js) those with the LSTM are left out.
+ */
+export function availableModelNames(): ModelName[] {
+  const lstm = lstmAvailable();
+  return MODEL_NAMES.filter((name) => lstm || !name.includes('lstm'));
+}
+
+/**
+ * Fresh, unfitted instances of `names` (default: {@link availableModelNames}). Ensembles
+ * share the instances of their members, so a backtest fits each model once per origin.
+ * @throws Error naming an unknown model, or the install command when a model with the LSTM
+ *   is asked for and brain.js is not installed.
  */
 export function createModels(
-  names: readonly string[] = MODEL_NAMES,
+  names: readonly string[] = availableModelNames(),
   options: ModelOptions = {},
 ): Model[] {
   for (const name of names) {
     if (!(MODEL_NAMES as readonly string[]).includes(name))
       throw new Error(`unknown model "${name}" (known: ${MODEL_NAMES.join(', ')})`);
   }
+  if (names.some((name) => name.includes('lstm')) && !lstmAvailable()) throw lstmMissingError();
   const cache = new Map<string, Model>();
   const get = (name: string): Model => {
     let m = cache.get(name);
