@@ -8,7 +8,7 @@ import { pollUntil, runCli, startCli, stopStartedProcesses } from '@tidewatch/te
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { expectedServerCounts, type LoadReport, readServerCounts } from '../../src/index.js';
 import { startGrpcServer, startMqttServer } from './mqtt-grpc-servers.js';
-import { startWsServer, type TestServer } from './servers.js';
+import { guaranteedFirstMessages, startWsServer, type TestServer } from './servers.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -37,13 +37,17 @@ describe('tidewatch-loadgen run', () => {
       'realtime_connections_opened_total',
       'realtime_messages_total{direction="in"}',
     ]);
+    // Bounded by count, not by time: 8 attempts, then the run ends by itself once every
+    // session has (--duration is only the upper bound).
     const r = await loadgen(
       'run',
       srv.url,
       '--rate',
       '20',
+      '--max-connections',
+      '8',
       '--duration',
-      '2',
+      '60',
       '--session-seconds',
       '0.5',
       '--message-rate',
@@ -59,10 +63,17 @@ describe('tidewatch-loadgen run', () => {
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout) as LoadReport;
     expect(report.transport).toBe('ws');
-    expect(report.connections.opened).toBeGreaterThan(5);
-    expect(report.connections.closedByClient).toBe(report.connections.opened);
+    expect(report.connections).toMatchObject({ attempted: 8, opened: 8, closedByClient: 8 });
     expect(report.connections.open).toBe(0);
     expect(report.endedAt).not.toBeNull();
+    // The same options as the flags above: what the seed guarantees on any machine.
+    const seeded = {
+      url: srv.url,
+      arrivals: { rate: 20 },
+      session: { meanSeconds: 0.5, messagesPerSecond: 4 },
+      seed: 3,
+    };
+    expect(report.messages.sent).toBeGreaterThanOrEqual(guaranteedFirstMessages(seeded, 8));
     // This server is shared by the file's tests: compare the increase of its counters.
     const after = readServerCounts(await srv.scrape(), Object.keys(before));
     expect(
@@ -75,11 +86,22 @@ describe('tidewatch-loadgen run', () => {
   });
 
   it('prints a table by default', async () => {
-    const r = await loadgen('run', srv.url, '--rate', '10', '--duration', '1');
+    const r = await loadgen(
+      'run',
+      srv.url,
+      '--rate',
+      '10',
+      '--max-connections',
+      '3',
+      '--duration',
+      '60',
+      '--session-seconds',
+      '0.2',
+    );
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^transport {2,}ws$/m);
     expect(r.stdout).toMatch(
-      /^connections {2,}attempted \d+ {2}opened \d+ {2}failed 0 \(rejected 0\)$/m,
+      /^connections {2,}attempted 3 {2}opened 3 {2}failed 0 \(rejected 0\)$/m,
     );
     expect(r.stdout).toMatch(/^failures {2,}none$/m);
   });
@@ -130,7 +152,18 @@ describe('tidewatch-loadgen run', () => {
     const broker = await startMqttServer();
     const grpcServer = await startGrpcServer();
     try {
-      const common = ['--rate', '10', '--duration', '1', '--session-seconds', '0.4'];
+      // Bounded by count, not by time: the run ends once 5 attempts are made and closed
+      // (--duration is only the upper bound), so a busy machine cannot change the counts.
+      const common = [
+        '--rate',
+        '20',
+        '--max-connections',
+        '5',
+        '--duration',
+        '60',
+        '--session-seconds',
+        '0.4',
+      ];
       const m = await loadgen(
         'run',
         broker.url,
@@ -147,7 +180,7 @@ describe('tidewatch-loadgen run', () => {
       expect(m.code).toBe(0);
       const mr = JSON.parse(m.stdout) as LoadReport;
       expect(mr.transport).toBe('mqtt');
-      expect(mr.connections.opened).toBeGreaterThan(3);
+      expect(mr.connections.opened).toBe(5);
       expect(mr.connections.closedByClient).toBe(mr.connections.opened);
       expect(broker.qosIn).toEqual([0, mr.messages.sent, 0]);
       const g = await loadgen(
@@ -163,7 +196,7 @@ describe('tidewatch-loadgen run', () => {
       );
       expect(g.code).toBe(0);
       const gr = JSON.parse(g.stdout) as LoadReport;
-      expect(gr.connections.opened).toBeGreaterThan(3);
+      expect(gr.connections.opened).toBe(5);
       expect(gr.messages.received).toBe(gr.messages.sent);
       expect(grpcServer.counts.in).toBe(gr.messages.sent);
     } finally {

@@ -8,9 +8,14 @@ import { createRealtimeMetrics, metricsHandler, type RealtimeMetrics } from '@ti
 import { pollUntil, startHttpServer, sumSamples } from '@tidewatch/test-utils';
 import { Registry } from 'prom-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectedServerCounts, type LoadReport, readServerCounts } from '../../src/index.js';
+import {
+  expectedServerCounts,
+  type LoadOptions,
+  type LoadReport,
+  readServerCounts,
+} from '../../src/index.js';
 import { startGrpcServer, startMqttServer } from './mqtt-grpc-servers.js';
-import { runLoad } from './servers.js';
+import { guaranteedFirstMessages, runLoad } from './servers.js';
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -40,6 +45,13 @@ async function settledMetrics(scrape: () => Promise<string>, transport: string, 
   );
 }
 
+/**
+ * Runs are bounded by count, not by time: after `limits.maxConnections` attempts the run ends
+ * by itself once every session has (the duration is only an upper bound), so the counts do
+ * not depend on the machine's speed.
+ */
+const BOUNDED = { durationSeconds: 60 } as const;
+
 function compare(report: LoadReport, text: string, keys: number): void {
   const expected = expectedServerCounts(report);
   expect(Object.keys(expected)).toHaveLength(keys);
@@ -55,15 +67,17 @@ describe('expectedServerCounts vs an instrumented server', () => {
       instrument: (b) => instrumentAedes(b, metrics),
     });
     cleanups.push(() => s.close());
-    const r = await runLoad({
+    const options: LoadOptions = {
       url: s.url,
       transport: 'mqtt',
       arrivals: { rate: 20 },
       session: { meanSeconds: 0.6, messagesPerSecond: 10, messageBytes: 150, qos: 1 },
-      limits: { durationSeconds: 2 },
+      limits: { ...BOUNDED, maxConnections: 12 },
       seed: 11,
-    });
-    expect(r.connections.opened).toBeGreaterThan(10);
+    };
+    const r = await runLoad(options);
+    expect(r.connections).toMatchObject({ attempted: 12, opened: 12, closedByClient: 12 });
+    expect(r.messages.sent).toBeGreaterThanOrEqual(guaranteedFirstMessages(options, 12));
     expect(r.failuresByReason).toEqual({});
     const text = await settledMetrics(scrape, 'mqtt', r.connections.opened);
     compare(r, text, 8);
@@ -85,11 +99,15 @@ describe('expectedServerCounts vs an instrumented server', () => {
       arrivals: { rate: 15 },
       session: { meanSeconds: 0.4, messagesPerSecond: 8 },
       dropRatio: 0.5,
-      limits: { durationSeconds: 1.5 },
+      limits: { ...BOUNDED, maxConnections: 10 },
       seed: 4,
     });
-    expect(r.connections.dropped).toBeGreaterThan(0);
-    expect(r.connections.closedByClient).toBeGreaterThan(0);
+    // Which sessions drop is drawn from the seed: both kinds of close, every time.
+    const c = r.connections;
+    expect(c).toMatchObject({ attempted: 10, opened: 10, open: 0 });
+    expect(c.dropped).toBeGreaterThan(0);
+    expect(c.closedByClient).toBeGreaterThan(0);
+    expect(c.dropped + c.closedByClient).toBe(10);
     const text = await settledMetrics(scrape, 'mqtt', r.connections.opened);
     // opened, handshakes, 2 closes, messages and bytes in (out is not exact after drops).
     compare(r, text, 6);
@@ -101,15 +119,17 @@ describe('expectedServerCounts vs an instrumented server', () => {
     const scrape = await serveMetrics(metrics);
     const s = await startGrpcServer({ instrument: (server) => instrumentGrpc(server, metrics) });
     cleanups.push(() => s.close());
-    const r = await runLoad({
+    const options: LoadOptions = {
       url: s.url,
       transport: 'grpc',
       arrivals: { rate: 20 },
       session: { meanSeconds: 0.6, messagesPerSecond: 10, messageBytes: 120 },
-      limits: { durationSeconds: 2 },
+      limits: { ...BOUNDED, maxConnections: 12 },
       seed: 13,
-    });
-    expect(r.connections.opened).toBeGreaterThan(10);
+    };
+    const r = await runLoad(options);
+    expect(r.connections).toMatchObject({ attempted: 12, opened: 12, closedByClient: 12 });
+    expect(r.messages.sent).toBeGreaterThanOrEqual(guaranteedFirstMessages(options, 12));
     expect(r.failuresByReason).toEqual({});
     const text = await settledMetrics(scrape, 'grpc', r.connections.opened);
     compare(r, text, 8);
@@ -129,10 +149,13 @@ describe('expectedServerCounts vs an instrumented server', () => {
       arrivals: { rate: 15 },
       session: { meanSeconds: 0.3, messagesPerSecond: 5 },
       dropRatio: 0.5,
-      limits: { durationSeconds: 1.5 },
+      limits: { ...BOUNDED, maxConnections: 10 },
       seed: 6,
     });
-    expect(r.connections.dropped).toBeGreaterThan(0);
+    const c = r.connections;
+    expect(c).toMatchObject({ attempted: 10, opened: 10, open: 0 });
+    expect(c.dropped).toBeGreaterThan(0);
+    expect(c.dropped + c.closedByClient).toBe(10);
     const text = await settledMetrics(scrape, 'grpc', r.connections.opened);
     compare(r, text, 3);
   });

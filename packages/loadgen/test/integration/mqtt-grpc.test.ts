@@ -16,7 +16,7 @@ import {
   startGrpcServer,
   startMqttServer,
 } from './mqtt-grpc-servers.js';
-import { runLoad } from './servers.js';
+import { guaranteedFirstMessages, runLoad, runUntil } from './servers.js';
 
 let current: MqttTestServer | GrpcTestServer | undefined;
 afterEach(async () => {
@@ -51,12 +51,30 @@ function cleanRunCounts(r: LoadReport): ServerSideCounts {
   };
 }
 
-function expectCleanRun(r: LoadReport, minOpened: number): void {
+/**
+ * Runs are bounded by count, not by time: `limits.maxConnections` attempts, after which the
+ * run ends by itself once every session has (the duration is only an upper bound). So a
+ * clean run opens exactly that many connections, however busy the machine.
+ */
+const BOUNDED = { durationSeconds: 60 } as const;
+
+function expectCleanRun(r: LoadReport, opened: number): void {
   const c = r.connections;
-  expect(c.opened).toBeGreaterThanOrEqual(minOpened);
-  expect(c).toMatchObject({ attempted: c.opened, closedByClient: c.opened, open: 0, failed: 0 });
+  expect(c).toMatchObject({
+    attempted: opened,
+    opened,
+    closedByClient: opened,
+    open: 0,
+    failed: 0,
+  });
   expect(r.failuresByReason).toEqual({});
 }
+
+/** Exactly one arrival, in the first 50 ms (the next would come 10 s later). */
+const ONE_CLIENT: LoadOptions['arrivals'] = {
+  trace: { values: [1, ...new Array<number>(199).fill(0)], stepSeconds: 1 },
+  compression: 20,
+};
 
 /** A port nothing listens on (bound, then closed). */
 async function closedPort(): Promise<number> {
@@ -70,19 +88,20 @@ async function closedPort(): Promise<number> {
 describe('mqtt', () => {
   it('TCP, QoS 0, own topics: every publish comes back once; counts equal the broker', async () => {
     const s = track(await startMqttServer());
-    const r = await runLoad({
+    const options: LoadOptions = {
       url: s.url,
       transport: 'mqtt',
       arrivals: { rate: 20 },
       session: { meanSeconds: 0.6, messagesPerSecond: 10, messageBytes: 150 },
-      limits: { durationSeconds: 2 },
+      limits: { ...BOUNDED, maxConnections: 12 },
       seed: 11,
-    });
+    };
+    const r = await runLoad(options);
     expectCleanRun(r, 12);
     expect(await settled(s.counts, r.connections.opened)).toEqual(cleanRunCounts(r));
     // Own topics: out = in, every message is ours, padded to exactly 150 bytes.
     expect(r.messages.received).toBe(r.messages.sent);
-    expect(r.messages.sent).toBeGreaterThan(20);
+    expect(r.messages.sent).toBeGreaterThanOrEqual(guaranteedFirstMessages(options, 12));
     expect(r.rtt.count).toBe(r.messages.sent);
     expect(r.bytes.sent).toBe(150 * r.messages.sent);
     expect(s.qosIn).toEqual([r.messages.sent, 0, 0]);
@@ -93,17 +112,18 @@ describe('mqtt', () => {
   for (const qos of [1, 2] as const) {
     it(`WebSocket, QoS ${qos}: counts equal the broker`, async () => {
       const s = track(await startMqttServer());
-      const r = await runLoad({
+      const options: LoadOptions = {
         url: s.wsUrl,
         transport: 'mqtt',
         arrivals: { rate: 15 },
         session: { meanSeconds: 0.5, messagesPerSecond: 8, messageBytes: 100, qos },
-        limits: { durationSeconds: 1.5 },
+        limits: { ...BOUNDED, maxConnections: 10 },
         seed: 5 + qos,
-      });
-      expectCleanRun(r, 8);
+      };
+      const r = await runLoad(options);
+      expectCleanRun(r, 10);
       expect(await settled(s.counts, r.connections.opened)).toEqual(cleanRunCounts(r));
-      expect(r.messages.sent).toBeGreaterThan(10);
+      expect(r.messages.sent).toBeGreaterThanOrEqual(guaranteedFirstMessages(options, 10));
       expect(r.rtt.count).toBe(r.messages.sent);
       const byQos = [0, 0, 0];
       byQos[qos] = r.messages.sent;
@@ -113,14 +133,25 @@ describe('mqtt', () => {
 
   it('rooms are shared topics: messages fan out to every subscriber, ours come back', async () => {
     const s = track(await startMqttServer());
-    const r = await runLoad({
-      url: s.url,
-      transport: 'mqtt',
-      arrivals: { rate: 15 },
-      session: { meanSeconds: 1.5, messagesPerSecond: 5, rooms: ['lobby'], topicPrefix: 'chat/' },
-      limits: { durationSeconds: 1.5 },
-      seed: 8,
-    });
+    // Eight subscribers open at once, then the run goes on until one's message has reached
+    // another (a condition, not a moment), and stops: every client closes cleanly.
+    const r = await runUntil(
+      {
+        url: s.url,
+        transport: 'mqtt',
+        arrivals: { rate: 15 },
+        session: {
+          meanSeconds: 1000,
+          messagesPerSecond: 5,
+          rooms: ['lobby'],
+          topicPrefix: 'chat/',
+        },
+        limits: { ...BOUNDED, maxConnections: 8 },
+        seed: 8,
+      },
+      ({ connections: c, messages: m, rtt }) => c.opened === 8 && m.received > rtt.count,
+      '8 clients open and a message fanned out',
+    );
     expectCleanRun(r, 8);
     const counts = await settled(s.counts, r.connections.opened);
     expect(counts.in).toBe(r.messages.sent);
@@ -138,11 +169,10 @@ describe('mqtt', () => {
       arrivals: { rate: 15 },
       session: { meanSeconds: 0.4, messagesPerSecond: 8 },
       dropRatio: 1,
-      limits: { durationSeconds: 1.5 },
+      limits: { ...BOUNDED, maxConnections: 10 },
       seed: 4,
     });
-    expect(r.connections.dropped).toBe(r.connections.opened);
-    expect(r.connections.opened).toBeGreaterThan(8);
+    expect(r.connections).toMatchObject({ attempted: 10, opened: 10, dropped: 10, open: 0 });
     const counts = await settled(s.counts, r.connections.opened);
     expect(counts).toMatchObject({
       closedNormal: 0,
@@ -158,37 +188,46 @@ describe('mqtt', () => {
       url: s.url,
       transport: 'mqtt',
       arrivals: { rate: 10 },
-      session: { messagesPerSecond: 0 },
+      session: { meanSeconds: 0.2, messagesPerSecond: 0 },
       reconnect: { baseMs: 5, maxMs: 10, maxAttempts: 5 },
-      limits: { durationSeconds: 1 },
+      limits: { ...BOUNDED, maxConnections: 6 },
       seed: 2,
     };
+    // Six attempts, and the run ends by itself: no retry means six clients, one attempt each.
     const denied = await runLoad(base);
-    const n = denied.connections.attempted;
-    expect(n).toBeGreaterThan(3);
-    expect(denied.connections).toMatchObject({ rejected: n, failed: n, opened: 0, reconnects: 0 });
+    const n = 6;
+    expect(denied.connections).toMatchObject({
+      attempted: n,
+      rejected: n,
+      failed: n,
+      opened: 0,
+      reconnects: 0,
+    });
     expect(denied.failuresByReason).toEqual({ 'connack-5': n });
     expect(s.clientIds).toHaveLength(n);
+    // Client ids are <client>.<connection>: six different clients.
+    expect(new Set(s.clientIds.map((id) => id.slice(0, id.lastIndexOf('.')))).size).toBe(n);
     const allowed = await runLoad({ ...base, token: 'tok' });
-    expectCleanRun(allowed, 4);
+    expectCleanRun(allowed, n);
   });
 });
 
 describe('grpc', () => {
   it('echo streams: every message echoed; counts equal the server', async () => {
     const s = track(await startGrpcServer());
-    const r = await runLoad({
+    const options: LoadOptions = {
       url: s.url,
       transport: 'grpc',
       arrivals: { rate: 20 },
       session: { meanSeconds: 0.6, messagesPerSecond: 10, messageBytes: 120, rooms: ['a', 'b'] },
-      limits: { durationSeconds: 2 },
+      limits: { ...BOUNDED, maxConnections: 12 },
       seed: 13,
-    });
+    };
+    const r = await runLoad(options);
     expectCleanRun(r, 12);
     expect(await settled(s.counts, r.connections.opened)).toEqual(cleanRunCounts(r));
     expect(r.messages.received).toBe(r.messages.sent);
-    expect(r.messages.sent).toBeGreaterThan(20);
+    expect(r.messages.sent).toBeGreaterThanOrEqual(guaranteedFirstMessages(options, 12));
     expect(r.rtt.count).toBe(r.messages.sent);
     expect(r.bytes.sent).toBe(120 * r.messages.sent);
   });
@@ -201,11 +240,10 @@ describe('grpc', () => {
       arrivals: { rate: 15 },
       session: { meanSeconds: 0.3, messagesPerSecond: 5 },
       dropRatio: 1,
-      limits: { durationSeconds: 1.5 },
+      limits: { ...BOUNDED, maxConnections: 10 },
       seed: 6,
     });
-    expect(r.connections.dropped).toBe(r.connections.opened);
-    expect(r.connections.opened).toBeGreaterThan(8);
+    expect(r.connections).toMatchObject({ attempted: 10, opened: 10, dropped: 10, open: 0 });
     // settled() waits for opened = normal + abnormal closes on the server; which of the two a
     // cancel shows as depends on timing in grpc-js (see expectedServerCounts), so only the sum.
     const counts = await settled(s.counts, r.connections.opened);
@@ -220,23 +258,26 @@ describe('grpc', () => {
       transport: 'grpc',
       arrivals: { rate: 10 },
       reconnect: { baseMs: 5, maxMs: 10, maxAttempts: 2 },
-      limits: { durationSeconds: 1 },
+      limits: { ...BOUNDED, maxConnections: 6 },
       seed: 3,
     };
     const r = await runLoad(base);
-    const n = r.connections.attempted;
-    expect(n).toBeGreaterThan(3);
-    expect(r.connections).toMatchObject({ rejected: n, failed: n, opened: 0 });
+    const n = 6;
+    expect(r.connections).toMatchObject({ attempted: n, rejected: n, failed: n, opened: 0 });
     expect(r.failuresByReason).toEqual({ 'grpc-unimplemented': n });
 
-    const dead = { ...base, url: `grpc://127.0.0.1:${await closedPort()}` };
-    const refused = await runLoad(dead);
-    const c = refused.connections;
-    expect(c).toMatchObject({ opened: 0, rejected: 0, failed: c.attempted });
-    expect(Object.keys(refused.failuresByReason)).toEqual(['ECONNREFUSED']);
-    // Retried: the same seeded arrivals without reconnects make far fewer attempts.
-    const once = await runLoad({ ...dead, reconnect: false });
-    expect(once.connections.attempted).toBeGreaterThan(3);
-    expect(c.attempted).toBeGreaterThan(once.connections.attempted + 3);
+    // One arrival: retried maxAttempts (2) times, so the run reaches its 3 attempts and ends
+    // by itself; without retries a run of one arrival and one attempt ends after it.
+    const dead = { ...base, url: `grpc://127.0.0.1:${await closedPort()}`, arrivals: ONE_CLIENT };
+    const refused = await runLoad({ ...dead, limits: { ...BOUNDED, maxConnections: 3 } });
+    expect(refused.connections).toMatchObject({ attempted: 3, failed: 3, opened: 0, rejected: 0 });
+    expect(refused.failuresByReason).toEqual({ ECONNREFUSED: 3 });
+    const once = await runLoad({
+      ...dead,
+      reconnect: false,
+      limits: { ...BOUNDED, maxConnections: 1 },
+    });
+    expect(once.connections).toMatchObject({ attempted: 1, failed: 1, opened: 0 });
+    expect(once.failuresByReason).toEqual({ ECONNREFUSED: 1 });
   });
 });

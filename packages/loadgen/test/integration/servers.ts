@@ -18,6 +18,8 @@ import {
   type LoadReport,
   readServerCounts,
 } from '../../src/index.js';
+import { resolveOptions } from '../../src/options.js';
+import { createRandom, deriveSeed, exponential } from '../../src/random.js';
 
 /** What a test server counted itself. */
 export interface AppCounts {
@@ -128,6 +130,79 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const gen = createLoadGenerator(options);
   await gen.start();
   return gen.done;
+}
+
+/**
+ * Runs one load generator until `until` holds for its report (polled, at most 30 s), then
+ * stops it (every client closes cleanly) and resolves with the final report. For a run
+ * whose end is a condition, not a moment: give it sessions that outlast the wait.
+ */
+export async function runUntil(
+  options: LoadOptions,
+  until: (report: LoadReport) => boolean,
+  description: string,
+): Promise<LoadReport> {
+  const gen = createLoadGenerator(options);
+  await gen.start();
+  try {
+    await pollUntil(async () => gen.report(), until, {
+      timeoutMs: 30_000,
+      intervalMs: 20,
+      description,
+    });
+  } finally {
+    await gen.stop();
+  }
+  return gen.done;
+}
+
+/** What a seeded run draws for one client (see {@link seededClients}). */
+export interface SeededClient {
+  /** Offset of its arrival from the start of the run (Poisson arrivals only), ms. */
+  arrivalMs: number;
+  sessionMs: number;
+  /** Gap from its open to its first message, ms (Infinity without messages). */
+  firstMessageMs: number;
+}
+
+/**
+ * The first `n` clients of a seeded run, replayed from the seed as the generator and
+ * `Client` draw them (arrival gaps from stream 0; client k from stream k + 1: session
+ * length, drop, rooms, first message gap, in that order). These are facts of the seed, not
+ * of the machine's speed. A client's first message (and heartbeat) timer and its session
+ * end timer are armed in the same tick, and timers fire in the order of their expiry,
+ * however late: a client sends its first message exactly when `firstMessageMs < sessionMs`,
+ * on any machine. How many messages follow depends on timer lag: that count is not exact.
+ */
+export function seededClients(options: LoadOptions, n: number): SeededClient[] {
+  const o = resolveOptions(options);
+  if (o.seed === undefined) throw new Error('seededClients needs options.seed');
+  const arrivals = createRandom(deriveSeed(o.seed, 0));
+  const rate = o.arrivals.kind === 'rate' ? o.arrivals.rate : undefined;
+  const clients: SeededClient[] = [];
+  let at = 0;
+  for (let k = 0; k < n; k++) {
+    if (rate !== undefined) at += exponential(arrivals, 1000 / rate);
+    const random = createRandom(deriveSeed(o.seed, k + 1));
+    const sessionMs = exponential(random, o.session.meanSeconds * 1000);
+    if (o.dropRatio > 0) random();
+    for (let i = 0; i < o.session.joinRooms; i++) random();
+    const mps = o.session.messagesPerSecond;
+    const firstMessageMs = mps > 0 ? exponential(random, 1000 / mps) : Number.POSITIVE_INFINITY;
+    clients.push({ arrivalMs: rate === undefined ? Number.NaN : at, sessionMs, firstMessageMs });
+  }
+  return clients;
+}
+
+/**
+ * How many of the first `n` clients of a seeded run send at least one message on any
+ * machine (see {@link seededClients}): a floor for `messages.sent` that does not depend on
+ * time. Checked to be positive, so a test using it always demands some messages.
+ */
+export function guaranteedFirstMessages(options: LoadOptions, n: number): number {
+  const k = seededClients(options, n).filter((c) => c.firstMessageMs < c.sessionMs).length;
+  if (k === 0) throw new Error('this seed gives no client a first message: pick another');
+  return k;
 }
 
 /** Options of {@link startWsServer}. */

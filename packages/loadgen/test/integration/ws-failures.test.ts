@@ -8,7 +8,14 @@ import net from 'node:net';
 import { freePort } from '@tidewatch/test-utils';
 import { describe, expect, it } from 'vitest';
 import { expectedServerCounts, type LoadOptions, readServerCounts } from '../../src/index.js';
-import { closeAfterEach, runLoad, serverCounts, startWsServer } from './servers.js';
+import {
+  closeAfterEach,
+  runLoad,
+  runUntil,
+  seededClients,
+  serverCounts,
+  startWsServer,
+} from './servers.js';
 
 const track = closeAfterEach();
 
@@ -19,6 +26,13 @@ const ONE_CLIENT: LoadOptions['arrivals'] = {
 };
 
 const WS = 'transport="websocket"';
+
+/**
+ * Runs are bounded by count, not by time: after `limits.maxConnections` attempts the run ends
+ * by itself once every session has (the duration is only an upper bound), so the counts do
+ * not depend on the machine's speed.
+ */
+const BOUNDED = { durationSeconds: 60 } as const;
 
 describe('refused handshakes', () => {
   it('401 without the token: rejected once, no reconnect storm; with the token it opens', async () => {
@@ -51,10 +65,10 @@ describe('refused handshakes', () => {
       url: s.url,
       arrivals: { rate: 30 },
       reconnect: { baseMs: 10, maxMs: 20, maxAttempts: 5 },
-      limits: { durationSeconds: 1 },
+      limits: { ...BOUNDED, maxConnections: 8 },
       seed: 4,
     });
-    expect(many.connections.attempted).toBeGreaterThan(5);
+    expect(many.connections).toMatchObject({ attempted: 8, failed: 8, opened: 0, reconnects: 0 });
     expect(many.connections.rejected).toBe(many.connections.attempted);
     expect(many.failuresByReason).toEqual({ 'http-401': many.connections.attempted });
     expect(s.app.requests).toBe(1 + many.connections.attempted);
@@ -108,15 +122,19 @@ describe('server-side closes', () => {
     );
     // Five connections, then the run ends by itself: no client close at a duration's end can
     // cross the server's cut (each side would count the close as its own).
-    const r = await runLoad({
+    const options: LoadOptions = {
       url: s.url,
       arrivals: ONE_CLIENT,
       session: { meanSeconds: 1000, messagesPerSecond: 0 },
       reconnect: { baseMs: 10, maxMs: 50, maxAttempts: 100 },
       limits: { maxConnections: 5, durationSeconds: 10 },
-    });
+      seed: 1,
+    };
+    // The seeded session outlasts the run by far: only the server's cuts end connections.
+    expect(seededClients(options, 1)[0]!.sessionMs).toBeGreaterThan(10_000);
+    const r = await runLoad(options);
     const c = r.connections;
-    expect(c.opened).toBeGreaterThanOrEqual(3);
+    expect(c.opened).toBe(5);
     expect(c.reconnects).toBe(c.opened - 1);
     expect(r.failuresByReason['close-1006']).toBe(c.closedByServer);
     expect(c.closedByServer + c.closedByClient).toBe(c.opened);
@@ -147,7 +165,7 @@ describe('server-side closes', () => {
       seed: 8,
     });
     const c = r.connections;
-    expect(c.opened).toBeGreaterThan(5);
+    expect(c.opened).toBe(12);
     expect(c.attempted).toBe(c.opened);
     expect(c.reconnects).toBe(0);
     expect(c.closedByServer + c.closedByClient).toBe(c.opened);
@@ -168,11 +186,11 @@ describe('drops', () => {
       arrivals: { rate: 25 },
       session: { meanSeconds: 0.3, messagesPerSecond: 10, messageBytes: 100 },
       dropRatio: 1,
-      limits: { durationSeconds: 1.5 },
+      limits: { ...BOUNDED, maxConnections: 12 },
       seed: 12,
     });
     const c = r.connections;
-    expect(c.opened).toBeGreaterThan(10);
+    expect(c).toMatchObject({ attempted: 12, opened: 12, open: 0 });
     expect(c.dropped).toBe(c.opened);
     expect(c.closedByClient).toBe(0);
     const { expected, actual, text } = await serverCounts(s, r);
@@ -194,20 +212,26 @@ describe('drops', () => {
 describe('bounds', () => {
   it('maxConcurrent: never more clients alive than the cap; further arrivals are skipped', async () => {
     const s = track(await startWsServer());
-    const r = await runLoad({
-      url: s.url,
-      arrivals: { rate: 100 },
-      session: { meanSeconds: 1000, messagesPerSecond: 0 },
-      limits: { maxConcurrent: 5, durationSeconds: 1 },
-      seed: 2,
-    });
+    // Runs until five are open and 20 further arrivals were skipped (a condition, not a
+    // moment), then stops.
+    const r = await runUntil(
+      {
+        url: s.url,
+        arrivals: { rate: 100 },
+        session: { meanSeconds: 1000, messagesPerSecond: 0 },
+        limits: { maxConcurrent: 5, durationSeconds: 60 },
+        seed: 2,
+      },
+      ({ connections: c }) => c.opened === 5 && c.skipped >= 20,
+      '5 open and 20 arrivals skipped',
+    );
     expect(r.connections).toMatchObject({
       attempted: 5,
       opened: 5,
       peakOpen: 5,
       closedByClient: 5,
     });
-    expect(r.connections.skipped).toBeGreaterThan(20);
+    expect(r.connections.skipped).toBeGreaterThanOrEqual(20);
     expect(s.app.peak).toBe(5);
   });
 
