@@ -123,11 +123,11 @@ function firstLine(text) {
   return text.split('\n').find((line) => line.trim() !== '') ?? '';
 }
 
-function versionOf(bin) {
-  const res = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 10_000 });
+function versionOf(bin, args = ['--version']) {
+  const res = spawnSync(bin, args, { encoding: 'utf8', timeout: 10_000 });
   if (res.error || res.status !== 0) {
     const why = res.error ? res.error.message : firstLine(`${res.stderr}${res.stdout}`);
-    fail(`\`${bin} --version\` failed: ${why}\n${INSTALL_HELP}`);
+    fail(`\`${bin} ${args.join(' ')}\` failed: ${why}\n${INSTALL_HELP}`);
   }
   // Prometheus 2.x prints its version banner on stdout; older builds used stderr.
   return firstLine(`${res.stdout}\n${res.stderr}`).trim();
@@ -268,6 +268,8 @@ async function main() {
   const redis = versionOf(found['redis-server']);
   log(`${promtool} [${found.promtool}]; ${prometheus} [${found.prometheus}]`);
   log(`${chromium} [${found.chromium}]; ${redis} [${found['redis-server']}]`);
+  // kubectl has no --version; `version --client` never contacts a cluster.
+  log(`kubectl ${versionOf(found.kubectl, ['version', '--client'])} [${found.kubectl}]`);
 }
 
 main().catch((err) => fail(err?.stack ?? String(err)));
