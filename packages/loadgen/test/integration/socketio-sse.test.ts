@@ -41,15 +41,21 @@ describe('socket.io', () => {
     const { expected, actual } = await serverCounts(s, r);
     expect(Object.keys(expected)).toHaveLength(8);
     expect(actual).toEqual(expected);
-    // The application's view: one join each, then messages, all echoed.
-    expect(r.messages.sent).toBe(s.app.received);
+    // The application's view: one join each, then messages, each one it got echoed. Socket.IO
+    // hands an event to the app on the next tick, and drops it if the socket's close came in
+    // the same read (the server did receive it: /metrics equals the report above), so the app
+    // can miss at most the last message of each session.
+    const lost = r.messages.sent - s.app.received;
+    expect(lost).toBeGreaterThanOrEqual(0);
+    expect(lost).toBeLessThanOrEqual(c.opened);
     expect(r.messages.received).toBe(s.app.sent);
     // The run ends by itself, never stopping a client as it opens: one join each.
     expect(s.app.joins).toBe(c.opened);
-    expect(r.rtt.count).toBe(r.messages.sent - s.app.joins);
-    expect(r.rtt.count).toBeGreaterThanOrEqual(guaranteedFirstMessages(options, 10));
+    expect(r.rtt.count).toBe(s.app.received - s.app.joins);
+    const messages = r.messages.sent - s.app.joins;
+    expect(messages).toBeGreaterThanOrEqual(guaranteedFirstMessages(options, 10));
     // Encoded packets: 2["msg",<120-byte JSON>] is 129 bytes; 2["join","a"] is 13.
-    expect(r.bytes.sent).toBe(129 * r.rtt.count + 13 * s.app.joins);
+    expect(r.bytes.sent).toBe(129 * messages + 13 * s.app.joins);
   });
 
   it('room broadcast: our own messages come back through the room (RTT)', async () => {
@@ -72,7 +78,9 @@ describe('socket.io', () => {
     expect(r.connections).toMatchObject({ attempted: 6, opened: 6, closedByClient: 6, open: 0 });
     expect(s.app.joins).toBe(6);
     const own = r.messages.sent - s.app.joins;
-    expect(r.rtt.count).toBe(own);
+    // Ours come back through the room, except those still in flight when the run stopped.
+    expect(r.rtt.count).toBeGreaterThanOrEqual(6);
+    expect(r.rtt.count).toBeLessThanOrEqual(own);
     // Several clients share the room: each message reaches the others too.
     expect(r.messages.received).toBeGreaterThan(own);
     const counts = readServerCounts(await s.settled(), [
