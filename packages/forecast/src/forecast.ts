@@ -1,12 +1,16 @@
+import { adaptedShift, type BandAdaptation } from './backtest/adaptation.js';
 import {
   type BacktestOptions,
   type BacktestReport,
-  backtest,
+  type BaseRuns,
   baseModels,
   combine,
+  type OutOfSample,
+  runBaseModels,
   runModel,
+  scoreRuns,
 } from './backtest/backtest.js';
-import { type Band, fitBand, upper } from './backtest/quantiles.js';
+import { type Band, conformalise, fitBand, upper } from './backtest/quantiles.js';
 import { cleanValues, contextFor, type SeasonOptions } from './models/context.js';
 import { createModels, loadModel, type ModelOptions } from './models/registry.js';
 import type { Model, ModelJSON } from './models/types.js';
@@ -52,28 +56,86 @@ export interface ForecastOptions extends Omit<BacktestOptions, 'models'> {
   model?: string;
   /** Models the backtest may choose from (default all). */
   candidates?: readonly string[];
+  /**
+   * The live adaptive correction of the band ({@link createBandAdaptation}, updated with
+   * {@link adaptBand} as actuals arrive): the p90 is read at its level. Default: the
+   * calibrated 0.9 level.
+   */
+  adaptation?: BandAdaptation;
+}
+
+/** What model selection hands to the final fit: the report and the rolling-origin runs. */
+export interface Selection {
+  /** The backtest that chose the model (absent when a model was named). */
+  readonly report?: BacktestReport;
+  /** The chosen model. */
+  readonly model: string;
+  /** The chosen model's rolling-origin forecasts and actuals (the band is conformalised on them). */
+  readonly outOfSample?: OutOfSample;
+  /** The base models' runs (their fitted state after the last origin is reusable). */
+  readonly runs: readonly BaseRuns[];
 }
 
 /**
  * Forecasts `horizon` steps after the end of `series` with p50 and p90. With `model: 'auto'`
  * a rolling-origin {@link backtest} picks the model first; the chosen model is then fitted
- * on the whole history and its p90 band calibrated on holdout residuals.
+ * on the whole history, its p90 band fitted per horizon step on holdout residuals and
+ * conformalised on the backtest's rolling-origin forecasts ({@link select},
+ * {@link forecastFrom}).
  * @throws Error for too little history (saying how much is needed) or an unknown model.
  */
 export function forecast(series: Series, options: ForecastOptions): ForecastResult {
-  const { y, offset } = cleanValues(series.values);
-  const startMs = series.startMs + offset * series.stepMs;
-  const auto = !options.model || options.model === 'auto';
   // With a deadline, the choosing backtest gets half of what is left so the chosen model's
   // final fit is not starved.
   const backtestDeadline =
     options.deadline === undefined
       ? undefined
       : Date.now() + Math.max(0, options.deadline - Date.now()) / 2;
-  const report = auto
-    ? backtest(series, { ...options, models: options.candidates, deadline: backtestDeadline })
-    : undefined;
-  const name = report ? report.selected : (options.model as string);
+  return forecastFrom(series, options, select(series, { ...options, deadline: backtestDeadline }));
+}
+
+/**
+ * The selection half of {@link forecast}: with `model: 'auto'` a rolling-origin backtest over
+ * `candidates`; with a named model, the same rolling origins for that model alone (as many as
+ * the history allows, none when it is too short), so its band can be conformalised too.
+ * @throws Error for too little history for any candidate, or an unknown model.
+ */
+export function select(series: Series, options: ForecastOptions): Selection {
+  const auto = !options.model || options.model === 'auto';
+  if (auto) {
+    const bt = { ...options, models: options.candidates };
+    const runs = runBaseModels(series, bt);
+    const { report, outOfSample } = scoreRuns(series, bt, runs);
+    return { report, model: report.selected, outOfSample: outOfSample.get(report.selected), runs };
+  }
+  const name = options.model as string;
+  createModels([name]);
+  for (let origins = options.origins ?? 7; origins >= 1; origins = Math.floor(origins / 2)) {
+    const bt = { ...options, models: [name], origins };
+    try {
+      const runs = runBaseModels(series, bt);
+      return { model: name, outOfSample: scoreRuns(series, bt, runs).outOfSample.get(name), runs };
+    } catch (error) {
+      if (!(error as Error).message.startsWith('too little history')) throw error;
+    }
+  }
+  return { model: name, runs: [] };
+}
+
+/**
+ * The fitting half of {@link forecast}: fits the selected model on the whole history and
+ * calibrates its band on the final holdout, conformalised on the selection's rolling-origin
+ * forecasts.
+ * @throws Error for too little history (saying how much is needed).
+ */
+export function forecastFrom(
+  series: Series,
+  options: ForecastOptions,
+  selection: Selection,
+): ForecastResult {
+  const { y, offset } = cleanValues(series.values);
+  const startMs = series.startMs + offset * series.stepMs;
+  const name = selection.model;
   const [model] = createModels([name], options.modelOptions) as [Model];
   const ctx = contextFor({ startMs, stepMs: series.stepMs }, options.horizon, options.season, {
     deadline: options.deadline,
@@ -89,7 +151,9 @@ export function forecast(series: Series, options: ForecastOptions): ForecastResu
   const minT = Math.max(...base.map((m) => m.minHistory(ctx))) - ctx.horizon;
   const runs = base.map((m) => runModel(m, y, ctx, minT));
   const run = model.members ? combine(runs) : (runs[0] as ReturnType<typeof combine>);
-  const band = fitBand(run.holdF, run.holdA, meanOf(y));
+  const holdout = fitBand(run.holdF, run.holdA, meanOf(y), options.horizon);
+  const oos = selection.outOfSample;
+  const band = oos ? conformalise(holdout, oos.forecasts, oos.actuals, options.horizon) : holdout;
   const fitted: FittedForecaster = {
     version: 1,
     model: model.toJSON(),
@@ -102,8 +166,14 @@ export function forecast(series: Series, options: ForecastOptions): ForecastResu
   return {
     model: name,
     step: series.stepMs / 1000,
-    forecast: points(run.p50, band, startMs + y.length * series.stepMs, series.stepMs),
-    ...(report ? { backtest: report } : {}),
+    forecast: points(
+      run.p50,
+      band,
+      startMs + y.length * series.stepMs,
+      series.stepMs,
+      adaptedShift(band, options.adaptation),
+    ),
+    ...(selection.report ? { backtest: selection.report } : {}),
     fitted,
   };
 }
@@ -118,6 +188,7 @@ export function forecastWith(
   fitted: FittedForecaster,
   series: Series,
   horizon = fitted.horizon,
+  adaptation?: BandAdaptation,
 ): ForecastPoint[] {
   if (series.stepMs !== fitted.stepMs)
     throw new Error(`series step ${series.stepMs} ms differs from the model's ${fitted.stepMs} ms`);
@@ -138,6 +209,7 @@ export function forecastWith(
     fitted.band,
     startMs + y.length * series.stepMs,
     series.stepMs,
+    adaptedShift(fitted.band, adaptation),
   );
 }
 
@@ -146,11 +218,12 @@ function points(
   band: Band,
   firstMs: number,
   stepMs: number,
+  shift: number,
 ): ForecastPoint[] {
   return Array.from({ length: p50.length }, (_, k) => ({
     timestamp: new Date(firstMs + k * stepMs).toISOString(),
     p50: p50[k] as number,
-    p90: upper(band, p50[k] as number),
+    p90: upper(band, p50[k] as number, k, shift),
   }));
 }
 

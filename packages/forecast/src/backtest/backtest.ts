@@ -2,10 +2,10 @@ import { cleanValues, contextFor, type SeasonOptions } from '../models/context.j
 import { holdoutOrigins } from '../models/holdout.js';
 import { createModels, type ModelOptions } from '../models/registry.js';
 import { seasonalMae } from '../models/stats.js';
-import type { FitProgress, Model, ModelContext } from '../models/types.js';
+import type { FitProgress, Model, ModelContext, ModelJSON } from '../models/types.js';
 import type { Series } from '../series.js';
-import { accumulate, coverage, type ErrorSums, emptySums, mase, wape } from './metrics.js';
-import { type Band, fitBand, upper } from './quantiles.js';
+import { accumulate, coverage, emptySums, mase, wape } from './metrics.js';
+import { type Band, conformalise, fitBand, upper } from './quantiles.js';
 
 /** Options for {@link backtest}. */
 export interface BacktestOptions {
@@ -43,6 +43,8 @@ export interface ModelScore {
   readonly wape: number;
   /** Share of actuals at or below the p90, fraction. */
   readonly coverage90: number;
+  /** The same per horizon step (index 0 = one step ahead). */
+  readonly coverage90ByStep: number[];
   /** Total fitting time over all origins, ms. */
   readonly fitMs: number;
 }
@@ -61,21 +63,50 @@ export interface BacktestReport {
 }
 
 /** Per model and origin: the median forecast and the holdout pairs a band is fitted on. */
-interface Run {
+export interface OriginRun {
   p50: Float64Array;
   holdF: number[];
   holdA: number[];
 }
 
-/**
- * Rolling-origin evaluation: at each origin every model is fitted on the history before it
- * (neural ones once, at the first origin), forecasts `horizon` steps, and gets a p90 band
- * calibrated on its own holdout residuals inside that history. Scores are pooled over
- * origins; MASE is scaled by the in-sample weekly seasonal naive error before the first
- * origin.
- * @throws Error when the series is too short for even the baselines (says how much is needed).
- */
-export function backtest(series: Series, options: BacktestOptions): BacktestReport {
+/** One base (non-combination) model's forecasts at every origin of a backtest. */
+export interface BaseRuns {
+  readonly model: string;
+  /** One per origin, in order. */
+  readonly runs: OriginRun[];
+  /** Fitting time over all origins, ms. */
+  readonly fitMs: number;
+  /** The model's state after the last origin's fit: a caller may forecast with it again. */
+  readonly fitted: ModelJSON;
+}
+
+/** Out-of-sample pairs of one model: whole forecasts laid end to end, origin-major. */
+export interface OutOfSample {
+  readonly forecasts: Float64Array;
+  readonly actuals: Float64Array;
+}
+
+/** What {@link scoreRuns} returns: the report and every model's out-of-sample pairs. */
+export interface ScoredBacktest {
+  readonly report: BacktestReport;
+  readonly outOfSample: ReadonlyMap<string, OutOfSample>;
+}
+
+interface Plan {
+  y: Float64Array;
+  ctx: ModelContext;
+  h: number;
+  count: number;
+  every: number;
+  first: number;
+  usable: Model[];
+  base: Model[];
+  skipped: Array<{ model: string; needs: number }>;
+  /** Holdout origins before this are skipped by every model, so combinations line up. */
+  minT: number;
+}
+
+function plan(series: Series, options: BacktestOptions): Plan {
   const { y } = cleanValues(series.values);
   const h = options.horizon;
   const count = options.origins ?? 7;
@@ -93,58 +124,135 @@ export function backtest(series: Series, options: BacktestOptions): BacktestRepo
       `too little history: ${y.length} points, need at least ${need} for ${count} origins of horizon ${h}`,
     );
   }
-  const scale = seasonalMae(y.subarray(0, first), ctx.weekSteps);
   const base = baseModels(usable);
-  const sums = new Map(usable.map((m) => [m.name, emptySums()]));
-  const fitMs = new Map(usable.map((m) => [m.name, 0]));
-  for (let o = 0; o < count; o++) {
-    const t = first + o * every;
-    const hist = y.subarray(0, t);
-    const actual = y.subarray(t, t + h);
+  const minT = Math.max(...base.map((m) => m.minHistory(ctx))) - h;
+  return { y, ctx, h, count, every, first, usable, base, skipped, minT };
+}
+
+/**
+ * Rolling-origin evaluation: at each origin every model is fitted on the history before it
+ * (neural ones once, at the first origin), forecasts `horizon` steps, and gets a p90 band
+ * calibrated on its own holdout residuals inside that history and conformalised on its
+ * earlier origins' forecasts whose actuals are known by then. Scores are pooled over
+ * origins; MASE is scaled by the in-sample weekly seasonal naive error before the first
+ * origin.
+ * @throws Error when the series is too short for even the baselines (says how much is needed).
+ */
+export function backtest(series: Series, options: BacktestOptions): BacktestReport {
+  return scoreRuns(series, options, runBaseModels(series, options)).report;
+}
+
+/**
+ * The fitting half of {@link backtest}: forecasts of the base models (members of
+ * combinations included) at every origin. `only` restricts it to some base models, so that
+ * disjoint groups can run in separate threads and be scored together by {@link scoreRuns}
+ * with the same `options`.
+ * @throws Error when the series is too short for even the baselines.
+ */
+export function runBaseModels(
+  series: Series,
+  options: BacktestOptions,
+  only?: readonly string[],
+): BaseRuns[] {
+  const p = plan(series, options);
+  const base = only ? p.base.filter((m) => only.includes(m.name)) : p.base;
+  const runs = base.map(() => [] as OriginRun[]);
+  const fitMs = base.map(() => 0);
+  for (let o = 0; o < p.count; o++) {
+    const t = p.first + o * p.every;
+    const hist = p.y.subarray(0, t);
     const fitCtx: ModelContext = {
-      ...ctx,
+      ...p.ctx,
       onProgress: options.onProgress
-        ? (fit) => options.onProgress?.({ origin: o, total: count, fit })
+        ? (fit) => options.onProgress?.({ origin: o, total: p.count, fit })
         : undefined,
     };
-    const runs = new Map<Model, Run>();
-    const minT = Math.max(...base.map((m) => m.minHistory(ctx))) - h;
-    for (const m of base) {
+    base.forEach((m, i) => {
       const started = performance.now();
       if (o === 0 || !m.expensive) m.fit(hist, fitCtx);
-      fitMs.set(m.name, (fitMs.get(m.name) ?? 0) + performance.now() - started);
-      runs.set(m, runModel(m, hist, ctx, minT));
-    }
-    for (const m of usable) {
-      const run = m.members
-        ? combine(m.members.map((x) => runs.get(x) as Run))
-        : (runs.get(m) as Run);
-      const band = fitBand(run.holdF, run.holdA, mean(hist));
-      const p90 = run.p50.map((v) => upper(band, v));
-      accumulate(sums.get(m.name) as ErrorSums, actual, run.p50, p90, scale);
-    }
-    options.onProgress?.({ origin: o + 1, total: count });
+      fitMs[i] = (fitMs[i] as number) + performance.now() - started;
+      (runs[i] as OriginRun[]).push(runModel(m, hist, p.ctx, p.minT));
+    });
+    options.onProgress?.({ origin: o + 1, total: p.count });
   }
-  const models = usable.map((m) => {
-    const s = sums.get(m.name) as ErrorSums;
-    const members = m.members ?? [m];
-    const ms = members.reduce((acc, x) => acc + (fitMs.get(x.name) ?? 0), 0);
-    return {
+  return base.map((m, i) => ({
+    model: m.name,
+    runs: runs[i] as OriginRun[],
+    fitMs: fitMs[i] as number,
+    fitted: m.toJSON(),
+  }));
+}
+
+/**
+ * The scoring half of {@link backtest}: combines member runs into their combinations, bands
+ * every forecast and scores it against the actuals.
+ * @throws Error when a base model the candidates need is missing from `runs`.
+ */
+export function scoreRuns(
+  series: Series,
+  options: BacktestOptions,
+  runs: readonly BaseRuns[],
+): ScoredBacktest {
+  const p = plan(series, options);
+  const { y, h, count, every, first } = p;
+  const byName = new Map(runs.map((r) => [r.model, r]));
+  const baseOf = (m: Model): BaseRuns => {
+    const r = byName.get(m.name);
+    if (!r) throw new Error(`no runs for base model "${m.name}"`);
+    return r;
+  };
+  const scale = seasonalMae(y.subarray(0, first), p.ctx.weekSteps);
+  const models: ModelScore[] = [];
+  const outOfSample = new Map<string, OutOfSample>();
+  for (const m of p.usable) {
+    const members = (m.members ?? [m]).map(baseOf);
+    const sums = emptySums();
+    const stepCovered = new Float64Array(h);
+    const forecasts = new Float64Array(count * h);
+    const actuals = new Float64Array(count * h);
+    for (let o = 0; o < count; o++) {
+      const t = first + o * every;
+      const hist = y.subarray(0, t);
+      const actual = y.subarray(t, t + h);
+      const parts = members.map((b) => b.runs[o] as OriginRun);
+      const run = parts.length > 1 ? combine(parts) : (parts[0] as OriginRun);
+      // Conformalise on the earlier origins whose whole forecast has matured by t.
+      const matured = Math.max(0, Math.min(o, Math.floor((t - first - h) / every) + 1));
+      const band = conformalise(
+        fitBand(run.holdF, run.holdA, mean(hist), h),
+        forecasts.subarray(0, matured * h),
+        actuals.subarray(0, matured * h),
+        h,
+      );
+      const p90 = run.p50.map((v, k) => upper(band, v, k));
+      accumulate(sums, actual, run.p50, p90, scale);
+      for (let k = 0; k < h; k++)
+        if ((actual[k] as number) <= (p90[k] as number))
+          stepCovered[k] = (stepCovered[k] as number) + 1;
+      forecasts.set(run.p50, o * h);
+      actuals.set(actual, o * h);
+    }
+    outOfSample.set(m.name, { forecasts, actuals });
+    models.push({
       model: m.name,
-      mase: mase(s),
-      wape: wape(s),
-      coverage90: coverage(s),
-      fitMs: Math.round(ms),
-    };
-  });
+      mase: mase(sums),
+      wape: wape(sums),
+      coverage90: coverage(sums),
+      coverage90ByStep: Array.from(stepCovered, (c) => c / count),
+      fitMs: Math.round(members.reduce((acc, b) => acc + b.fitMs, 0)),
+    });
+  }
   const selected = models.reduce((a, b) => (b.mase < a.mase ? b : a));
   return {
-    models,
-    selected: selected.model,
-    horizon: h,
-    step: series.stepMs / 1000,
-    origins: count,
-    skipped,
+    report: {
+      models,
+      selected: selected.model,
+      horizon: h,
+      step: series.stepMs / 1000,
+      origins: count,
+      skipped: p.skipped,
+    },
+    outOfSample,
   };
 }
 
@@ -160,7 +268,12 @@ export function baseModels(models: readonly Model[]): Model[] {
  * Holdout origins before `minT` are skipped (the same for every member of a combination,
  * so their pairs line up).
  */
-export function runModel(m: Model, hist: Float64Array, ctx: ModelContext, minT: number): Run {
+export function runModel(
+  m: Model,
+  hist: Float64Array,
+  ctx: ModelContext,
+  minT: number,
+): OriginRun {
   const holdF: number[] = [];
   const holdA: number[] = [];
   for (const t of holdoutOrigins(hist.length, ctx)) {
@@ -175,8 +288,8 @@ export function runModel(m: Model, hist: Float64Array, ctx: ModelContext, minT: 
 }
 
 /** The mean of member runs (an ensemble's forecast and holdout). */
-export function combine(runs: Run[]): Run {
-  const avg = (pick: (r: Run) => ArrayLike<number>) => {
+export function combine(runs: OriginRun[]): OriginRun {
+  const avg = (pick: (r: OriginRun) => ArrayLike<number>) => {
     const len = Math.min(...runs.map((r) => pick(r).length));
     const out = new Float64Array(len);
     for (const r of runs) {
