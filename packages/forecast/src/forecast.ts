@@ -7,11 +7,14 @@ import {
   combine,
   type OutOfSample,
   runBaseModels,
-  runModel,
   scoreRuns,
 } from './backtest/backtest.js';
+import { calendarView, restore, runModel } from './backtest/calendared.js';
 import { type Band, conformalise, fitBand, upper } from './backtest/quantiles.js';
+import type { CalendarEffects } from './calendar/effects.js';
+import type { Calendar } from './calendar/parse.js';
 import { cleanValues, contextFor, type SeasonOptions } from './models/context.js';
+import { ensembleModel } from './models/ensemble.js';
 import { createModels, loadModel, type ModelOptions } from './models/registry.js';
 import type { Model, ModelJSON } from './models/types.js';
 import type { Series } from './series.js';
@@ -48,6 +51,10 @@ export interface FittedForecaster {
   readonly startMs: number;
   readonly horizon: number;
   readonly season: SeasonOptions;
+  /** The operator's calendar the model was fitted with (forecasts put its effects back). */
+  readonly calendar?: Calendar;
+  /** The effects learnt from the history at fit time (what the status page shows). */
+  readonly calendarEffects?: CalendarEffects;
 }
 
 /** Options for {@link forecast}. */
@@ -136,7 +143,10 @@ export function forecastFrom(
   const { y, offset } = cleanValues(series.values);
   const startMs = series.startMs + offset * series.stepMs;
   const name = selection.model;
-  const [model] = createModels([name], options.modelOptions) as [Model];
+  const { model, reused } = reuseExpensive(
+    createModels([name], options.modelOptions)[0] as Model,
+    selection.runs,
+  );
   const ctx = contextFor({ startMs, stepMs: series.stepMs }, options.horizon, options.season, {
     deadline: options.deadline,
     onProgress: options.onProgress
@@ -146,10 +156,11 @@ export function forecastFrom(
   const need = model.minHistory(ctx);
   if (y.length < need)
     throw new Error(`too little history for ${name}: ${y.length} points, need at least ${need}`);
+  const view = calendarView(y, startMs, series.stepMs, options.calendar);
   const base = baseModels([model]);
-  for (const m of base) m.fit(y, ctx);
+  for (const m of base) if (!reused.has(m)) m.fit(view.y, ctx);
   const minT = Math.max(...base.map((m) => m.minHistory(ctx))) - ctx.horizon;
-  const runs = base.map((m) => runModel(m, y, ctx, minT));
+  const runs = base.map((m) => runModel(m, view, ctx, minT));
   const run = model.members ? combine(runs) : (runs[0] as ReturnType<typeof combine>);
   const holdout = fitBand(run.holdF, run.holdA, meanOf(y), options.horizon);
   const oos = selection.outOfSample;
@@ -162,6 +173,9 @@ export function forecastFrom(
     startMs,
     horizon: options.horizon,
     season: options.season ?? {},
+    ...(view.calendar && view.effects
+      ? { calendar: view.calendar, calendarEffects: view.effects }
+      : {}),
   };
   return {
     model: name,
@@ -176,6 +190,30 @@ export function forecastFrom(
     ...(selection.report ? { backtest: selection.report } : {}),
     fitted,
   };
+}
+
+/**
+ * `model` with its expensive (neural) members taken from the selection's fitted state instead
+ * of fitted again: the backtest fits them once, at its first origin, and scores them
+ * forecasting from later origins, so that is the state it chose; a second fit on the whole
+ * history doubled the cost of a forecast (the sidecar refits daily anyway). Cheap members are
+ * refitted on the whole history by the caller.
+ */
+function reuseExpensive(
+  model: Model,
+  runs: readonly BaseRuns[],
+): { model: Model; reused: ReadonlySet<Model> } {
+  const reused = new Set<Model>();
+  const reuse = (m: Model): Model => {
+    const json = m.expensive ? runs.find((r) => r.model === m.name)?.fitted : undefined;
+    if (!json) return m;
+    const loaded = loadModel(json);
+    reused.add(loaded);
+    return loaded;
+  };
+  if (!model.members) return { model: reuse(model), reused };
+  const members = model.members.map(reuse);
+  return { model: reused.size > 0 ? ensembleModel(model.name, members) : model, reused };
 }
 
 /**
@@ -204,8 +242,11 @@ export function forecastWith(
     throw new Error(
       `too little history for ${model.name}: ${y.length} points, need at least ${need}`,
     );
+  // The effects are learnt again from this history: the same history gives the same
+  // forecast bit for bit, and a longer one counts the events it has seen since.
+  const view = calendarView(y, startMs, series.stepMs, fitted.calendar);
   return points(
-    model.predict(y, horizon, ctx),
+    restore(view, model.predict(view.y, horizon, ctx), y.length),
     fitted.band,
     startMs + y.length * series.stepMs,
     series.stepMs,

@@ -11,20 +11,56 @@
  */
 
 export {
+  adaptBand,
+  adaptedShift,
+  type BandAdaptation,
+  type BandAdaptationOptions,
+  createBandAdaptation,
+} from './backtest/adaptation.js';
+export {
   type BacktestOptions,
   type BacktestProgress,
   type BacktestReport,
+  type BaseRuns,
   backtest,
   type ModelScore,
+  type OriginRun,
+  type OutOfSample,
+  runBaseModels,
+  type ScoredBacktest,
+  scoreRuns,
 } from './backtest/backtest.js';
-export { type Band, fitBand, pinball, upper } from './backtest/quantiles.js';
+export {
+  BAND_TARGET,
+  type Band,
+  conformalise,
+  conformalQuantile,
+  fitBand,
+  pinball,
+  upper,
+} from './backtest/quantiles.js';
+export {
+  applyCalendar,
+  type Calendar,
+  type CalendarEffect,
+  type CalendarEffectSource,
+  type CalendarEffects,
+  type CalendarEvent,
+  calendarAdjust,
+  loadCalendarFile,
+  MAX_CALENDAR_BYTES,
+  parseCalendar,
+} from './calendar/index.js';
 export {
   type FittedForecaster,
   type ForecastOptions,
   type ForecastPoint,
   type ForecastResult,
   forecast,
+  forecastFrom,
   forecastWith,
+  type Selection,
+  select,
 } from './forecast.js';
 export { HistoryError, type HistoryErrorCode } from './history/errors.js';
 export {
@@ -44,11 +80,18 @@ export {
 } from './history/store.js';
 export { cleanValues, contextFor, type SeasonOptions } from './models/context.js';
 export {
+  DecomposeScratch,
+  type DecomposeSettings,
+  decompose,
+  seasonalPeriods,
+} from './models/decompose.js';
+export {
   type HoltWintersOptions,
   type HoltWintersParams,
   holtWintersModel,
 } from './models/holt-winters.js';
 export { LSTM_INSTALL, type LstmOptions, lstmAvailable, lstmModel } from './models/lstm.js';
+export { type MstlParams, mstlModel } from './models/mstl.js';
 export {
   availableModelNames,
   BASELINES,
@@ -99,6 +142,12 @@ export {
   staleReason,
 } from './planner/reasons.js';
 export { createRandom, type Random } from './random.js';
+export {
+  forecastParallel,
+  type ParallelOptions,
+  selectInWorkers,
+  splitBaseModels,
+} from './select/parallel.js';
 export { type Series, sliceSeries, timeAt } from './series.js';
 export {
   LOAD_BALANCER_POLICIES,
@@ -187,6 +236,7 @@ export type { ReadOptions, Source } from './sources/types.js';
 export type { WorkerTask } from './worker/protocol.js';
 export {
   type BacktestTaskInput,
+  type BaseRunsTaskInput,
   type ForecastTaskInput,
   type RunInWorkerOptions,
   runInWorker,

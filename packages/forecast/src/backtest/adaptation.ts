@@ -63,7 +63,10 @@ export function adaptBand(
     const u = p90[i] as number;
     if (!Number.isFinite(a) || !Number.isFinite(u)) continue;
     const miss = a > u ? 1 : 0;
-    level = Math.min(MAX_LEVEL, Math.max(MIN_LEVEL, level + state.gamma * (miss - (1 - state.target))));
+    level = Math.min(
+      MAX_LEVEL,
+      Math.max(MIN_LEVEL, level + state.gamma * (miss - (1 - state.target))),
+    );
     points++;
     covered += 1 - miss;
   }

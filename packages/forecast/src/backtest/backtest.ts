@@ -1,9 +1,10 @@
+import type { Calendar } from '../calendar/parse.js';
 import { cleanValues, contextFor, type SeasonOptions } from '../models/context.js';
-import { holdoutOrigins } from '../models/holdout.js';
 import { createModels, type ModelOptions } from '../models/registry.js';
 import { seasonalMae } from '../models/stats.js';
 import type { FitProgress, Model, ModelContext, ModelJSON } from '../models/types.js';
 import type { Series } from '../series.js';
+import { calendarView, runModel } from './calendared.js';
 import { accumulate, coverage, emptySums, mase, wape } from './metrics.js';
 import { type Band, conformalise, fitBand, upper } from './quantiles.js';
 
@@ -23,6 +24,11 @@ export interface BacktestOptions {
   onProgress?: (p: BacktestProgress) => void;
   /** `Date.now()` ms after which neural training stops early. */
   deadline?: number;
+  /**
+   * The operator's events (holidays, launches): their effects are divided out of the
+   * history before models fit and multiplied back into forecasts. Default none.
+   */
+  calendar?: Calendar;
 }
 
 /** Progress of a backtest. */
@@ -94,6 +100,8 @@ export interface ScoredBacktest {
 
 interface Plan {
   y: Float64Array;
+  /** Unix ms of `y[0]` (leading gaps trimmed). */
+  startMs: number;
   ctx: ModelContext;
   h: number;
   count: number;
@@ -107,12 +115,15 @@ interface Plan {
 }
 
 function plan(series: Series, options: BacktestOptions): Plan {
-  const { y } = cleanValues(series.values);
+  const { y, offset } = cleanValues(series.values);
+  const startMs = series.startMs + offset * series.stepMs;
   const h = options.horizon;
   const count = options.origins ?? 7;
   const every = options.every ?? h;
   const first = y.length - h - (count - 1) * every;
-  const ctx = contextFor(series, h, options.season, { deadline: options.deadline });
+  const ctx = contextFor({ startMs, stepMs: series.stepMs }, h, options.season, {
+    deadline: options.deadline,
+  });
   const all = createModels(options.models, options.modelOptions);
   const usable = all.filter((m) => m.minHistory(ctx) <= first);
   const skipped = all
@@ -126,7 +137,7 @@ function plan(series: Series, options: BacktestOptions): Plan {
   }
   const base = baseModels(usable);
   const minT = Math.max(...base.map((m) => m.minHistory(ctx))) - h;
-  return { y, ctx, h, count, every, first, usable, base, skipped, minT };
+  return { y, startMs, ctx, h, count, every, first, usable, base, skipped, minT };
 }
 
 /**
@@ -160,7 +171,7 @@ export function runBaseModels(
   const fitMs = base.map(() => 0);
   for (let o = 0; o < p.count; o++) {
     const t = p.first + o * p.every;
-    const hist = p.y.subarray(0, t);
+    const view = calendarView(p.y.subarray(0, t), p.startMs, series.stepMs, options.calendar);
     const fitCtx: ModelContext = {
       ...p.ctx,
       onProgress: options.onProgress
@@ -169,9 +180,9 @@ export function runBaseModels(
     };
     base.forEach((m, i) => {
       const started = performance.now();
-      if (o === 0 || !m.expensive) m.fit(hist, fitCtx);
+      if (o === 0 || !m.expensive) m.fit(view.y, fitCtx);
       fitMs[i] = (fitMs[i] as number) + performance.now() - started;
-      (runs[i] as OriginRun[]).push(runModel(m, hist, p.ctx, p.minT));
+      (runs[i] as OriginRun[]).push(runModel(m, view, p.ctx, p.minT));
     });
     options.onProgress?.({ origin: o + 1, total: p.count });
   }
@@ -261,30 +272,6 @@ export function baseModels(models: readonly Model[]): Model[] {
   const out: Model[] = [];
   for (const m of models) for (const x of m.members ?? [m]) if (!out.includes(x)) out.push(x);
   return out;
-}
-
-/**
- * Forecast from the end of `hist` plus the holdout forecasts a band is calibrated on.
- * Holdout origins before `minT` are skipped (the same for every member of a combination,
- * so their pairs line up).
- */
-export function runModel(
-  m: Model,
-  hist: Float64Array,
-  ctx: ModelContext,
-  minT: number,
-): OriginRun {
-  const holdF: number[] = [];
-  const holdA: number[] = [];
-  for (const t of holdoutOrigins(hist.length, ctx)) {
-    if (t < minT) continue;
-    const f = m.predict(hist.subarray(0, t), ctx.horizon, ctx);
-    for (let k = 0; k < ctx.horizon; k++) {
-      holdF.push(f[k] as number);
-      holdA.push(hist[t + k] as number);
-    }
-  }
-  return { p50: m.predict(hist, ctx.horizon, ctx), holdF, holdA };
 }
 
 /** The mean of member runs (an ensemble's forecast and holdout). */

@@ -123,9 +123,7 @@ function stepQuantiles(z: Float64Array, horizon: number): number[] {
 /** The holdout quantile (normalised units) at horizon step `step`. */
 export function stepQuantile(band: Band, step = 0): number {
   const steps = band.steps;
-  return steps && steps.length > 0
-    ? (steps[Math.min(step, steps.length - 1)] as number)
-    : band.q90;
+  return steps && steps.length > 0 ? (steps[Math.min(step, steps.length - 1)] as number) : band.q90;
 }
 
 /** What a residual at forecast `p50` is divided by to normalise it. */

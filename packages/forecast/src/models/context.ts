@@ -24,6 +24,8 @@ export function contextFor(
     startMs: series.startMs,
     daySteps,
     weekSteps: season.weekSteps ?? 7 * daySteps,
+    // 365.25 days: leap years counted on average.
+    yearSteps: 365.25 * daySteps,
     horizon,
     ...extra,
   };

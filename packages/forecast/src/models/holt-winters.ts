@@ -79,10 +79,16 @@ export function holtWintersModel(
   };
 }
 
-/** A day and a week of steps, whichever the history can initialise (two full seasons). */
+/**
+ * A day and a week of steps, whichever the history can initialise (two full seasons). On
+ * daily or coarser data, where a day is one step and no season, a year (`ctx.yearSteps`)
+ * is tried instead when two years and a horizon exist; at finer steps a year of per-step
+ * seasonal states would be mostly noise and slow, and `mstl` carries the year there.
+ */
 function candidateSeasons(n: number, ctx: ModelContext): number[] {
   const out: number[] = [];
-  for (const m of [Math.round(ctx.weekSteps), Math.round(ctx.daySteps)]) {
+  const year = ctx.daySteps < 2 && ctx.yearSteps ? Math.round(ctx.yearSteps) : 0;
+  for (const m of [Math.round(ctx.weekSteps), Math.round(ctx.daySteps), year]) {
     if (m >= 2 && 2 * m + ctx.horizon <= n && !out.includes(m)) out.push(m);
   }
   return out.length > 0 ? out : [Math.max(2, Math.floor(n / 3))];
@@ -101,6 +107,7 @@ function run(
 ): void {
   const m = p.season;
   const mult = p.seasonality === 'multiplicative';
+  const { alpha, beta, gamma, phi } = p;
   let level = 0;
   let next = 0;
   for (let i = 0; i < m; i++) level += y[i] as number;
@@ -111,17 +118,25 @@ function run(
   const s = new Float64Array(m);
   for (let i = 0; i < m; i++)
     s[i] = mult ? (level > 0 ? (y[i] as number) / level : 1) : (y[i] as number) - level;
+  // damp[k - 1] = phi + phi^2 + ... + phi^k, summed in that order (as the forecast always was).
+  const damp = new Float64Array(h);
+  let d = 0;
+  for (let k = 1; k <= h; k++) {
+    d += phi ** k;
+    damp[k - 1] = d;
+  }
   // Run the first season through the recursions too: its level/trend were only estimates.
+  // `j` is t % m, kept incrementally: this loop runs once per grid point and step, and an
+  // integer modulo per access was most of its cost.
   let o = 0;
   const end = origins.length > 0 ? (origins[origins.length - 1] as number) : y.length;
-  for (let t = m; t <= end; t++) {
+  for (let t = m, j = 0; t <= end; t++, j = j + 1 === m ? 0 : j + 1) {
     while (o < origins.length && origins[o] === t) {
       const f = new Float64Array(h);
-      let damp = 0;
-      for (let k = 1; k <= h; k++) {
-        damp += p.phi ** k;
-        const si = s[(t + k - 1) % m] as number;
-        const v = mult ? (level + damp * trend) * si : level + damp * trend + si;
+      for (let k = 1, i = j; k <= h; k++, i = i + 1 === m ? 0 : i + 1) {
+        const si = s[i] as number;
+        const dk = damp[k - 1] as number;
+        const v = mult ? (level + dk * trend) * si : level + dk * trend + si;
         f[k - 1] = Math.max(v, 0);
       }
       emit(t, f);
@@ -129,16 +144,16 @@ function run(
     }
     if (t === y.length) break;
     const yt = y[t] as number;
-    const si = s[t % m] as number;
+    const si = s[j] as number;
     const prev = level;
-    const base = level + p.phi * trend;
+    const base = level + phi * trend;
     level = mult
-      ? p.alpha * (si > 1e-9 ? yt / si : yt) + (1 - p.alpha) * base
-      : p.alpha * (yt - si) + (1 - p.alpha) * base;
-    trend = p.beta * (level - prev) + (1 - p.beta) * p.phi * trend;
-    s[t % m] = mult
-      ? p.gamma * (level > 1e-9 ? yt / level : si) + (1 - p.gamma) * si
-      : p.gamma * (yt - level) + (1 - p.gamma) * si;
+      ? alpha * (si > 1e-9 ? yt / si : yt) + (1 - alpha) * base
+      : alpha * (yt - si) + (1 - alpha) * base;
+    trend = beta * (level - prev) + (1 - beta) * phi * trend;
+    s[j] = mult
+      ? gamma * (level > 1e-9 ? yt / level : si) + (1 - gamma) * si
+      : gamma * (yt - level) + (1 - gamma) * si;
   }
 }
 

@@ -13,7 +13,11 @@ import type { Model, ModelContext, ModelJSON } from './types.js';
 export interface LstmOptions {
   /** Hidden units of the single LSTM layer. Default 8. */
   hidden?: number;
-  /** Training iterations (epochs over all windows). Default 60. */
+  /**
+   * Training iterations (epochs over the windows). Default 40: with 200 windows, 40 scored
+   * as well as 60 or better on every series tried (flights hourly, ORD, ATL, DFW) at two
+   * thirds of the cost.
+   */
   iterations?: number;
   /** Default 0.01. */
   learningRate?: number;
@@ -21,7 +25,21 @@ export interface LstmOptions {
   timeBudgetMs?: number;
   /** Seed for the weight initialisation (brain.js uses Math.random). Default 1. */
   seed?: number;
+  /**
+   * Most training windows the network trains on: the newest, one per block (for hourly data
+   * at a 24-step horizon 200 windows span the last 50 days). Bounds the fit's cost, which
+   * otherwise grows with the history. Default {@link LSTM_TRAIN_WINDOWS}.
+   */
+  maxWindows?: number;
 }
+
+/**
+ * Default {@link LstmOptions.maxWindows}. Training cost is windows x iterations, so without
+ * a cap it grew with the history: 200 caps a fit on 4,345 hourly points (688 windows) at the
+ * cost of about 1,400 points, and left the backtest MASE on the flights, ORD, ATL and DFW series
+ * equal or lower.
+ */
+export const LSTM_TRAIN_WINDOWS = 200;
 
 interface LstmState {
   profile: ProfileParams;
@@ -101,10 +119,11 @@ export function lstmModel(options: LstmOptions = {}, restored?: LstmState): Mode
   let net: InstanceType<Brain['recurrent']['LSTMTimeStep']> | undefined;
   const opts = {
     hidden: options.hidden ?? 8,
-    iterations: options.iterations ?? 60,
+    iterations: options.iterations ?? 40,
     learningRate: options.learningRate ?? 0.01,
     timeBudgetMs: options.timeBudgetMs ?? 45_000,
     seed: options.seed ?? 1,
+    maxWindows: options.maxWindows ?? LSTM_TRAIN_WINDOWS,
   };
   const network = () => {
     if (!net && state) {
@@ -133,7 +152,11 @@ export function lstmModel(options: LstmOptions = {}, restored?: LstmState): Mode
       const firstBlock = Math.ceil(Math.round(ctx.weekSteps) / block);
       const spread = spreadOf(ratios.subarray(firstBlock));
       const sequences: number[][][] = [];
-      for (let end = ratios.length; end - window - 1 >= firstBlock; end--) {
+      for (
+        let end = ratios.length;
+        end - window - 1 >= firstBlock && sequences.length < opts.maxWindows;
+        end--
+      ) {
         const seq: number[][] = [];
         for (let b = end - window - 1; b < end; b++)
           seq.push(features(ratios[b] as number, spread, b * block, ctx));

@@ -1,6 +1,7 @@
 import { ensembleModel, loadEnsemble } from './ensemble.js';
 import { holtWintersModel, loadHoltWinters } from './holt-winters.js';
 import { type LstmOptions, loadLstm, lstmAvailable, lstmMissingError, lstmModel } from './lstm.js';
+import { loadMstl, mstlModel } from './mstl.js';
 import { loadSeasonal, naiveModel, seasonalNaiveModel, seasonalProfileModel } from './seasonal.js';
 import type { Model, ModelJSON } from './types.js';
 
@@ -19,6 +20,8 @@ export const MODEL_NAMES = [
   'lstm',
   'ensemble:holt-winters+seasonal-profile',
   'ensemble:holt-winters+seasonal-profile+lstm',
+  'mstl',
+  'ensemble:mstl+seasonal-profile',
 ] as const;
 
 /** A model name. */
@@ -66,6 +69,7 @@ export function createModels(
       m = holtWintersModel(options.season ? { season: options.season } : {});
     else if (name === 'seasonal-profile') m = seasonalProfileModel();
     else if (name === 'lstm') m = lstmModel(options.lstm);
+    else if (name === 'mstl') m = mstlModel();
     else m = ensembleModel(name, name.slice('ensemble:'.length).split('+').map(get));
     cache.set(name, m);
     return m;
@@ -87,6 +91,8 @@ export function loadModel(json: ModelJSON): Model {
       return loadHoltWinters(json);
     case 'lstm':
       return loadLstm(json);
+    case 'mstl':
+      return loadMstl(json);
     case 'ensemble':
       return loadEnsemble(json, loadModel);
     default:

@@ -15,7 +15,13 @@ export function naiveModel(): Model {
   };
 }
 
-/** The value one season ago: `period` picks a day or a week of steps from the context. */
+/**
+ * The value one season ago: `period` picks a day or a week of steps from the context. On
+ * daily or coarser data a day is one step, so `seasonal-naive-daily` is then the same
+ * forecast as `naive` (the value one day ago); the name stays because it is a documented
+ * baseline, and daily series get their weekly and yearly seasons from
+ * `seasonal-naive-weekly`, `seasonal-profile`, `holt-winters` and `mstl`.
+ */
 export function seasonalNaiveModel(period: 'daily' | 'weekly'): Model {
   const name = `seasonal-naive-${period}`;
   const m = (ctx: ModelContext) =>
@@ -36,8 +42,11 @@ export function seasonalNaiveModel(period: 'daily' | 'weekly'): Model {
 
 /** Tunable settings of {@link seasonalProfileModel}. */
 export interface ProfileParams {
-  /** The season the profile repeats: a week, or a day (more samples, no weekday shape). */
-  period: 'day' | 'week';
+  /**
+   * The season the profile repeats: a week, or a day (more samples, no weekday shape), or a
+   * year (`ctx.yearSteps`; only tried with two years of history).
+   */
+  period: 'day' | 'week' | 'year';
   /** Past seasons whose median forms the profile. */
   seasons: number;
   /** Half-width (steps) of the moving mean that smooths each season before the median. */
@@ -49,8 +58,9 @@ export interface ProfileParams {
 }
 
 const PROFILE_GRID: ProfileParams[] = [];
-for (const period of ['week', 'day'] as const)
-  for (const seasons of period === 'week' ? [2, 3, 4, 6, 8] : [3, 5, 7, 14])
+const SEASONS = { week: [2, 3, 4, 6, 8], day: [3, 5, 7, 14], year: [2, 3] } as const;
+for (const period of ['week', 'day', 'year'] as const)
+  for (const seasons of SEASONS[period])
     for (const smooth of [0, 2, 7])
       for (const levelWeight of [0, 0.5, 1])
         for (const levelWindow of ['day', 'short'] as const)
@@ -75,6 +85,7 @@ export function seasonalProfileModel(params?: ProfileParams): Model {
       let cacheKey = '';
       let at: (t: number) => number = () => Number.NaN;
       for (const candidate of PROFILE_GRID) {
+        if (candidate.period === 'year' && !ctx.yearSteps) continue;
         const m = periodSteps(ctx, candidate);
         if (candidate.seasons * m + ctx.horizon > y.length) continue;
         const key = `${candidate.period}/${candidate.seasons}/${candidate.smooth}`;
@@ -139,15 +150,22 @@ export function cachedProfile(
   };
 }
 
-/** Steps in the profile's period. */
+/** Steps in the profile's period (a year without `ctx.yearSteps` is 365.25 days of steps). */
 export function periodSteps(ctx: ModelContext, p: ProfileParams): number {
-  return Math.max(1, Math.round(p.period === 'day' ? ctx.daySteps : ctx.weekSteps));
+  const steps =
+    p.period === 'day'
+      ? ctx.daySteps
+      : p.period === 'week'
+        ? ctx.weekSteps
+        : (ctx.yearSteps ?? 365.25 * ctx.daySteps);
+  return Math.max(1, Math.round(steps));
 }
 
 /**
- * The profile forecast of the `h` steps after `y[0..n)`. `at(t)` is the unscaled profile at
- * an index `t < n` (only ever a period or more back, so callers making many forecasts over
- * one series may cache it); forecast points are computed here with the data cut at `n`.
+ * The profile forecast of the `h` steps after `y[0..n)`. `at(t)` must be the unscaled
+ * profile from the points strictly before `t` ({@link cachedProfile} with the same period and
+ * params): callers making many forecasts over one series cache it. Forecast points use it
+ * where that equals the profile with the data cut at `n`, and compute it otherwise.
  */
 export function profileForecast(
   y: ArrayLike<number>,
@@ -173,7 +191,12 @@ export function profileForecast(
   const ratio = expected > 0 && actual >= 0 ? actual / expected : 1;
   const scale = 1 + p.levelWeight * (Math.min(ratio, 3) - 1);
   const out = new Float64Array(h);
-  for (let k = 0; k < h; k++) out[k] = Math.max(0, direct(n + k) * scale);
+  for (let k = 0; k < h; k++) {
+    // A point less than a period (minus the smoothing) ahead reads only data before `n`, so
+    // the cached profile from strictly earlier points is the same number, and far cheaper.
+    const t = n + k;
+    out[k] = Math.max(0, (at && k + p.smooth < m && t < y.length ? at(t) : direct(t)) * scale);
+  }
   return out;
 }
 

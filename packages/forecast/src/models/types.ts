@@ -13,6 +13,11 @@ export interface ModelContext {
   readonly daySteps: number;
   /** Steps in the season used for weekly models (7 x `daySteps` unless configured). */
   readonly weekSteps: number;
+  /**
+   * Steps in a year (365.25 days of steps; {@link contextFor} fills it). Models use a yearly
+   * season only when the history holds two full years. Absent: no yearly season.
+   */
+  readonly yearSteps?: number;
   /** Forecast horizon the model is asked for, steps. */
   readonly horizon: number;
   /** Called during long fits (LSTM training) with progress; must not throw. */

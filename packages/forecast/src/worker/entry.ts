@@ -5,21 +5,24 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WorkerMessage, WorkerRequest } from './protocol.js';
-import { runTask } from './task.js';
+import { runTaskAsync } from './task.js';
 
 const port = parentPort;
 if (!port) throw new Error('tidewatch worker entry must run in a worker thread');
 
 const post = (message: WorkerMessage): void => port.postMessage(message);
 
-try {
-  const result = runTask(workerData as WorkerRequest, (progress) =>
-    post({ type: 'progress', progress }),
-  );
-  post({ type: 'result', result });
-} catch (error) {
-  // Posted rather than thrown so the main thread gets the original name and message intact
-  // (an uncaught error would also arrive, but as an 'error' event racing the exit).
-  const e = error instanceof Error ? error : new Error(String(error));
-  post({ type: 'error', name: e.name, message: e.message, ...(e.stack ? { stack: e.stack } : {}) });
-}
+runTaskAsync(workerData as WorkerRequest, (progress) => post({ type: 'progress', progress })).then(
+  (result) => post({ type: 'result', result }),
+  (error: unknown) => {
+    // Posted rather than thrown so the main thread gets the original name and message intact
+    // (an uncaught error would also arrive, but as an 'error' event racing the exit).
+    const e = error instanceof Error ? error : new Error(String(error));
+    post({
+      type: 'error',
+      name: e.name,
+      message: e.message,
+      ...(e.stack ? { stack: e.stack } : {}),
+    });
+  },
+);

@@ -2,11 +2,19 @@
  * The messages between {@link runInWorker} and the worker entry. Only structured-cloneable
  * data crosses: series values as a transferred Float64Array, options without callbacks.
  */
-import type { BacktestOptions, BacktestProgress, BacktestReport } from '../backtest/backtest.js';
+import type {
+  BacktestOptions,
+  BacktestProgress,
+  BacktestReport,
+  BaseRuns,
+} from '../backtest/backtest.js';
 import type { ForecastOptions, ForecastResult } from '../forecast.js';
 
-/** What a worker can run. */
-export type WorkerTask = 'forecast' | 'backtest';
+/**
+ * What a worker can run. `base-runs` is one group of a backtest's base models
+ * ({@link runBaseModels} with `only`): the parallel selection runs it in a second worker.
+ */
+export type WorkerTask = 'forecast' | 'backtest' | 'base-runs';
 
 /** A series as it crosses the thread boundary (values transferred, not copied). */
 export interface WireSeries {
@@ -28,11 +36,22 @@ export type WorkerRequest =
       options: ForecastTaskOptions;
       deadline?: number;
       progressIntervalMs: number;
+      /** Select over base-model groups in two threads (default true). */
+      parallel?: boolean;
     }
   | {
       task: 'backtest';
       series: WireSeries;
       options: BacktestTaskOptions;
+      deadline?: number;
+      progressIntervalMs: number;
+    }
+  | {
+      task: 'base-runs';
+      series: WireSeries;
+      options: BacktestTaskOptions;
+      /** The base models of this group. */
+      only: string[];
       deadline?: number;
       progressIntervalMs: number;
     };
@@ -41,10 +60,11 @@ export type WorkerRequest =
 export interface TaskResults {
   forecast: ForecastResult;
   backtest: BacktestReport;
+  'base-runs': BaseRuns[];
 }
 
 /** A message from the worker to the main thread. */
 export type WorkerMessage =
   | { type: 'progress'; progress: BacktestProgress }
-  | { type: 'result'; result: ForecastResult | BacktestReport }
+  | { type: 'result'; result: TaskResults[WorkerTask] }
   | { type: 'error'; name: string; message: string; stack?: string };

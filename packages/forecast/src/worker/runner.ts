@@ -30,6 +30,14 @@ export interface BacktestTaskInput {
   options: BacktestTaskOptions;
 }
 
+/** Input of a `base-runs` task: one group of a backtest's base models ({@link runBaseModels}). */
+export interface BaseRunsTaskInput {
+  series: Series;
+  options: BacktestTaskOptions;
+  /** The base models of this group (names). */
+  only: readonly string[];
+}
+
 /** Options of {@link runInWorker}. */
 export interface RunInWorkerOptions {
   /** Progress of origins and of neural training (iterations, error), throttled. */
@@ -49,6 +57,12 @@ export interface RunInWorkerOptions {
   signal?: AbortSignal;
   /** Minimum spacing of fit progress messages, ms. Default 100. */
   progressIntervalMs?: number;
+  /**
+   * For a forecast: select over the base models in two threads, the worker and one it starts
+   * ({@link forecastParallel}; same result as one thread, about half the wall time on two
+   * cores). Default true; false runs {@link forecast} in the one worker.
+   */
+  parallel?: boolean;
 }
 
 /** Thrown by {@link runInWorker} when the hard time limit (budget + grace) is hit. */
@@ -57,7 +71,8 @@ export class WorkerTimeoutError extends Error {
 }
 
 /**
- * Runs a forecast or backtest in a worker thread and resolves with its result.
+ * Runs a forecast, a backtest or a group of base-model runs in a worker thread and resolves
+ * with its result. A forecast selects over its base models in two threads (see `parallel`).
  *
  * The series values are transferred, not copied: when `input.series.values` is a
  * `Float64Array` that owns its whole buffer, that buffer is detached after the call (copy
@@ -83,8 +98,13 @@ export function runInWorker(
   options?: RunInWorkerOptions,
 ): Promise<TaskResults['backtest']>;
 export function runInWorker(
+  task: 'base-runs',
+  input: BaseRunsTaskInput,
+  options?: RunInWorkerOptions,
+): Promise<TaskResults['base-runs']>;
+export function runInWorker(
   task: WorkerTask,
-  input: ForecastTaskInput | BacktestTaskInput,
+  input: ForecastTaskInput | BacktestTaskInput | BaseRunsTaskInput,
   options: RunInWorkerOptions = {},
 ): Promise<TaskResults[WorkerTask]> {
   return new Promise((resolve, reject) => {
@@ -108,6 +128,8 @@ export function runInWorker(
       options: input.options,
       ...(deadline !== undefined ? { deadline } : {}),
       progressIntervalMs: options.progressIntervalMs ?? 100,
+      ...('only' in input ? { only: [...input.only] } : {}),
+      ...(options.parallel === false ? { parallel: false } : {}),
     } as WorkerRequest;
     // stdout: true keeps anything a library prints in the worker off our stdout (which
     // carries the CLI's result); it is forwarded to stderr instead.

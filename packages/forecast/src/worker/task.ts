@@ -3,9 +3,16 @@
  * called) like any function: {@link runTask} runs the synchronous forecast or backtest and
  * reports throttled progress through a callback.
  */
-import { type BacktestProgress, type BacktestReport, backtest } from '../backtest/backtest.js';
+import {
+  type BacktestProgress,
+  type BacktestReport,
+  type BaseRuns,
+  backtest,
+  runBaseModels,
+} from '../backtest/backtest.js';
 import { type ForecastResult, forecast } from '../forecast.js';
-import type { WorkerRequest } from './protocol.js';
+import { forecastParallel } from '../select/parallel.js';
+import type { TaskResults, WorkerRequest, WorkerTask } from './protocol.js';
 
 /**
  * Runs `request` to completion on the calling thread (it blocks: that is why it runs in a
@@ -15,7 +22,7 @@ import type { WorkerRequest } from './protocol.js';
 export function runTask(
   request: WorkerRequest,
   send: (p: BacktestProgress) => void,
-): ForecastResult | BacktestReport {
+): ForecastResult | BacktestReport | BaseRuns[] {
   const onProgress = throttleProgress(send, request.progressIntervalMs);
   const common = {
     onProgress,
@@ -25,7 +32,27 @@ export function runTask(
     return forecast(request.series, { ...request.options, ...common });
   if (request.task === 'backtest')
     return backtest(request.series, { ...request.options, ...common });
+  if (request.task === 'base-runs')
+    return runBaseModels(request.series, { ...request.options, ...common }, request.only);
   throw new Error(`unknown worker task "${(request as { task: unknown }).task}"`);
+}
+
+/**
+ * What the worker entry runs: {@link runTask}, except that a forecast selects over its base
+ * models in two threads ({@link forecastParallel}: this worker and one it starts) unless the
+ * request says `parallel: false`. Same results as {@link runTask}, bit for bit.
+ * @throws (rejects) whatever the task throws.
+ */
+export async function runTaskAsync(
+  request: WorkerRequest,
+  send: (p: BacktestProgress) => void,
+): Promise<TaskResults[WorkerTask]> {
+  if (request.task !== 'forecast' || request.parallel === false) return runTask(request, send);
+  return forecastParallel(request.series, {
+    ...request.options,
+    onProgress: throttleProgress(send, request.progressIntervalMs),
+    ...(request.deadline !== undefined ? { deadline: request.deadline } : {}),
+  });
 }
 
 /**
