@@ -12,7 +12,9 @@ const common = {
 export default defineConfig([
   {
     ...common,
-    entry: { index: 'src/index.ts' },
+    // The forecast worker is its own entry: `new Worker(new URL('./forecaster-worker.js',
+    // import.meta.url))` loads it from dist next to the module (or chunk) that starts it.
+    entry: { index: 'src/index.ts', 'forecaster-worker': 'src/serve/forecaster-entry.ts' },
     format: ['esm', 'cjs'],
     dts: { entry: { index: 'src/index.ts' } },
     clean: ['!cli.js', '!cli.js.map'],

@@ -279,6 +279,7 @@ export {
   type Sidecar,
   type SidecarOptions,
 } from './serve/app.js';
+export type { BandJson } from './serve/band.js';
 export {
   ConfigError,
   type ConfigOverride,
@@ -295,6 +296,7 @@ export {
   type ServeConfigInput,
   type ServeFlags,
 } from './serve/config.js';
+export type { ForecasterJson } from './serve/engine.js';
 export type { ForecastPointJson, ViewJson } from './serve/forecast-view.js';
 export {
   createJsonLogger,

@@ -26,6 +26,8 @@ export interface CommonArgs {
   models?: string[];
   /** Wall-clock budget for training, ms (from `--time-budget` seconds). */
   timeBudgetMs?: number;
+  /** Calendar file of known events (`--calendar`): holidays, launches. */
+  calendar?: string;
   output: OutputFormat;
 }
 
@@ -44,7 +46,8 @@ export type RawOptions = Record<string, unknown>;
 /**
  * Validates `backtest` options.
  * @throws CliError (exit 1) for a missing input, a horizon/origins/every that is not a
- *   positive integer, a step or time budget that is not a positive number, an unknown model.
+ *   positive integer, a step or time budget that is not a positive number, an unknown model,
+ *   an empty `--calendar` (the file itself is read by the command).
  */
 export function parseBacktestArgs(raw: RawOptions): BacktestArgs {
   const input = raw.input;
@@ -65,6 +68,11 @@ export function parseBacktestArgs(raw: RawOptions): BacktestArgs {
     args.timeBudgetMs = Math.round(
       positiveNumber(raw.timeBudget, '--time-budget', 'seconds') * 1000,
     );
+  if (raw.calendar !== undefined) {
+    const calendar = String(raw.calendar).trim();
+    if (calendar === '') throw new CliError('--calendar needs a file path');
+    args.calendar = calendar;
+  }
   return args;
 }
 

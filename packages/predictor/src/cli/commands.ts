@@ -2,8 +2,13 @@
  * The `forecast` and `backtest` commands: read and check the CSV, check there is enough
  * history, run the work in a worker thread and print the result (JSON or a table).
  */
-import type { BacktestReport, ForecastResult } from '@tidewatch/forecast';
-import { type RunInWorkerOptions, runInWorker, WorkerTimeoutError } from '@tidewatch/forecast';
+import type { BacktestReport, Calendar, ForecastResult } from '@tidewatch/forecast';
+import {
+  loadCalendarFile,
+  type RunInWorkerOptions,
+  runInWorker,
+  WorkerTimeoutError,
+} from '@tidewatch/forecast';
 import type { BacktestArgs, CommonArgs, ForecastArgs } from './args.js';
 import { readSeriesCsv } from './csv.js';
 import { CliError } from './errors.js';
@@ -26,6 +31,7 @@ export interface CliIO {
 export async function forecastCommand(args: ForecastArgs, io: CliIO): Promise<void> {
   const series = readSeriesCsv(args.input, args.step !== undefined ? { stepS: args.step } : {});
   checkHistory(series, { ...plan(args), model: args.model });
+  const calendar = readCalendar(args);
   const result = await run(args, io, (options) =>
     runInWorker(
       'forecast',
@@ -37,6 +43,7 @@ export async function forecastCommand(args: ForecastArgs, io: CliIO): Promise<vo
           ...(args.models ? { candidates: args.models } : {}),
           ...(args.origins !== undefined ? { origins: args.origins } : {}),
           ...(args.every !== undefined ? { every: args.every } : {}),
+          ...(calendar ? { calendar } : {}),
         },
       },
       options,
@@ -55,6 +62,7 @@ export async function forecastCommand(args: ForecastArgs, io: CliIO): Promise<vo
 export async function backtestCommand(args: BacktestArgs, io: CliIO): Promise<void> {
   const series = readSeriesCsv(args.input, args.step !== undefined ? { stepS: args.step } : {});
   checkHistory(series, plan(args));
+  const calendar = readCalendar(args);
   const report = await run(args, io, (options) =>
     runInWorker(
       'backtest',
@@ -65,6 +73,7 @@ export async function backtestCommand(args: BacktestArgs, io: CliIO): Promise<vo
           ...(args.models ? { models: args.models } : {}),
           ...(args.origins !== undefined ? { origins: args.origins } : {}),
           ...(args.every !== undefined ? { every: args.every } : {}),
+          ...(calendar ? { calendar } : {}),
         },
       },
       options,
@@ -102,6 +111,20 @@ export function backtestJson(report: BacktestReport): object {
     origins: report.origins,
     skipped: report.skipped,
   };
+}
+
+/**
+ * The `--calendar` file, parsed (absent: undefined). Read before the worker starts so a bad
+ * file is a one-line error naming the file, the line and the field.
+ * @throws CliError when the file cannot be read, is over 5 MiB, or is invalid.
+ */
+function readCalendar(args: CommonArgs): Calendar | undefined {
+  if (args.calendar === undefined) return undefined;
+  try {
+    return loadCalendarFile(args.calendar);
+  } catch (error) {
+    throw new CliError(`--calendar: ${(error as Error).message}`);
+  }
 }
 
 function plan(args: CommonArgs) {

@@ -47,6 +47,10 @@ export function buildProgram(io: CliIO): Command {
         '--time-budget <seconds>',
         'wall-clock budget: neural training stops early when it runs out; the run is stopped at max(2 x budget, budget + 10 s)',
       )
+      .option(
+        '--calendar <file>',
+        'known events (holidays, launches): CSV "name,start,end,factor" or JSON; their effect is learnt from history, or taken from factor when they have none',
+      )
       .addOption(
         new Option('--output <format>', 'result format on stdout')
           .choices(['table', 'json'])

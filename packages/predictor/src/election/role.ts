@@ -8,6 +8,7 @@
 
 import type { ServeConfig } from '../serve/config.js';
 import { ConfigError } from '../serve/config.js';
+import { savedModelMismatch } from '../serve/data-dir.js';
 import type { Logger } from '../serve/log.js';
 import type { SavedModel } from '../serve/model-file.js';
 import type { RoleJson } from '../serve/routes.js';
@@ -141,15 +142,7 @@ export function createSidecarRole(options: SidecarRoleOptions): SidecarRole {
       if (!models) return undefined;
       try {
         const model = await models.load();
-        const why = !model
-          ? 'none stored yet'
-          : model.metric !== config.metric
-            ? `it is for metric ${model.metric}`
-            : model.stepMs !== config.stepSeconds * 1000
-              ? `it was trained with a step of ${model.stepMs / 1000} s`
-              : JSON.stringify(model.fitted.season) !== JSON.stringify(config.forecast.season ?? {})
-                ? 'it was trained with another forecast.season'
-                : undefined;
+        const why = !model ? 'none stored yet' : savedModelMismatch(model, config);
         if (why) {
           log.log('info', `stored model not used: ${why}`, { configMap: models.describe });
           return undefined;

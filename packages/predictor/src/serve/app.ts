@@ -42,6 +42,8 @@ export interface SidecarOptions {
   pageRouter?: Router;
   /** Replaces the worker-thread training (tests of the HTTP layer). */
   train?: EngineOptions['train'];
+  /** The forecast worker's entry (tests). Default: the built `forecaster-worker.js`. */
+  forecastWorkerUrl?: URL;
   /**
    * The source kinds; must be the registry the config was parsed with. Default: the shipped
    * ones (`scrape`, `prometheus`).
@@ -291,6 +293,7 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
       now,
       ...(model ? { model } : {}),
       ...(options.train ? { train: options.train } : {}),
+      ...(options.forecastWorkerUrl ? { forecastWorkerUrl: options.forecastWorkerUrl } : {}),
       mayTrain: () => role.isLeader(),
       events: {
         trained: (seconds, ok) => signals.trained(seconds, ok),
@@ -299,6 +302,8 @@ export function createSidecar(config: ServeConfig, options: SidecarOptions = {})
           void role.storeModel(m);
         },
         historyChanged: () => persistence?.saveHistory(),
+        // Written with the history save of the same collection, not by a save of its own.
+        bandChanged: (m) => persistence?.updateModel(m),
       },
     });
     const e = nowcast ? nowcast.wrap(created) : created;

@@ -6,7 +6,7 @@
  */
 
 import { metricName } from '@tidewatch/conventions';
-import { MODEL_NAMES } from '@tidewatch/forecast';
+import { type Calendar, MODEL_NAMES } from '@tidewatch/forecast';
 import { z } from 'zod';
 import { cron, httpUrl, int, k8sName, METRIC_NAME, must, num, text, timeZone } from '../fields.js';
 import {
@@ -159,6 +159,17 @@ function buildSchema<S extends z.ZodType>(source: S, sources: SourceRegistry) {
               weekSteps: num(0).optional(),
             })
             .optional(),
+          /** Known events (holidays, launches): read at validation (./config-calendar.ts). */
+          calendarFile: text('a file path').optional(),
+          /** The live adaptive correction of the p90 band (./band.ts). */
+          bandAdaptation: z
+            .strictObject({
+              enabled: z.boolean(must('true or false')).default(true),
+              gamma: num(0, false, 'a number in (0, 0.1]')
+                .max(0.1, must('a number in (0, 0.1]'))
+                .default(0.005),
+            })
+            .prefault({}),
         })
         .prefault({}),
       planner: z
@@ -293,7 +304,12 @@ export type ServeConfigInput = z.input<typeof configSchema>;
 export type ParsedConfig = z.output<typeof configSchema>;
 
 /** A fully resolved sidecar configuration: what {@link createSidecar} takes. */
-export interface ServeConfig extends Omit<ParsedConfig, 'historyPoints' | 'source' | 'planner'> {
+export interface ServeConfig
+  extends Omit<ParsedConfig, 'historyPoints' | 'source' | 'planner' | 'forecast'> {
+  forecast: ParsedConfig['forecast'] & {
+    /** The events of `forecast.calendarFile`, read when the config was validated. */
+    calendar?: Calendar;
+  };
   /** Ring capacity per series, points. Default 28 days of steps. */
   historyPoints: number;
   source:

@@ -99,6 +99,11 @@ const GENERAL_ENV_VARS: readonly EnvVar[] = [
     kind: 'number',
   },
   {
+    name: 'TIDEWATCH_FORECAST_CALENDAR_FILE',
+    path: ['forecast', 'calendarFile'],
+    kind: 'string',
+  },
+  {
     name: 'TIDEWATCH_CAPACITY_PER_REPLICA',
     path: ['planner', 'capacityPerReplica'],
     kind: 'number',

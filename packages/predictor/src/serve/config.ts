@@ -11,6 +11,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { shown } from '../fields.js';
 import { DEFAULT_SOURCES, type SourceRegistry } from '../sources/index.js';
+import { readCalendarSetting } from './config-calendar.js';
 import { unknownVariableWarnings } from './config-env.js';
 import { type ConfigField, configFields, isRecord } from './config-fields.js';
 import { describeIssue } from './config-issues.js';
@@ -108,7 +109,9 @@ export function loadServeConfig(options: LoadOptions = {}): ServeConfig {
 /**
  * Validates a config object (the file's content) with overrides applied by precedence:
  * `level: 'flag'` over `'env'` over the file; one level's overrides in the order given.
- * @throws ConfigError naming each bad field and where its value came from.
+ * Reads `forecast.calendarFile` when set (the parsed events go to `forecast.calendar`).
+ * @throws ConfigError naming each bad field and where its value came from, and
+ *   `forecast.calendarFile` when that file is missing, unreadable, over 5 MiB or invalid.
  */
 export function parseServeConfig(
   raw: unknown,
@@ -129,7 +132,12 @@ export function parseServeConfig(
     const context = { ...merged, fileLabel, fields: fieldsOf(schema) };
     throw new ConfigError(result.error.issues.map((i) => describeIssue(i, context)));
   }
-  return resolveConfig(result.data, sources);
+  const config = resolveConfig(result.data, sources);
+  const calendarFile = config.forecast.calendarFile;
+  if (calendarFile === undefined) return config;
+  const read = readCalendarSetting(calendarFile, merged.applied, fileLabel);
+  if ('issue' in read) throw new ConfigError([read.issue]);
+  return { ...config, forecast: { ...config.forecast, calendar: read.calendar } };
 }
 
 const fieldLists = new WeakMap<object, readonly ConfigField[]>();

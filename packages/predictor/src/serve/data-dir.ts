@@ -103,6 +103,23 @@ export function openStore(
   }
 }
 
+/**
+ * Why a saved model does not fit `config` (another metric, step, season or calendar), or
+ * undefined when it does. A changed calendar file retrains: the model's history was adjusted
+ * with the old events.
+ */
+export function savedModelMismatch(model: SavedModel, config: ServeConfig): string | undefined {
+  const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+  if (model.metric !== config.metric) return `it is for metric ${model.metric}`;
+  if (model.stepMs !== config.stepSeconds * 1000)
+    return `it was trained with a step of ${model.stepMs / 1000} s`;
+  if (!same(model.fitted.season, config.forecast.season ?? {}))
+    return 'it was trained with another forecast.season';
+  if (!same(model.fitted.calendar?.events ?? [], config.forecast.calendar?.events ?? []))
+    return 'it was trained with another forecast.calendarFile';
+  return undefined;
+}
+
 /** The saved model, when it fits this configuration; anything else is logged and ignored. */
 export function loadModel(file: string, config: ServeConfig, log: Logger): SavedModel | undefined {
   let model: SavedModel | undefined;
@@ -113,15 +130,7 @@ export function loadModel(file: string, config: ServeConfig, log: Logger): Saved
     return undefined;
   }
   if (!model) return undefined;
-  const season = JSON.stringify(config.forecast.season ?? {});
-  const why =
-    model.metric !== config.metric
-      ? `it is for metric ${model.metric}`
-      : model.stepMs !== config.stepSeconds * 1000
-        ? `it was trained with a step of ${model.stepMs / 1000} s`
-        : JSON.stringify(model.fitted.season) !== season
-          ? 'it was trained with another forecast.season'
-          : undefined;
+  const why = savedModelMismatch(model, config);
   if (why) {
     log.log('warn', `saved model ignored: ${why}`);
     return undefined;

@@ -1,132 +1,43 @@
 /**
  * The sidecar's state and its three jobs: collect (source -> history), forecast (the fitted
- * model on the newest history, on the main thread: a forward pass, milliseconds) and train
- * (backtest + fit in a worker thread). {@link Engine.evaluate} turns the state into the
+ * model on the newest history, in a long-lived worker thread: ./forecaster.ts) and train
+ * (backtest + fit in a worker thread of its own). {@link Engine.evaluate} turns the state into the
  * planner's decision at one instant; the HTTP layer only renders it.
  */
-import type { StaleReason } from '@tidewatch/conventions';
 import {
   type AccuracyTracker,
   createAccuracyTracker,
-  type ForecastPoint,
-  type HistoryStore,
-  type Plan,
-  type Planner,
   type Series,
   type StaleReasonDetail,
   staleReason,
 } from '@tidewatch/forecast';
-import type { Collector } from './collector.js';
-import type { ServeConfig } from './config.js';
-import type { Logger } from './log.js';
+import { createLiveBand } from './band.js';
+import type { CurrentForecast, Engine, EngineOptions } from './engine-types.js';
+import { createForecaster, ForecasterStoppedError } from './forecaster.js';
 import type { SavedModel } from './model-file.js';
-import type { NowcastJson } from './nowcast.js';
 import { createRetrainBackoff } from './retrain-backoff.js';
-import { forecastFromFitted } from './reuse.js';
-import { pointsNeeded, type TrainResult, trainModel, usablePoints } from './trainer.js';
+import { pointsNeeded, trainModel, usablePoints } from './trainer.js';
 import { type WarmingJson, warmingEstimate, withTimeLeft } from './warming.js';
 
-/** The current forecast and when it was made. */
-export interface CurrentForecast {
-  madeAtMs: number;
-  points: ForecastPoint[];
-}
-
-/** The decision at one instant: what `/metrics` and `/forecast` publish. */
-export interface Decision {
-  nowMs: number;
-  status: 'ok' | 'stale' | 'warming';
-  /** Why the forecast is not published (empty when ok). */
-  reasons: string[];
-  /** The same reasons as stable codes, in the same order. */
-  reasonCodes: StaleReason[];
-  plan: Plan;
-  model: SavedModel | undefined;
-  forecast: CurrentForecast | undefined;
-  /** Live MASE over the recent window, once enough points were scored. */
-  rollingMase: number | undefined;
-  /** Seconds since the newest observation / forecast; `null` when there is none. */
-  dataAgeSeconds: number | null;
-  forecastAgeSeconds: number | null;
-  /** The nowcast, when the sidecar runs one (./nowcast.ts sets it; `plan` then includes it). */
-  nowcast?: NowcastJson;
-  /** While too little history is held for the first training: how much, and the time left. */
-  warming?: WarmingJson;
-}
-
-/** Things the engine reports as they happen (the metrics layer counts them). */
-export interface EngineEvents {
-  /** A training finished (successfully or not) after `seconds`. */
-  trained?(seconds: number, ok: boolean): void;
-  /** A new model should be persisted. */
-  modelChanged?(model: SavedModel): void;
-  /** New steps were stored. */
-  historyChanged?(): void;
-}
-
-/** Options of {@link createEngine}. */
-export interface EngineOptions {
-  config: ServeConfig;
-  store: HistoryStore;
-  collector: Collector;
-  planner: Planner;
-  log: Logger;
-  /** A model loaded from disk, if any. */
-  model?: SavedModel;
-  events?: EngineEvents;
-  /** The clock, unix ms. Default `Date.now`. */
-  now?: () => number;
-  /** Replaces the worker-thread training (tests). */
-  train?: (series: Series, signal: AbortSignal) => Promise<TrainResult>;
-  /**
-   * Whether this replica may train now (leader election: only the leader does). Default
-   * always. Checked before every training starts.
-   */
-  mayTrain?: () => boolean;
-}
-
-/** See {@link createEngine}. */
-export interface Engine {
-  /** Whether a forecast was ever made in this process (`/readyz`). */
-  readonly ready: boolean;
-  /** Unix ms of the last collection that did not fail, if any. */
-  readonly lastCollectMs: number | undefined;
-  /** Collects once, then scores, persists (through events) and triggers training. Never rejects. */
-  collect(): Promise<void>;
-  /** Forecasts with the current model, or starts the first training when possible. Never rejects. */
-  forecast(): Promise<void>;
-  /** Retrains now (no-op while a training runs). Never rejects. */
-  retrain(reason: string): Promise<void>;
-  /** The decision at `nowMs`. */
-  evaluate(nowMs: number): Decision;
-  /** The history of the metric, or `undefined` when there is none yet. */
-  history(): Series | undefined;
-  /**
-   * Stops taking new work: later `collect`, `forecast` and `retrain` calls do nothing, and a
-   * training or collection that finishes is not followed by more. In-flight work goes on.
-   */
-  halt(): void;
-  /** Halts, and aborts the in-flight collection and training (they settle soon after). */
-  abort(): void;
-  /** Work in flight now, by name (`collection`, `training`), for a shutdown to wait on. */
-  running(): Map<string, Promise<unknown>>;
-  /** Aborts a running training and waits for in-flight work. */
-  stop(): Promise<void>;
-  /**
-   * Uses `model` from now on (a new leader's takeover: the model the previous leader stored)
-   * and forecasts with it at once. No `modelChanged` event: the caller stores it.
-   */
-  adopt(model: SavedModel): void;
-  /** Aborts a running training, if any (a leader that stepped down); the rest goes on. */
-  cancelTraining(): void;
-}
+export type {
+  CurrentForecast,
+  Decision,
+  Engine,
+  EngineEvents,
+  EngineOptions,
+  ForecasterJson,
+} from './engine-types.js';
 
 /** A failed training is retried after this many steps (at least a minute). */
 const RETRY_STEPS = 10;
 /** Scored points before the rolling MASE may make a forecast stale. */
 const MIN_SCORED = 10;
 
-/** Creates the engine. Does nothing until its methods are called. */
+/**
+ * Creates the engine. Does nothing until its methods are called (the forecast worker starts
+ * at the first forecast).
+ * @throws ConfigError naming `forecast.bandAdaptation.gamma` when the adaptation rejects it.
+ */
 export function createEngine(options: EngineOptions): Engine {
   const { config, store, collector, planner, log, events = {} } = options;
   const now = options.now ?? Date.now;
@@ -140,6 +51,26 @@ export function createEngine(options: EngineOptions): Engine {
 
   let model = options.model;
   let tracker = newTracker(model);
+  // Read loosely: configs built by hand (older callers) have no such block; the defaults apply.
+  const band = createLiveBand(
+    config.forecast.bandAdaptation ?? { enabled: true, gamma: 0.005 },
+    stepMs,
+    model?.bandAdaptation,
+    Math.max(1, Math.round(planner.leadTimeSeconds / config.stepSeconds)),
+  );
+  const forecaster =
+    options.forecaster ??
+    createForecaster({
+      log,
+      now,
+      ...(options.forecastWorkerUrl ? { workerUrl: options.forecastWorkerUrl } : {}),
+    });
+  let forecasting: Promise<void> | undefined;
+  // A model arrived while a forecast ran: forecast again with it once that one is done.
+  let forecastAgain = false;
+  // Whether the forecast in flight is a scheduled one (only a tick behind a tick is "skipped").
+  let forecastingTick = false;
+  let skippedForecasts = 0;
   let current: CurrentForecast | undefined;
   let everForecast = false;
   let sourceError: string | undefined;
@@ -187,9 +118,13 @@ export function createEngine(options: EngineOptions): Engine {
     const firstStep = Math.round(s.startMs / stepMs);
     const lastStep = firstStep + n - 1;
     observedThroughStep ??= lastStep - 1;
-    for (let step = Math.max(observedThroughStep + 1, firstStep); step < lastStep; step++)
-      tracker.observe(step * stepMs, s.values[step - firstStep] as number);
+    for (let step = Math.max(observedThroughStep + 1, firstStep); step < lastStep; step++) {
+      const value = s.values[step - firstStep] as number;
+      tracker.observe(step * stepMs, value);
+      band.observe(step * stepMs, value);
+    }
     observedThroughStep = Math.max(observedThroughStep, lastStep - 1);
+    if (band.flush() && model) events.bandChanged?.({ ...model, bandAdaptation: band.state });
   }
 
   // What the loaded history says about "now" before the first collection.
@@ -244,12 +179,39 @@ export function createEngine(options: EngineOptions): Engine {
     if (verdict.retrain) void startTraining(`forecast failed: ${message}`);
   }
 
-  function forecastNow(): void {
+  /**
+   * Forecasts now, or, while a forecast runs, returns that one (a new model: forecasts again
+   * after it; a tick: counted as skipped). Never rejects.
+   */
+  function forecastNow(why: 'tick' | 'model'): Promise<void> {
+    if (forecasting !== undefined) {
+      if (why === 'model') forecastAgain = true;
+      else if (forecastingTick) skippedForecasts++;
+      return forecasting;
+    }
+    forecastingTick = why === 'tick';
+    const run = (async () => {
+      do {
+        forecastAgain = false;
+        await forecastOnce();
+      } while (forecastAgain && !stopped);
+    })().finally(() => {
+      forecasting = undefined;
+    });
+    forecasting = track(run);
+    return run;
+  }
+
+  async function forecastOnce(): Promise<void> {
     const s = history();
-    if (!model || !s) return;
+    const m = model;
+    if (!m || !s) return;
     try {
-      const points = forecastFromFitted(model.fitted, s, horizon);
+      const points = await forecaster.forecast(m.fitted, s, horizon, band.adaptation);
+      // A forecast of a model replaced meanwhile is not published: the new one is next.
+      if (m !== model) return;
       current = { madeAtMs: now(), points };
+      band.forecast(points);
       everForecast = true;
       const ended = forecastBackoff.succeeded();
       if (ended > 0) log.log('info', 'forecasting works again', { failures: ended });
@@ -262,8 +224,16 @@ export function createEngine(options: EngineOptions): Engine {
         );
       }
     } catch (error) {
+      if (error instanceof ForecasterStoppedError || m !== model) return;
       forecastFailed((error as Error).message, s);
     }
+  }
+
+  /** The band adaptation and the tracker start over with `m` (its saved band, if any). */
+  function useModel(m: SavedModel): void {
+    model = m;
+    tracker = newTracker(model);
+    band.reset(m.bandAdaptation);
   }
 
   function startTraining(reason: string): Promise<void> {
@@ -279,19 +249,18 @@ export function createEngine(options: EngineOptions): Engine {
         try {
           const result = await train(s, signal);
           if (stopped) return;
-          model = result.model;
+          useModel(result.model);
           nextUsefulPoints = result.nextUsefulPoints;
           lastTrainFailure = undefined;
-          tracker = newTracker(model);
           const seconds = (now() - started) / 1000;
           log.log('info', 'training finished', {
-            model: model.model,
+            model: result.model.model,
             seconds,
-            scores: model.scores,
+            scores: result.model.scores,
           });
           events.trained?.(seconds, true);
-          events.modelChanged?.(model);
-          forecastNow();
+          events.modelChanged?.(result.model);
+          await forecastNow('model');
         } catch (error) {
           if (stopped || signal.aborted) return;
           lastTrainFailure = { message: (error as Error).message, atMs: now() };
@@ -331,7 +300,7 @@ export function createEngine(options: EngineOptions): Engine {
     collect: () => track(collect().catch((error) => log.log('error', 'collect failed', { error }))),
     async forecast() {
       if (stopped) return;
-      if (model) forecastNow();
+      if (model) await forecastNow('tick');
       else {
         const s = history();
         if (s && !training && mayRetry() && usablePoints(s) >= pointsNeeded(config, s))
@@ -382,31 +351,36 @@ export function createEngine(options: EngineOptions): Engine {
         dataAgeSeconds: actual ? (nowMs - actual.atMs) / 1000 : null,
         forecastAgeSeconds: current ? (nowMs - current.madeAtMs) / 1000 : null,
         ...(warming ? { warming } : {}),
+        band: band.json(),
+        forecaster: { ...forecaster.stats(), skippedForecasts },
       };
     },
     history,
     halt() {
       stopped = true;
+      // A forecast in flight finishes; then the worker goes.
+      void forecaster.close();
     },
     abort() {
       stopped = true;
       trainAbort.abort();
       trainAbort = new AbortController();
       collector.abort();
+      void forecaster.stop();
     },
     running() {
       const work = new Map<string, Promise<unknown>>();
       if (collector.inFlight !== undefined) work.set('collection', collector.inFlight);
       if (training !== undefined) work.set('training', training);
+      if (forecasting !== undefined) work.set('forecast', forecasting);
       return work;
     },
     adopt(m) {
       if (stopped) return;
-      model = m;
+      useModel(m);
       nextUsefulPoints = undefined;
       lastTrainFailure = undefined;
-      tracker = newTracker(model);
-      forecastNow();
+      void forecastNow('model');
     },
     cancelTraining() {
       if (!training) return;
@@ -417,7 +391,7 @@ export function createEngine(options: EngineOptions): Engine {
       stopped = true;
       trainAbort.abort();
       trainAbort = new AbortController();
-      await collector.stop();
+      await Promise.all([collector.stop(), forecaster.stop()]);
       await Promise.allSettled([...inFlight]);
     },
   };

@@ -4,7 +4,7 @@
  * a retrain, and a crash mid-write leaves the previous model in place.
  */
 import { readFileSync } from 'node:fs';
-import type { FittedForecaster } from '@tidewatch/forecast';
+import type { BandAdaptation, FittedForecaster } from '@tidewatch/forecast';
 import writeFileAtomic from 'write-file-atomic';
 import { z } from 'zod';
 
@@ -34,6 +34,11 @@ export interface SavedModel {
   maseScale: number | null;
   /** The fitted model: `forecastWith` reproduces forecasts from it. */
   fitted: FittedForecaster;
+  /**
+   * The live adaptive correction of its band (./band.ts), as of the last save; absent in a
+   * freshly trained model and in files of older sidecars (the band starts at its calibration).
+   */
+  bandAdaptation?: BandAdaptation;
 }
 
 const finite = z.number().refine(Number.isFinite);
@@ -55,6 +60,15 @@ const fileSchema = z.object({
     horizon: z.number().int().positive(),
     season: z.object({ daySteps: z.number().optional(), weekSteps: z.number().optional() }),
   }),
+  bandAdaptation: z
+    .object({
+      target: finite,
+      gamma: finite,
+      level: finite,
+      points: z.number().int().nonnegative(),
+      covered: z.number().int().nonnegative(),
+    })
+    .optional(),
 });
 
 /**

@@ -48,6 +48,8 @@ export interface PersistenceOptions {
   now?: () => number;
   /** The same error message is logged at most once per this many ms. Default 60 000. */
   logEveryMs?: number;
+  /** Spacing of the writes of `updateModel` changes, ms. Default 600 000 (10 min). */
+  updateEveryMs?: number;
 }
 
 /** See {@link createPersistence}. */
@@ -56,6 +58,13 @@ export interface Persistence {
   saveHistory(): void;
   /** Saves `model` (after the history save in progress, if any). Never rejects. */
   saveModel(model: SavedModel): void;
+  /**
+   * Marks `model` (the current one with a small change: its band adaptation, which moves
+   * every step) to be written with a history save at most every `updateEveryMs`, and by the
+   * final flush, without a save of its own: a crash loses at most that much of the change,
+   * and the model file is not rewritten every step. A model save pending takes it at once.
+   */
+  updateModel(model: SavedModel): void;
   /** Records a failure that happened outside a save (e.g. the directory could not be created at start). */
   fail(file: PersistFile, error: unknown): void;
   /**
@@ -91,7 +100,7 @@ function errnoOf(error: unknown): string | undefined {
 
 /**
  * Creates the persistence of one sidecar's `dir`. Writes nothing until asked.
- * @throws TypeError when `logEveryMs` is not a number >= 0.
+ * @throws TypeError when `logEveryMs` or `updateEveryMs` is not a number >= 0.
  */
 export function createPersistence(options: PersistenceOptions): Persistence {
   const { dir, store, log } = options;
@@ -104,7 +113,15 @@ export function createPersistence(options: PersistenceOptions): Persistence {
   const failures = new Map<PersistFile, string>();
   const failedSaves = new Map<PersistFile, number>();
   const lastLogged = new Map<string, number>();
+  const updateEveryMs = options.updateEveryMs ?? 600_000;
+  if (typeof updateEveryMs !== 'number' || !(updateEveryMs >= 0))
+    throw new TypeError(
+      `createPersistence: updateEveryMs must be a number >= 0, got ${String(updateEveryMs)}`,
+    );
   let unsavedModel: SavedModel | undefined;
+  // A change of the current model written lazily (see updateModel), and when it last was.
+  let updatedModel: SavedModel | undefined;
+  let updatedAtMs = now();
   let running: Promise<void> | undefined;
   let again = false;
   let flushed = false;
@@ -178,13 +195,21 @@ export function createPersistence(options: PersistenceOptions): Persistence {
     }
   }
 
-  async function saveAll(): Promise<boolean> {
+  async function saveAll(final = false): Promise<boolean> {
     let ok = await attempt('history', () => store.persist());
-    const model = unsavedModel;
+    const lazy =
+      unsavedModel === undefined &&
+      updatedModel !== undefined &&
+      (final || now() - updatedAtMs >= updateEveryMs);
+    const model = unsavedModel ?? (lazy ? updatedModel : undefined);
     if (model) {
       const saved = await attempt('model', () => options.writeModel(model));
       // A newer model may have arrived meanwhile: only clear the one just written.
       if (saved && unsavedModel === model) unsavedModel = undefined;
+      if (saved && updatedModel === model) updatedModel = undefined;
+      // Written, or failed: a failed lazy write is retried with every save (like a model's),
+      // so a healed disk clears the degraded state within a step.
+      if (lazy) updatedAtMs = saved ? now() : Number.NEGATIVE_INFINITY;
       ok &&= saved;
     }
     return ok;
@@ -212,7 +237,12 @@ export function createPersistence(options: PersistenceOptions): Persistence {
     },
     saveModel(model) {
       unsavedModel = model;
+      updatedModel = undefined;
       if (!flushed) void schedule();
+    },
+    updateModel(model) {
+      if (unsavedModel !== undefined) unsavedModel = model;
+      else updatedModel = model;
     },
     fail(file, error) {
       failed(file, error);
@@ -220,7 +250,7 @@ export function createPersistence(options: PersistenceOptions): Persistence {
     async flush() {
       flushed = true;
       await running;
-      return saveAll();
+      return saveAll(true);
     },
     health: () => health,
   };

@@ -6,6 +6,7 @@
  * the saved model still applies: this finds that start.
  */
 import {
+  type BandAdaptation,
   contextFor,
   type FittedForecaster,
   type ForecastPoint,
@@ -19,7 +20,8 @@ import {
  * Forecasts `horizon` steps after `series` with the fitted model, without refitting. When
  * the series no longer starts where the model was fitted, it is cut at the first finite
  * point a whole number of calendar periods (lcm of day and week, in steps) after the
- * fitted start, so time-of-day and day-of-week features line up.
+ * fitted start, so time-of-day and day-of-week features line up. With `adaptation` (the live
+ * correction of ./band.ts) the p90 is read at its adapted level.
  * @throws Error when the step differs, when no aligned start exists (a calendar that is not
  *   a whole number of steps, or fewer points after the cut than the model's minimum
  *   history), or from the model.
@@ -28,6 +30,7 @@ export function forecastFromFitted(
   fitted: FittedForecaster,
   series: Series,
   horizon: number,
+  adaptation?: BandAdaptation,
 ): ForecastPoint[] {
   const { values, stepMs } = series;
   if (stepMs !== fitted.stepMs)
@@ -36,7 +39,7 @@ export function forecastFromFitted(
   while (first < values.length && !Number.isFinite(values[first] as number)) first++;
   if (first === values.length) throw new Error('no observations to forecast from');
   const startMs = series.startMs + first * stepMs;
-  if (startMs === fitted.startMs) return forecastWith(fitted, series, horizon);
+  if (startMs === fitted.startMs) return forecastWith(fitted, series, horizon, adaptation);
 
   const ctx = contextFor(series, horizon, fitted.season);
   const period = calendarPeriod(ctx.daySteps, ctx.weekSteps);
@@ -53,7 +56,7 @@ export function forecastFromFitted(
   if (cut >= values.length || values.length - cut < loadModel(fitted.model).minHistory(ctx))
     throw new Error('too little history after aligning to the model calendar: retrain needed');
   const aligned = sliceSeries(series, cut);
-  return forecastWith({ ...fitted, startMs: aligned.startMs }, aligned, horizon);
+  return forecastWith({ ...fitted, startMs: aligned.startMs }, aligned, horizon, adaptation);
 }
 
 /** lcm(day, week) in steps, or `undefined` when either is not a whole number. */

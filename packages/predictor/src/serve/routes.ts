@@ -5,8 +5,9 @@
  */
 import type { StaleReason } from '@tidewatch/conventions';
 import type { Express, NextFunction, Request, Response } from 'express';
+import type { BandJson } from './band.js';
 import type { ServeConfig } from './config.js';
-import type { Decision } from './engine.js';
+import type { Decision, ForecasterJson } from './engine.js';
 import {
   type ForecastPointJson,
   type ForecastView,
@@ -93,6 +94,16 @@ export interface ForecastJson {
    * time left (`about 6 h 40 min at one point a minute`). Absent otherwise.
    */
   warming?: WarmingJson;
+  /**
+   * The live p90 band: the level it is read at (adaptive correction) and its live coverage.
+   * Always sent by the sidecar; optional for documents of older sidecars.
+   */
+  band?: BandJson;
+  /**
+   * Where the forecasts ran (the forecast worker thread's counters). Always sent by the
+   * sidecar; optional for documents of older sidecars.
+   */
+  forecaster?: ForecasterJson;
 }
 
 /** A sidecar's place in its fleet (`/forecast` and `/healthz`). */
@@ -202,6 +213,8 @@ export function forecastJson(
       : {}),
     ...(extras.shadow ? { shadow: extras.shadow } : {}),
     ...(decision.warming ? { warming: decision.warming } : {}),
+    ...(decision.band ? { band: decision.band } : {}),
+    ...(decision.forecaster ? { forecaster: decision.forecaster } : {}),
   };
 }
 

@@ -4,11 +4,12 @@
  * `/metrics` never waits on a model.
  */
 
-import type { Series } from '@tidewatch/forecast';
+import type { Calendar, Series } from '@tidewatch/forecast';
 import {
   cleanValues,
   contextFor,
   createModels,
+  loadCalendarFile,
   runInWorker,
   seasonalMae,
 } from '@tidewatch/forecast';
@@ -45,7 +46,20 @@ export function pointsNeeded(
 }
 
 /**
- * Chooses and fits a model on `series` in a worker thread.
+ * The calendar training uses: the one read when the config was validated. A config built
+ * without the loader (a test, an embedding) that names a file has it read here, so the
+ * setting is never silently ignored.
+ * @throws Error naming the file when it cannot be read or is invalid.
+ */
+export function calendarOf(config: ServeConfig): Calendar | undefined {
+  const { calendar, calendarFile } = config.forecast;
+  if (calendar !== undefined || calendarFile === undefined) return calendar;
+  return loadCalendarFile(calendarFile);
+}
+
+/**
+ * Chooses and fits a model on `series` in a worker thread, with the events of
+ * `forecast.calendarFile` when one is configured.
  * @throws (rejects) the worker's error (too little history, a model failure),
  *   `WorkerTimeoutError` past 2 x `forecast.timeBudgetSeconds`, or an AbortError.
  */
@@ -56,6 +70,7 @@ export async function trainModel(
 ): Promise<TrainResult> {
   const now = options.now ?? Date.now;
   const { horizonSteps, models, origins, season, timeBudgetSeconds } = config.forecast;
+  const calendar = calendarOf(config);
   // The worker takes the values' buffer: keep what the MASE scale needs before it goes.
   const { y } = cleanValues(series.values);
   const ctx = contextFor(series, horizonSteps, season);
@@ -74,6 +89,7 @@ export async function trainModel(
         candidates: models,
         origins,
         ...(season ? { season } : {}),
+        ...(calendar ? { calendar } : {}),
       },
     },
     {

@@ -191,7 +191,7 @@ describe('tidewatch-predictor errors', () => {
     [
       'unknown model',
       () => ['--input', fourWeeks, '--model', 'arima'],
-      'unknown model "arima" (known: naive, seasonal-naive-daily, seasonal-naive-weekly, holt-winters, seasonal-profile, lstm, ensemble:holt-winters+seasonal-profile, ensemble:holt-winters+seasonal-profile+lstm)',
+      'unknown model "arima" (known: naive, seasonal-naive-daily, seasonal-naive-weekly, holt-winters, seasonal-profile, lstm, ensemble:holt-winters+seasonal-profile, ensemble:holt-winters+seasonal-profile+lstm, mstl, ensemble:mstl+seasonal-profile)',
     ],
   ];
 

@@ -120,6 +120,8 @@ describe('sidecar in-process', () => {
       'role',
       'leader',
       'view',
+      'band',
+      'forecaster',
     ]);
     expect(doc.health).toEqual({ status: 'ok', reasons: [], messages: [] });
     expect(doc.view).toEqual({

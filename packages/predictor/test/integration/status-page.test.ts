@@ -97,6 +97,7 @@ function buildPayloads(): { ok: ForecastJson; stale: ForecastJson; warming: Fore
       plan: { ...figures, capacityPerReplica: CAPACITY, targetUtilization: 0.7 },
       patch: null,
       live: null,
+      band: { adaptive: true, level: 0.9135, liveCoverage90: 0.875, points: 1440 },
     };
   };
   const input = (nowMs: number, madeAtMs: number) => ({
@@ -311,6 +312,8 @@ describe('status page in Chromium', () => {
     expect(await text(page, 'coverage')).toBe(
       `${((ok.errors.coverage90 as number) * 100).toFixed(1)} %`,
     );
+    expect(await text(page, 'live-coverage')).toBe('87.5 % of 1,440 (band at p91.3)');
+    expect(await state(page, 'live-coverage')).toBe('ok');
     expect(await text(page, 'threshold')).toBe(
       (ok.plan.threshold as number).toLocaleString('en-US', { maximumFractionDigits: 1 }),
     );

@@ -2,13 +2,41 @@ import type { BacktestReport, ForecastResult } from '@tidewatch/forecast';
 import { describe, expect, it } from 'vitest';
 import { backtestJson, forecastJson } from '../../src/cli/commands.js';
 import { describe as describeProgress } from '../../src/cli/progress.js';
-import { duration, renderBacktest, renderForecast, renderTable } from '../../src/cli/table.js';
+import {
+  coverageByLead,
+  duration,
+  renderBacktest,
+  renderForecast,
+  renderTable,
+} from '../../src/cli/table.js';
 
 const report: BacktestReport = {
   models: [
-    { model: 'seasonal-naive-weekly', mase: 0.7461, wape: 0.0332, coverage90: 0.881, fitMs: 0 },
-    { model: 'holt-winters', mase: 0.7129, wape: 0.0318, coverage90: 0.9012, fitMs: 1234 },
-    { model: 'lstm', mase: Number.NaN, wape: 0.05, coverage90: 0.7, fitMs: 45_210 },
+    {
+      model: 'seasonal-naive-weekly',
+      mase: 0.7461,
+      wape: 0.0332,
+      coverage90: 0.881,
+      coverage90ByStep: [],
+      fitMs: 0,
+    },
+    {
+      model: 'holt-winters',
+      mase: 0.7129,
+      wape: 0.0318,
+      coverage90: 0.9012,
+      // 24 steps: 1, 1, 6/7, 6/7 per quarter of the horizon.
+      coverage90ByStep: [...Array(12).fill(1), ...Array(12).fill(6 / 7)],
+      fitMs: 1234,
+    },
+    {
+      model: 'lstm',
+      mase: Number.NaN,
+      wape: 0.05,
+      coverage90: 0.7,
+      coverage90ByStep: [],
+      fitMs: 45_210,
+    },
   ],
   selected: 'holt-winters',
   horizon: 24,
@@ -57,6 +85,14 @@ describe('renderBacktest', () => {
     expect(out).toContain('* selected: holt-winters (lowest MASE');
     expect(out).toContain('backtest: 7 origins, horizon 24 steps of 3600 s');
     expect(out).toContain('skipped seasonal-profile: needs 528 points of history');
+    expect(out).toContain(
+      'p90 coverage of holt-winters by steps ahead: 1-6: 100.0 %, 7-12: 100.0 %, 13-18: 85.7 %, 19-24: 85.7 %',
+    );
+  });
+
+  it('summarises coverage by lead time in at most four spans', () => {
+    expect(coverageByLead([0.5, 1])).toBe('1: 50.0 %, 2: 100.0 %');
+    expect(coverageByLead([1, 1, 1, 0, 0])).toBe('1: 100.0 %, 2: 100.0 %, 3: 100.0 %, 4-5: 0.0 %');
   });
 
   it('gives every row the same width so columns line up', () => {

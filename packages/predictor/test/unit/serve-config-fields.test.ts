@@ -42,7 +42,7 @@ interface Bad {
 const CRON = 'must be a cron expression of 5 or 6 fields (seconds first), e.g. "*/15 * * * * *"';
 const K8S = 'must be a Kubernetes object name (lower case, digits, "-" and ".")';
 const MODELS =
-  'naive, seasonal-naive-daily, seasonal-naive-weekly, holt-winters, seasonal-profile, lstm, ensemble:holt-winters+seasonal-profile, ensemble:holt-winters+seasonal-profile+lstm';
+  'naive, seasonal-naive-daily, seasonal-naive-weekly, holt-winters, seasonal-profile, lstm, ensemble:holt-winters+seasonal-profile, ensemble:holt-winters+seasonal-profile+lstm, mstl, ensemble:mstl+seasonal-profile';
 const TOKEN = 'must be a bearer token (visible ASCII characters, no spaces)';
 
 /** Source fields are keyed `<kind> source.<field>`, the others by their path. */
@@ -105,6 +105,14 @@ const BAD: Record<string, Bad> = {
   'forecast.timeBudgetSeconds': { file: 0, says: 'must be a number > 0', text: 'x' },
   'forecast.season.daySteps': { file: 0, says: 'must be a number > 0' },
   'forecast.season.weekSteps': { file: 'x', says: 'must be a number > 0' },
+  'forecast.bandAdaptation.enabled': { file: 'yes', says: 'must be true or false' },
+  'forecast.bandAdaptation.gamma': { file: 0.2, says: 'must be a number in (0, 0.1]' },
+  'forecast.calendarFile': {
+    file: 42,
+    says: 'must be a file path',
+    text: '/no/such/calendar.csv',
+    textSays: 'forecast.calendarFile cannot be read (no such file)',
+  },
   'planner.capacityPerReplica': { file: 0, says: 'must be a number > 0', text: 'lots' },
   'planner.targetUtilization': { file: 1.5, says: 'must be a number in (0, 1]', text: '0' },
   'planner.minReplicas': { file: -1, says: 'must be an integer 0..100000', text: 'one' },

@@ -21,6 +21,8 @@ const dir = mkdtempSync(join(tmpdir(), 'tw-serve-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const scrape = { kind: 'scrape', urls: ['http://127.0.0.1:9000/metrics'] };
+const calendarFile = join(dir, 'calendar.csv');
+writeFileSync(calendarFile, 'name,start\n');
 
 /** The message parseServeConfig throws for `raw` with `env` applied. */
 function problem(raw: unknown, env: Record<string, string> = {}): string {
@@ -63,9 +65,12 @@ describe('defaults', () => {
           'lstm',
           'ensemble:holt-winters+seasonal-profile',
           'ensemble:holt-winters+seasonal-profile+lstm',
+          'mstl',
+          'ensemble:mstl+seasonal-profile',
         ],
         origins: 7,
         timeBudgetSeconds: 300,
+        bandAdaptation: { enabled: true, gamma: 0.005 },
       },
       planner: {
         capacityPerReplica: 1000,
@@ -168,7 +173,7 @@ describe('each bad field names itself and shows the value', () => {
     ],
     [
       { forecast: { models: ['naive', 'arima'] } },
-      'config: forecast.models[1] must be one of naive, seasonal-naive-daily, seasonal-naive-weekly, holt-winters, seasonal-profile, lstm, ensemble:holt-winters+seasonal-profile, ensemble:holt-winters+seasonal-profile+lstm, got "arima"',
+      'config: forecast.models[1] must be one of naive, seasonal-naive-daily, seasonal-naive-weekly, holt-winters, seasonal-profile, lstm, ensemble:holt-winters+seasonal-profile, ensemble:holt-winters+seasonal-profile+lstm, mstl, ensemble:mstl+seasonal-profile, got "arima"',
     ],
     [
       { forecast: { models: [] } },
@@ -391,6 +396,8 @@ describe('environment', () => {
       TIDEWATCH_FORECAST_HORIZON_STEPS: ['90', 90],
       TIDEWATCH_FORECAST_MODELS: ['naive', ['naive']],
       TIDEWATCH_FORECAST_TIME_BUDGET_SECONDS: ['60', 60],
+      // Read at validation: a real (empty) calendar (serve-config-calendar.test.ts has more).
+      TIDEWATCH_FORECAST_CALENDAR_FILE: [calendarFile, calendarFile],
       TIDEWATCH_CAPACITY_PER_REPLICA: ['500', 500],
       TIDEWATCH_TARGET_UTILIZATION: ['0.8', 0.8],
       TIDEWATCH_MIN_REPLICAS: ['2', 2],

@@ -112,6 +112,7 @@ ${NOWCAST_HTML}${SHADOW_HTML}  <div class="grid">
         <div><dt title="Weighted absolute percentage error in the backtest">WAPE</dt><dd id="wape" data-state="none">\u2014</dd></div>
         <div><dt title="Share of actuals at or below the p90 in the backtest; about 90 % is calibrated">p90 coverage</dt><dd id="coverage" data-state="none">\u2014</dd></div>
         <div><dt title="MASE of the live forecasts over the recent window">Rolling MASE</dt><dd id="rolling" data-state="none">\u2014</dd></div>
+        <div><dt title="Share of live actuals at or below the p90 published for them since the model was trained; the band's level adapts toward 90 %">Live p90 coverage</dt><dd id="live-coverage" data-state="none">\u2014</dd></div>
       </dl>
 ${COVERAGE_HTML}      <p class="hint">MASE below 1 beats a weekly seasonal naive forecast; the p90 should cover about 90 % of actuals.</p>
     </section>

@@ -175,6 +175,12 @@ function render() {
   errorFigure('coverage', errors.coverage90, fmtPct(errors.coverage90, 1), errors.coverage90 < 0.8);
   errorFigure('rolling', errors.rollingMase, fmtFixed(errors.rollingMase, 3), errors.rollingMase > 1);
   renderCoverage(numOrNull(errors.coverage90));
+  // The live band (older sidecars send none): its coverage, how many actuals, its level.
+  var band = d.band || {};
+  var live = numOrNull(band.liveCoverage90);
+  errorFigure('live-coverage', live, fmtPct(live, 1) + ' of ' + WHOLE.format(band.points) +
+    (band.adaptive && isNum(band.level) ? ' (band at p' + fmtFixed(band.level * 100, 1) + ')' : ''),
+    live !== null && live < 0.8);
 
   renderHealth(d.health);
   renderRole(d.role, d.leader);
