@@ -179,6 +179,8 @@ describe('optional peers are optional', () => {
       'holt-winters',
       'seasonal-profile',
       'ensemble:holt-winters+seasonal-profile',
+      'mstl',
+      'ensemble:mstl+seasonal-profile',
     ]);
     expect(result.fitted).toEqual(result.names);
     expect(result.forecast).toBe(6);
@@ -205,6 +207,8 @@ describe('optional peers are optional', () => {
         'lstm',
         'ensemble:holt-winters+seasonal-profile',
         'ensemble:holt-winters+seasonal-profile+lstm',
+        'mstl',
+        'ensemble:mstl+seasonal-profile',
       ],
     });
   });
