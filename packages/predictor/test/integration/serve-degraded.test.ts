@@ -51,8 +51,24 @@ function mountTmpfs(size: string): string {
   return dir;
 }
 
-const remount = (dir: string, mode: 'ro' | 'rw') =>
-  execFileSync('mount', ['-o', `remount,${mode}`, dir], { stdio: 'pipe' });
+/**
+ * Remounts the tmpfs. A read-only remount fails with "mount point is busy" while a file on it
+ * is open for writing (the sidecar saves every step), so it is retried until it lands between
+ * two saves, for at most 10 s.
+ */
+function remount(dir: string, mode: 'ro' | 'rw'): void {
+  const until = Date.now() + 10_000;
+  for (;;) {
+    try {
+      execFileSync('mount', ['-o', `remount,${mode}`, dir], { stdio: 'pipe' });
+      return;
+    } catch (error) {
+      const busy = String((error as { stderr?: unknown }).stderr ?? '').includes('busy');
+      if (!busy || Date.now() > until) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
+  }
+}
 
 /** A logger keeping every line. */
 function capture(): Logger & {
